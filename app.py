@@ -1,0 +1,21 @@
+"""Kuota's Chalice app: registers blueprints, middleware and CORS; nothing else."""
+
+from __future__ import annotations
+
+from chalice import Chalice, CORSConfig
+
+from chalicelib.api import audit, auth, openapi, orgs, sites
+from chalicelib.config import get_settings
+from chalicelib.observability import log_requests
+
+app = Chalice(app_name="kuota")
+app.api.cors = CORSConfig(
+    allow_origin=get_settings().console_origin,
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+    expose_headers=["X-Request-Id", "Retry-After"],
+    max_age=600,
+)
+app.register_middleware(log_requests, "http")
+
+for module in (auth, orgs, sites, audit, openapi):
+    app.register_blueprint(module.bp)

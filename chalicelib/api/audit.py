@@ -1,0 +1,40 @@
+"""Reading the audit trail (owners and auditors)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from chalice import Blueprint
+
+from chalicelib.api.deps import services
+from chalicelib.api.http import RequestContext, endpoint
+from chalicelib.api.schemas import AuditEventOut, AuditPageOut, AuditQuery
+from chalicelib.auth.roles import OWNER_AUDITOR
+from chalicelib.errors import ValidationFailed
+
+bp = Blueprint(__name__)
+
+
+def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
+    """A bare date means the whole UTC day: `to=2026-11-22` includes that day."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    start = datetime.combine(value, time.min, tzinfo=UTC)
+    return start + timedelta(days=1, microseconds=-1) if end else start
+
+
+@endpoint(
+    bp, "/v1/orgs/{org_id}/audit", "GET", summary="Audit events, newest first", tag="audit",
+    roles=OWNER_AUDITOR, query=AuditQuery, response=AuditPageOut,
+)
+def list_audit(ctx: RequestContext, org_id: str, query: AuditQuery) -> AuditPageOut:
+    start, end = _bound(query.from_, end=False), _bound(query.to, end=True)
+    if start and end and start > end:
+        raise ValidationFailed("from: must not be after to", field="from")
+    page = services().audit.query(
+        org_id, start=start, end=end, actor=query.actor, action=query.action, limit=query.limit, cursor=query.cursor
+    )
+    events = [AuditEventOut.model_validate(event.attribute_values) for event in page.events]
+    return AuditPageOut(events=events, next_cursor=page.next_cursor)

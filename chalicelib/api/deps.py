@@ -1,0 +1,44 @@
+"""Service wiring, built lazily once per container (tests may rebuild it)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chalicelib.auth.api_keys import ApiKeyVerifier
+from chalicelib.auth.signing_keys import get_key_set
+from chalicelib.config import get_settings
+from chalicelib.services import Clock, utc_now
+from chalicelib.services.accounts import AccountService
+from chalicelib.services.audit import AuditLog
+from chalicelib.services.sites import SiteService
+
+
+@dataclass(frozen=True)
+class Services:
+    accounts: AccountService
+    sites: SiteService
+    audit: AuditLog
+    api_keys: ApiKeyVerifier
+
+
+_services: Services | None = None
+
+
+def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.monotonic) -> Services:
+    global _services
+    settings = get_settings()
+    audit = AuditLog(clock)
+    verifier = ApiKeyVerifier(settings.api_key_cache_seconds, monotonic)
+    _services = Services(
+        accounts=AccountService(settings, get_key_set(), audit, clock),
+        sites=SiteService(audit, verifier, clock),
+        audit=audit,
+        api_keys=verifier,
+    )
+    return _services
+
+
+def services() -> Services:
+    return _services or configure()

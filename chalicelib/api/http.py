@@ -1,0 +1,258 @@
+"""The one way routes are declared: authentication, tenancy, roles, validation, errors.
+
+`endpoint` registers a Chalice route and records its contract (who may call it,
+its body, query and response models) so `/v1/openapi.json` is generated from
+the same declarations that enforce them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger
+from chalice.app import Blueprint, Request, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api.deps import services
+from chalicelib.auth.api_keys import looks_like_api_key
+from chalicelib.auth.principal import Actor, Principal, RequestMeta
+from chalicelib.auth.roles import Role, may_act_in_org
+from chalicelib.config import get_settings
+from chalicelib.errors import (
+    Forbidden,
+    KuotaError,
+    NotFound,
+    PayloadTooLarge,
+    TooManyAttempts,
+    Unauthorized,
+    ValidationFailed,
+)
+
+logger = Logger(service="kuota", child=True)
+
+AuthKind = Literal["none", "user", "api_key", "any"]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    path: str
+    method: str
+    name: str
+    summary: str
+    auth: AuthKind
+    roles: frozenset[Role] | None
+    key_kinds: frozenset[str] | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    tag: str
+    extra_responses: dict[int, str] = field(default_factory=dict)
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    principal: Principal | None
+    meta: RequestMeta
+    platform_action: bool = False
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(principal=self.principal, meta=self.meta, platform_action=self.platform_action)
+
+    @property
+    def user(self) -> Principal:
+        if self.principal is None:  # endpoint() guarantees one where auth is required
+            raise Unauthorized()
+        return self.principal
+
+
+def error_response(error: KuotaError) -> Response:
+    headers = {"Content-Type": "application/json"}
+    if isinstance(error, TooManyAttempts) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return Response(body=error.to_body(), status_code=error.status, headers=headers)
+
+
+def request_meta(request: Request) -> RequestMeta:
+    headers = request.headers
+    context = request.context or {}
+    source_ip = (context.get("identity") or {}).get("sourceIp")
+    forwarded = headers.get("x-forwarded-for")
+    if forwarded and get_settings().trust_forwarded_for:
+        source_ip = forwarded.split(",")[0].strip()[:64]
+    request_id = context.get("requestId") or headers.get("x-request-id") or ""
+    if not _REQUEST_ID.match(request_id):
+        request_id = uuid.uuid4().hex
+    user_agent = headers.get("user-agent")
+    return RequestMeta(source_ip=source_ip, user_agent=user_agent[:256] if user_agent else None, request_id=request_id)
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization") or ""
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthorized()
+    return credential.strip()
+
+
+def _authenticate(spec: RouteSpec, request: Request) -> Principal | None:
+    if spec.auth == "none":
+        return None
+    credential = _bearer(request)
+    registry = services()
+    if looks_like_api_key(credential):
+        if spec.auth not in ("api_key", "any"):
+            raise Unauthorized("This route needs a user's sign-in, not an API key.")
+        record = registry.api_keys.verify(credential)
+        if record is None:
+            raise Unauthorized()
+        if spec.key_kinds is not None and record.kind not in spec.key_kinds:
+            raise Forbidden(f"A {record.kind} key may not call this route.")
+        return Principal(
+            kind="api_key", id=record.key_id, org_id=record.org_id, site_id=record.site_id, key_kind=record.kind
+        )
+    if spec.auth == "api_key":
+        raise Unauthorized("This route needs an API key.")
+    return registry.accounts.authenticate(credential)
+
+
+def _authorize(spec: RouteSpec, principal: Principal | None, path_params: dict[str, str]) -> bool:
+    """Enforce tenancy then role; return whether this is a platform admin acting in an org."""
+    if principal is None or spec.roles is None:
+        return False
+    role = principal.role
+    org_id = path_params.get("org_id")
+    if org_id is None:
+        if role is None or not (role in spec.roles or (role is Role.PLATFORM_ADMIN and Role.PLATFORM_ADMIN in spec.roles)):
+            raise Forbidden()
+        return False
+    if role is Role.PLATFORM_ADMIN:
+        services().accounts.get_org(org_id)  # 404 for an organization that does not exist
+        if not may_act_in_org(role, spec.roles):
+            raise Forbidden()
+        return True
+    if principal.org_id != org_id:
+        raise NotFound()  # another tenant's objects do not exist for this caller
+    if role is None or role not in spec.roles:
+        raise Forbidden()
+    return False
+
+
+def _validation_error(error: ValidationError, source: str) -> ValidationFailed:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or source
+    if first["type"] == "extra_forbidden":
+        message = f"{location}: unknown field"
+    else:
+        message = f"{location}: {first['msg']}"
+    return ValidationFailed(message, field=location)
+
+
+def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise PayloadTooLarge()
+    try:
+        data = json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("The body is not valid JSON.", field="body") from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.", field="body")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, "body") from exc
+
+
+def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    params = request.query_params or {}
+    data = {name: params.get(name) for name in params}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, "query") from exc
+
+
+def _to_response(result: Any, status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(body="", status_code=204)
+    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def endpoint(
+    blueprint: Blueprint,
+    path: str,
+    method: str,
+    *,
+    summary: str,
+    tag: str,
+    auth: AuthKind = "user",
+    roles: frozenset[Role] | None = None,
+    key_kinds: frozenset[str] | None = None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    extra_responses: dict[int, str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+        spec = RouteSpec(
+            path=path,
+            method=method,
+            name=handler.__name__,
+            summary=summary,
+            auth=auth,
+            roles=roles,
+            key_kinds=key_kinds,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            tag=tag,
+            extra_responses=extra_responses or {},
+        )
+        ROUTES.append(spec)
+
+        @functools.wraps(handler)
+        def view(**path_params: str) -> Response:
+            request = blueprint.current_request
+            meta = request_meta(request)
+            logger.append_keys(request_id=meta.request_id)
+            try:
+                principal = _authenticate(spec, request)
+                platform_action = _authorize(spec, principal, path_params)
+                if principal is not None:
+                    logger.append_keys(actor_id=principal.id, org_id=principal.org_id)
+                kwargs: dict[str, Any] = dict(path_params)
+                if body is not None:
+                    kwargs["body"] = parse_body(request, body)
+                if query is not None:
+                    kwargs["query"] = parse_query(request, query)
+                ctx = RequestContext(principal=principal, meta=meta, platform_action=platform_action)
+                result = _to_response(handler(ctx, **kwargs), status)
+            except KuotaError as error:
+                result = error_response(error)
+            except Exception:
+                logger.exception("unhandled error", extra={"route": f"{method} {path}"})
+                result = error_response(KuotaError())
+            result.headers["X-Request-Id"] = meta.request_id
+            return result
+
+        blueprint.route(path, methods=[method])(view)
+        return handler
+
+    return decorator

@@ -1,0 +1,123 @@
+"""`GET /v1/openapi.json`, generated from the routes' own declarations."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from chalice import Blueprint
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.api.http import ROUTES, RequestContext, RouteSpec, endpoint
+
+bp = Blueprint(__name__)
+
+REF = "#/components/schemas/{model}"
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"type": "string"},
+            },
+        }
+    },
+}
+
+
+def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
+    if spec.auth == "none":
+        return []
+    schemes = {"user": ["bearerJwt"], "api_key": ["apiKey"], "any": ["bearerJwt", "apiKey"]}[spec.auth]
+    return [{scheme: []} for scheme in schemes]
+
+
+def _operation(spec: RouteSpec) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if spec.response is not None:
+        responses[str(spec.status)] = {
+            "description": "Success",
+            "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.response.__name__)}}},
+        }
+    else:
+        responses[str(spec.status)] = {"description": "Success"}
+    errors = {400: "validation_error"} if spec.body or spec.query else {}
+    if spec.auth != "none":
+        errors.update({401: "unauthorized", 403: "forbidden"})
+    if "{" in spec.path:
+        errors[404] = "not_found"
+    errors.update(spec.extra_responses)
+    for status, code in sorted(errors.items()):
+        responses[str(status)] = {
+            "description": code,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    operation: dict[str, Any] = {
+        "operationId": spec.name,
+        "summary": spec.summary,
+        "tags": [spec.tag],
+        "security": _security(spec),
+        "responses": responses,
+    }
+    if spec.roles:
+        operation["x-roles"] = sorted(role.value for role in spec.roles)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _path_params(spec.path)
+    ]
+    if spec.query is not None:
+        schema = spec.query.model_json_schema(by_alias=True, ref_template=REF)
+        for name, prop in schema.get("properties", {}).items():
+            parameters.append({"name": name, "in": "query", "required": name in schema.get("required", []),
+                               "schema": prop})
+    if parameters:
+        operation["parameters"] = parameters
+    if spec.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.body.__name__)}}},
+        }
+    return operation
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+@lru_cache(maxsize=1)
+def build_document() -> dict[str, Any]:
+    models = {spec.body for spec in ROUTES if spec.body} | {spec.response for spec in ROUTES if spec.response}
+    _, schemas = models_json_schema(
+        [(model, "validation" if model in {s.body for s in ROUTES} else "serialization")
+         for model in sorted(models, key=lambda m: m.__name__)],
+        ref_template=REF,
+    )
+    components = dict(schemas.get("$defs", {}))
+    components["Error"] = ERROR_SCHEMA
+    paths: dict[str, dict[str, Any]] = {}
+    for spec in ROUTES:
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Kuota API", "version": "1.0.0",
+                 "description": "WiFi voucher platform: accounts, sites, vouchers, redeem, reports, audit."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "bearerJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "A site's controller or POS key."},
+            },
+        },
+    }
+
+
+@endpoint(bp, "/v1/openapi.json", "GET", summary="This API's OpenAPI 3.1 document", tag="meta", auth="none")
+def openapi(ctx: RequestContext) -> dict[str, Any]:
+    return build_document()

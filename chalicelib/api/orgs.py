@@ -1,0 +1,73 @@
+"""Organizations (platform admins) and their users (owners)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.api.deps import services
+from chalicelib.api.http import RequestContext, endpoint
+from chalicelib.api.schemas import (
+    OrgIn,
+    OrgListOut,
+    OrgOut,
+    UserCreatedOut,
+    UserIn,
+    UserListOut,
+    UserOut,
+    UserUpdateIn,
+)
+from chalicelib.auth.roles import ORG_ROLES, OWNER_ONLY, PLATFORM_ONLY, Role
+from chalicelib.models import Org
+from chalicelib.services.accounts import user_view
+
+bp = Blueprint(__name__)
+
+
+def _org(org: Org) -> OrgOut:
+    return OrgOut(org_id=org.org_id, name=org.name, created_at=org.created_at)
+
+
+@endpoint(
+    bp, "/v1/orgs", "POST", summary="Create a reseller organization", tag="orgs",
+    roles=PLATFORM_ONLY, body=OrgIn, response=OrgOut, status=201,
+)
+def create_org(ctx: RequestContext, body: OrgIn) -> OrgOut:
+    return _org(services().accounts.create_org(ctx.actor, body.name))
+
+
+@endpoint(bp, "/v1/orgs", "GET", summary="List organizations", tag="orgs", roles=PLATFORM_ONLY, response=OrgListOut)
+def list_orgs(ctx: RequestContext) -> OrgListOut:
+    return OrgListOut(orgs=[_org(org) for org in services().accounts.list_orgs()])
+
+
+@endpoint(bp, "/v1/orgs/{org_id}", "GET", summary="One organization", tag="orgs", roles=ORG_ROLES, response=OrgOut)
+def get_org(ctx: RequestContext, org_id: str) -> OrgOut:
+    return _org(services().accounts.get_org(org_id))
+
+
+@endpoint(
+    bp, "/v1/orgs/{org_id}/users", "POST", summary="Create a user in the organization", tag="users",
+    roles=OWNER_ONLY, body=UserIn, response=UserCreatedOut, status=201, extra_responses={409: "conflict"},
+)
+def create_user(ctx: RequestContext, org_id: str, body: UserIn) -> UserCreatedOut:
+    user = services().accounts.create_user(ctx.actor, org_id, str(body.email), body.password, Role(body.role))
+    return UserCreatedOut(user_id=user.user_id)
+
+
+@endpoint(
+    bp, "/v1/orgs/{org_id}/users", "GET", summary="List the organization's users", tag="users",
+    roles=OWNER_ONLY, response=UserListOut,
+)
+def list_users(ctx: RequestContext, org_id: str) -> UserListOut:
+    users = services().accounts.list_users(org_id)
+    return UserListOut(users=[UserOut.model_validate(user_view(user)) for user in users])
+
+
+@endpoint(
+    bp, "/v1/orgs/{org_id}/users/{user_id}", "PATCH", summary="Change a user's role or disable them", tag="users",
+    roles=OWNER_ONLY, body=UserUpdateIn, response=UserOut, extra_responses={409: "conflict"},
+)
+def update_user(ctx: RequestContext, org_id: str, user_id: str, body: UserUpdateIn) -> UserOut:
+    role = Role(body.role) if body.role else None
+    user = services().accounts.update_user(ctx.actor, org_id, user_id, role=role, disabled=body.disabled)
+    return UserOut.model_validate(user_view(user))

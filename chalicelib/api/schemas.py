@@ -1,0 +1,217 @@
+"""Request and response models: validation and the OpenAPI document come from here.
+
+Request models reject unknown fields and bound every size; response models
+list the fields a client may see (allow-list), nothing more.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@lru_cache(maxsize=1)
+def _known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _timezone(value: str) -> str:
+    if value not in _known_timezones():
+        raise ValueError("not an IANA timezone such as Asia/Jakarta")
+    return value
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)]
+NewPassword = Annotated[str, StringConstraints(min_length=10, max_length=256, strip_whitespace=False)]
+Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+OrgRole = Literal["owner", "manager", "cashier", "auditor"]
+
+
+# --- auth ----------------------------------------------------------------------
+
+
+class LoginIn(Strict):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    password: Password
+
+
+class RefreshIn(Strict):
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class TokenPairOut(Out):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: Literal["Bearer"] = "Bearer"
+
+
+class MeOut(Out):
+    user_id: str
+    email: str
+    role: str
+    org_id: str | None
+
+
+class KeySelfOut(Out):
+    key_id: str
+    kind: str
+    name: str | None = None
+    org_id: str
+    site_id: str
+
+
+# --- organizations and users ----------------------------------------------------
+
+
+class OrgIn(Strict):
+    name: Name
+
+
+class OrgOut(Out):
+    org_id: str
+    name: str
+    created_at: datetime | None = None
+
+
+class OrgListOut(Out):
+    orgs: list[OrgOut]
+
+
+class UserIn(Strict):
+    email: Email
+    password: NewPassword
+    role: OrgRole
+
+
+class UserUpdateIn(Strict):
+    role: OrgRole | None = None
+    disabled: bool | None = None
+
+
+class UserCreatedOut(Out):
+    user_id: str
+
+
+class UserOut(Out):
+    user_id: str
+    email: str
+    role: str
+    org_id: str | None
+    disabled: bool
+
+
+class UserListOut(Out):
+    users: list[UserOut]
+
+
+# --- sites and keys ------------------------------------------------------------
+
+
+class BusinessHours(Strict):
+    opens: ClockTime = "08:00"
+    closes: ClockTime = "22:00"
+
+
+class SiteIn(Strict):
+    name: Name
+    timezone: Timezone
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+
+
+class SiteUpdateIn(Strict):
+    name: Name | None = None
+    timezone: Timezone | None = None
+    business_hours: BusinessHours | None = None
+
+
+class SiteCreatedOut(Out):
+    site_id: str
+
+
+class SiteOut(Out):
+    site_id: str
+    org_id: str
+    name: str
+    timezone: str
+    business_hours: dict[str, str]
+
+
+class SiteListOut(Out):
+    sites: list[SiteOut]
+
+
+class KeyIn(Strict):
+    kind: Literal["controller", "pos"]
+    name: Name
+
+
+class KeyCreatedOut(Out):
+    key_id: str
+    api_key: str = Field(description="Shown once; only a hash is kept.")
+
+
+class KeyOut(Out):
+    key_id: str
+    site_id: str
+    kind: str
+    name: str
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyListOut(Out):
+    keys: list[KeyOut]
+
+
+# --- audit -----------------------------------------------------------------------
+
+
+class AuditQuery(Strict):
+    from_: date | datetime | None = Field(default=None, alias="from")
+    to: date | datetime | None = None
+    actor: Annotated[str, StringConstraints(max_length=64)] | None = None
+    action: Annotated[str, StringConstraints(max_length=64)] | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
+class AuditEventOut(Out):
+    event_id: str
+    at: datetime
+    org_id: str | None
+    actor_id: str | None
+    actor_kind: str
+    actor_role: str | None
+    platform_action: bool
+    source_ip: str | None
+    user_agent: str | None
+    request_id: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    site_id: str | None
+    off_hours: bool | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditPageOut(Out):
+    events: list[AuditEventOut]
+    next_cursor: str | None
+

@@ -1,0 +1,39 @@
+"""Who is calling, and from where: built once per request from verified credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from chalicelib.auth.roles import Role
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    source_ip: str | None
+    user_agent: str | None
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "api_key"]
+    id: str  # user id or API key id
+    org_id: str | None  # None only for platform admins
+    role: Role | None = None  # users only
+    email: str | None = None
+    site_id: str | None = None  # API keys only
+    key_kind: str | None = None  # "controller" or "pos"
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role is Role.PLATFORM_ADMIN
+
+
+@dataclass(frozen=True)
+class Actor:
+    """What the audit trail records about the caller of a state change."""
+
+    principal: Principal | None
+    meta: RequestMeta
+    platform_action: bool = False

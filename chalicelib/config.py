@@ -1,0 +1,76 @@
+"""Settings from environment variables: the only module that reads them.
+
+Values per stage live in `.chalice/config.json`; AWS endpoints, region and
+credentials come from the standard AWS variables (`AWS_ENDPOINT_URL` points
+everything at the local emulator), so no code knows where it runs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    app_table: str
+    audit_table: str
+    idempotency_table: str
+    # Signing keys: a local JSON file (dev, tests) or a Secrets Manager secret (prod).
+    jwt_keys_file: str | None
+    jwt_keys_secret_id: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_seconds: int
+    refresh_token_days: int
+    api_key_cache_seconds: int
+    login_max_failures_per_account: int
+    login_max_failures_per_ip: int
+    login_window_seconds: int
+    # Only behind a proxy we run (CloudFront) is X-Forwarded-For the client's address.
+    trust_forwarded_for: bool
+    console_origin: str
+    max_body_bytes: int
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    stage = os.environ.get("KUOTA_STAGE", "dev")
+    prefix = f"kuota-{stage}"
+    return Settings(
+        stage=stage,
+        app_table=os.environ.get("KUOTA_APP_TABLE", f"{prefix}-app"),
+        audit_table=os.environ.get("KUOTA_AUDIT_TABLE", f"{prefix}-audit"),
+        idempotency_table=os.environ.get("KUOTA_IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
+        jwt_keys_file=os.environ.get("KUOTA_JWT_KEYS_FILE") or None,
+        jwt_keys_secret_id=os.environ.get("KUOTA_JWT_KEYS_SECRET_ID") or None,
+        jwt_issuer=os.environ.get("KUOTA_JWT_ISSUER", "kuota"),
+        jwt_audience=os.environ.get("KUOTA_JWT_AUDIENCE", "kuota-api"),
+        access_token_seconds=min(_int("KUOTA_ACCESS_TOKEN_SECONDS", 900), 900),
+        refresh_token_days=_int("KUOTA_REFRESH_TOKEN_DAYS", 14),
+        api_key_cache_seconds=min(_int("KUOTA_API_KEY_CACHE_SECONDS", 60), 60),
+        login_max_failures_per_account=_int("KUOTA_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        login_max_failures_per_ip=_int("KUOTA_LOGIN_MAX_FAILURES_PER_IP", 30),
+        login_window_seconds=_int("KUOTA_LOGIN_WINDOW_SECONDS", 900),
+        trust_forwarded_for=_bool("KUOTA_TRUST_FORWARDED_FOR"),
+        console_origin=os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080"),
+        max_body_bytes=_int("KUOTA_MAX_BODY_BYTES", 64 * 1024),
+    )
+
+
+def aws_region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-southeast-3"

@@ -1,0 +1,35 @@
+"""The append-only audit table."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from chalicelib.config import aws_region, get_settings
+
+
+class AuditEvent(Model):
+    class Meta:
+        table_name = get_settings().audit_table
+        region = aws_region()
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # ORG#<org> or PLATFORM
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # <iso time>#<event id>
+    event_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    org_id = UnicodeAttribute(null=True)
+    actor_id = UnicodeAttribute(null=True)
+    actor_kind = UnicodeAttribute()  # user | api_key | system | anonymous
+    actor_role = UnicodeAttribute(null=True)
+    platform_action = BooleanAttribute(default=False)
+    source_ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()
+    target_type = UnicodeAttribute()
+    target_id = UnicodeAttribute(null=True)
+    site_id = UnicodeAttribute(null=True)
+    off_hours = BooleanAttribute(null=True)
+    before = JSONAttribute(null=True)
+    after = JSONAttribute(null=True)

@@ -1,0 +1,54 @@
+"""Fixed-window counters of failed attempts (login now, redeem later)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.errors import TooManyAttempts
+from chalicelib.models import RateCounter
+from chalicelib.services import Clock, utc_now
+
+
+def scope_key(kind: str, value: str) -> str:
+    """Counters are keyed by a hash so emails and addresses are not stored in clear."""
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+
+class FailureLimiter:
+    def __init__(self, limit: int, window_seconds: int, clock: Clock = utc_now) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._clock = clock
+
+    def _window(self) -> tuple[str, int]:
+        now = int(self._clock().timestamp())
+        start = now - now % self.window_seconds
+        return str(start), start + self.window_seconds - now
+
+    def check(self, scope: str) -> None:
+        """Raise TooManyAttempts while the scope is over its limit in this window."""
+        window, retry_after = self._window()
+        try:
+            counter = RateCounter.get(f"RL#{scope}", window)
+        except DoesNotExist:
+            return
+        if counter.count >= self.limit:
+            raise TooManyAttempts(retry_after=retry_after)
+
+    def record_failure(self, scope: str) -> int:
+        window, _ = self._window()
+        counter = RateCounter(f"RL#{scope}", window)
+        counter.update(
+            actions=[
+                RateCounter.count.add(1),
+                RateCounter.ttl.set(timedelta(seconds=2 * self.window_seconds)),
+            ]
+        )
+        return int(counter.count)
+
+    def reset(self, scope: str) -> None:
+        window, _ = self._window()
+        RateCounter(f"RL#{scope}", window).delete()

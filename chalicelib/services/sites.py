@@ -1,0 +1,164 @@
+"""Sites (hotspot locations) and the API keys their controllers and POS use."""
+
+from __future__ import annotations
+
+import uuid
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib.auth.api_keys import ApiKeyVerifier, new_api_key
+from chalicelib.auth.principal import Actor
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.models import ApiKey, Site
+from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.services import Clock, utc_now
+from chalicelib.services.audit import APPEND_ONLY, AuditLog
+
+
+def site_view(site: Site) -> dict[str, object]:
+    return {
+        "site_id": site.site_id,
+        "org_id": site.org_id,
+        "name": site.name,
+        "timezone": site.timezone,
+        "business_hours": {"opens": site.opens_at, "closes": site.closes_at},
+    }
+
+
+def key_view(key: ApiKey) -> dict[str, object]:
+    """Everything about a key except its secret, which is never shown again."""
+    return {
+        "key_id": key.key_id,
+        "site_id": key.site_id,
+        "kind": key.kind,
+        "name": key.name,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+class SiteService:
+    def __init__(self, audit: AuditLog, verifier: ApiKeyVerifier, clock: Clock = utc_now) -> None:
+        self._audit = audit
+        self._verifier = verifier
+        self._clock = clock
+
+    def create_site(self, actor: Actor, org_id: str, *, name: str, timezone: str, opens: str, closes: str) -> Site:
+        site_id = uuid.uuid4().hex[:12]
+        site = Site(
+            *Site.key(org_id, site_id),
+            site_id=site_id,
+            org_id=org_id,
+            name=name,
+            timezone=timezone,
+            opens_at=opens,
+            closes_at=closes,
+            created_at=self._clock(),
+        )
+        event = self._audit.event(
+            actor, org_id=org_id, action="site.create", target_type="site", target_id=site_id,
+            after=site_view(site), site=site,
+        )
+        with transaction() as tx:
+            tx.save(site, condition=Site.pk.does_not_exist())
+            tx.save(event, condition=APPEND_ONLY)
+        site.version = 1
+        return site
+
+    def get_site(self, org_id: str, site_id: str) -> Site:
+        try:
+            return Site.get(*Site.key(org_id, site_id))
+        except DoesNotExist as exc:
+            raise NotFound("No such site.") from exc
+
+    def list_sites(self, org_id: str) -> list[Site]:
+        return list(Site.query(f"ORG#{org_id}", Site.sk.startswith("SITE#")))
+
+    def update_site(
+        self,
+        actor: Actor,
+        org_id: str,
+        site_id: str,
+        *,
+        name: str | None,
+        timezone: str | None,
+        opens: str | None,
+        closes: str | None,
+    ) -> Site:
+        site = self.get_site(org_id, site_id)
+        before = site_view(site)
+        if name is not None:
+            site.name = name
+        if timezone is not None:
+            site.timezone = timezone
+        if opens is not None:
+            site.opens_at = opens
+        if closes is not None:
+            site.closes_at = closes
+        event = self._audit.event(
+            actor, org_id=org_id, action="site.update", target_type="site", target_id=site_id,
+            before=before, after=site_view(site), site=site,
+        )
+        try:
+            with transaction() as tx:
+                tx.save(site)  # VersionAttribute: a concurrent edit fails instead of being lost
+                tx.save(event, condition=APPEND_ONLY)
+        except TransactWriteError as exc:
+            if cancelled_by_condition(exc, 0):
+                raise Conflict("The site was changed by someone else; reload and try again.") from exc
+            raise
+        return site
+
+    def create_key(self, actor: Actor, org_id: str, site_id: str, *, kind: str, name: str) -> tuple[ApiKey, str]:
+        site = self.get_site(org_id, site_id)
+        key_id, api_key, secret_hash = new_api_key()
+        key = ApiKey(
+            *ApiKey.key(key_id),
+            gsi1pk=ApiKey.site_listing_key(org_id, site_id),
+            gsi1sk=f"KEY#{key_id}",
+            key_id=key_id,
+            org_id=org_id,
+            site_id=site_id,
+            kind=kind,
+            name=name,
+            secret_hash=secret_hash,
+            created_at=self._clock(),
+        )
+        event = self._audit.event(
+            actor, org_id=org_id, action="api_key.create", target_type="api_key", target_id=key_id,
+            after=key_view(key), site=site,
+        )
+        with transaction() as tx:
+            tx.save(key, condition=ApiKey.pk.does_not_exist())
+            tx.save(event, condition=APPEND_ONLY)
+        return key, api_key
+
+    def list_keys(self, org_id: str, site_id: str) -> list[ApiKey]:
+        self.get_site(org_id, site_id)
+        return list(ApiKey.by_site.query(ApiKey.site_listing_key(org_id, site_id)))
+
+    def revoke_key(self, actor: Actor, org_id: str, site_id: str, key_id: str) -> None:
+        site = self.get_site(org_id, site_id)
+        try:
+            key = ApiKey.get(*ApiKey.key(key_id), consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("No such API key.") from exc
+        if key.org_id != org_id or key.site_id != site_id:
+            raise NotFound("No such API key.")
+        if key.revoked_at is not None:
+            return  # revoking twice changes nothing and writes no second event
+        before = key_view(key)
+        now = self._clock()
+        key.revoked_at = now
+        event = self._audit.event(
+            actor, org_id=org_id, action="api_key.revoke", target_type="api_key", target_id=key_id,
+            before=before, after=key_view(key), site=site,
+        )
+        try:
+            with transaction() as tx:
+                tx.update(key, actions=[ApiKey.revoked_at.set(now)], condition=ApiKey.revoked_at.does_not_exist())
+                tx.save(event, condition=APPEND_ONLY)
+        except TransactWriteError as exc:
+            if not cancelled_by_condition(exc, 0):
+                raise
+        self._verifier.forget(key_id)

@@ -1,0 +1,145 @@
+"""Helpers that let tests read as stories: an HTTP client and a world of tenants."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice.test import Client
+
+ADMIN_EMAIL = "platform@example.com"
+ADMIN_PASSWORD = "platform-admin-password"
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def error_code(self) -> str | None:
+        data = self.json
+        return data["error"]["code"] if isinstance(data, dict) and "error" in data else None
+
+
+class Api:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json_body: Any = None,
+        raw: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        all_headers = {"Content-Type": "application/json", "User-Agent": "kuota-tests/1.0"}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers or {})
+        body = raw if raw is not None else (json.dumps(json_body) if json_body is not None else None)
+        response = self.client.http.request(method, path, headers=all_headers, body=body or b"")
+        return Reply(status=response.status_code, body=response.body, headers=dict(response.headers))
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.call("POST", path, json_body=body, **kwargs)
+
+    def patch(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
+        return self.call("PATCH", path, json_body=body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Reply:
+        return self.call("DELETE", path, **kwargs)
+
+    def login(self, email: str, password: str, ip: str | None = None) -> Reply:
+        headers = {"X-Forwarded-For": ip} if ip else None
+        return self.post("/v1/auth/login", {"email": email, "password": password}, headers=headers)
+
+
+@dataclass
+class Member:
+    user_id: str
+    email: str
+    role: str
+    token: str
+    refresh_token: str
+
+
+@dataclass
+class Tenant:
+    org_id: str
+    name: str
+    owner: Member
+    members: dict[str, Member] = field(default_factory=dict)
+
+
+class World:
+    """Builds organizations, users, sites and keys through the public API."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self._admin: Member | None = None
+
+    @property
+    def admin(self) -> Member:
+        if self._admin is None:
+            from chalicelib.api.deps import services
+
+            user, _ = services().accounts.ensure_platform_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+            self._admin = self._sign_in(user.user_id, ADMIN_EMAIL, "platform_admin", ADMIN_PASSWORD)
+        return self._admin
+
+    def _sign_in(self, user_id: str, email: str, role: str, password: str = PASSWORD) -> Member:
+        reply = self.api.login(email, password)
+        assert reply.status == 200, reply.body
+        return Member(user_id, email, role, reply.json["access_token"], reply.json["refresh_token"])
+
+    def org(self, name: str = "Warung Kopi") -> Tenant:
+        reply = self.api.post("/v1/orgs", {"name": name}, token=self.admin.token)
+        assert reply.status == 201, reply.body
+        org_id = reply.json["org_id"]
+        owner = self.user_in(org_id, "owner", as_token=self.admin.token)
+        tenant = Tenant(org_id=org_id, name=name, owner=owner)
+        tenant.members["owner"] = owner
+        return tenant
+
+    def user_in(self, org_id: str, role: str, *, as_token: str) -> Member:
+        email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+        reply = self.api.post(
+            f"/v1/orgs/{org_id}/users", {"email": email, "password": PASSWORD, "role": role}, token=as_token
+        )
+        assert reply.status == 201, reply.body
+        return self._sign_in(reply.json["user_id"], email, role)
+
+    def member(self, tenant: Tenant, role: str) -> Member:
+        if role not in tenant.members:
+            tenant.members[role] = self.user_in(tenant.org_id, role, as_token=tenant.owner.token)
+        return tenant.members[role]
+
+    def site(self, tenant: Tenant, name: str = "Cabang Utama", timezone: str = "Asia/Jakarta") -> str:
+        reply = self.api.post(
+            f"/v1/orgs/{tenant.org_id}/sites", {"name": name, "timezone": timezone}, token=tenant.owner.token
+        )
+        assert reply.status == 201, reply.body
+        return str(reply.json["site_id"])
+
+    def key(self, tenant: Tenant, site_id: str, kind: str = "controller") -> tuple[str, str]:
+        reply = self.api.post(
+            f"/v1/orgs/{tenant.org_id}/sites/{site_id}/keys", {"kind": kind, "name": f"{kind} 1"},
+            token=tenant.owner.token,
+        )
+        assert reply.status == 201, reply.body
+        return reply.json["key_id"], reply.json["api_key"]
