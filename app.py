@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Chalice, CORSConfig
+from chalice.app import Chalice, CORSConfig
 
 from chalicelib.api import audit, auth, openapi, orgs, sites
 from chalicelib.config import get_settings

@@ -41,8 +41,8 @@ SERVICES = ["dynamodb", "secretsmanager", "s3"]
 def _start_session() -> tuple[RunningSession, object | None]:
     host = os.environ.get("LOCALSTACK_HOST")
     if host:
-        hostname, _, port = host.partition(":")
-        session = RunningSession(hostname, services={name: int(port or 4566) for name in SERVICES})
+        hostname, _, edge_port = host.partition(":")
+        session = RunningSession(hostname, services={name: int(edge_port or 4566) for name in SERVICES})
         return session, None
     from moto.server import ThreadedMotoServer
 
@@ -79,8 +79,11 @@ def _wipe_tables() -> None:
         (settings.idempotency_table, ("id",)),
     ):
         paginator = client.get_paginator("scan")
-        for page in paginator.paginate(TableName=table, ProjectionExpression=", ".join(f"#{k}" for k in keys),
-                                       ExpressionAttributeNames={f"#{k}": k for k in keys}):
+        for page in paginator.paginate(
+            TableName=table,
+            ProjectionExpression=", ".join(f"#{k}" for k in keys),
+            ExpressionAttributeNames={f"#{k}": k for k in keys},
+        ):
             for item in page["Items"]:
                 client.delete_item(TableName=table, Key={k: item[k] for k in keys})
 

@@ -48,8 +48,9 @@ class Api:
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
         all_headers.update(headers or {})
-        body = raw if raw is not None else (json.dumps(json_body) if json_body is not None else None)
-        response = self.client.http.request(method, path, headers=all_headers, body=body or b"")
+        body = raw if raw is not None else (json.dumps(json_body) if json_body is not None else b"")
+        encoded = body.encode() if isinstance(body, str) else body
+        response = self.client.http.request(method, path, headers=all_headers, body=encoded)
         return Reply(status=response.status_code, body=response.body, headers=dict(response.headers))
 
     def get(self, path: str, **kwargs: Any) -> Reply:
@@ -138,7 +139,8 @@ class World:
 
     def key(self, tenant: Tenant, site_id: str, kind: str = "controller") -> tuple[str, str]:
         reply = self.api.post(
-            f"/v1/orgs/{tenant.org_id}/sites/{site_id}/keys", {"kind": kind, "name": f"{kind} 1"},
+            f"/v1/orgs/{tenant.org_id}/sites/{site_id}/keys",
+            {"kind": kind, "name": f"{kind} 1"},
             token=tenant.owner.token,
         )
         assert reply.status == 201, reply.body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, endpoint
@@ -26,8 +26,14 @@ def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/audit", "GET", summary="Audit events, newest first", tag="audit",
-    roles=OWNER_AUDITOR, query=AuditQuery, response=AuditPageOut,
+    bp,
+    "/v1/orgs/{org_id}/audit",
+    "GET",
+    summary="Audit events, newest first",
+    tag="audit",
+    roles=OWNER_AUDITOR,
+    query=AuditQuery,
+    response=AuditPageOut,
 )
 def list_audit(ctx: RequestContext, org_id: str, query: AuditQuery) -> AuditPageOut:
     start, end = _bound(query.from_, end=False), _bound(query.to, end=True)

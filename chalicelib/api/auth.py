@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, endpoint
@@ -17,24 +17,44 @@ def _pair(pair: TokenPair) -> TokenPairOut:
 
 
 @endpoint(
-    bp, "/v1/auth/login", "POST", summary="Sign in with email and password", tag="auth", auth="none",
-    body=LoginIn, response=TokenPairOut, extra_responses={401: "invalid_credentials", 429: "too_many_attempts"},
+    bp,
+    "/v1/auth/login",
+    "POST",
+    summary="Sign in with email and password",
+    tag="auth",
+    auth="none",
+    body=LoginIn,
+    response=TokenPairOut,
+    extra_responses={401: "invalid_credentials", 429: "too_many_attempts"},
 )
 def login(ctx: RequestContext, body: LoginIn) -> TokenPairOut:
     return _pair(services().accounts.login(body.email, body.password, ctx.meta))
 
 
 @endpoint(
-    bp, "/v1/auth/refresh", "POST", summary="Trade a refresh token for a new pair (single use)", tag="auth",
-    auth="none", body=RefreshIn, response=TokenPairOut, extra_responses={401: "unauthorized"},
+    bp,
+    "/v1/auth/refresh",
+    "POST",
+    summary="Trade a refresh token for a new pair (single use)",
+    tag="auth",
+    auth="none",
+    body=RefreshIn,
+    response=TokenPairOut,
+    extra_responses={401: "unauthorized"},
 )
 def refresh(ctx: RequestContext, body: RefreshIn) -> TokenPairOut:
     return _pair(services().accounts.refresh(body.refresh_token, ctx.meta))
 
 
 @endpoint(
-    bp, "/v1/auth/logout", "POST", summary="Sign out: revoke the refresh token's whole family", tag="auth",
-    auth="none", body=RefreshIn, status=204,
+    bp,
+    "/v1/auth/logout",
+    "POST",
+    summary="Sign out: revoke the refresh token's whole family",
+    tag="auth",
+    auth="none",
+    body=RefreshIn,
+    status=204,
 )
 def logout(ctx: RequestContext, body: RefreshIn) -> None:
     services().accounts.logout(body.refresh_token, ctx.meta)
@@ -48,8 +68,13 @@ def me(ctx: RequestContext) -> MeOut:
 
 
 @endpoint(
-    bp, "/v1/keys/self", "GET", summary="The calling API key (lets a controller or POS test its settings)",
-    tag="auth", auth="api_key", response=KeySelfOut,
+    bp,
+    "/v1/keys/self",
+    "GET",
+    summary="The calling API key (lets a controller or POS test its settings)",
+    tag="auth",
+    auth="api_key",
+    response=KeySelfOut,
 )
 def key_self(ctx: RequestContext) -> KeySelfOut:
     key = ctx.user

@@ -78,7 +78,7 @@ class RequestContext:
 
 
 def error_response(error: KuotaError) -> Response:
-    headers = {"Content-Type": "application/json"}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if isinstance(error, TooManyAttempts) and error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return Response(body=error.to_body(), status_code=error.status, headers=headers)
@@ -134,7 +134,7 @@ def _authorize(spec: RouteSpec, principal: Principal | None, path_params: dict[s
     role = principal.role
     org_id = path_params.get("org_id")
     if org_id is None:
-        if role is None or not (role in spec.roles or (role is Role.PLATFORM_ADMIN and Role.PLATFORM_ADMIN in spec.roles)):
+        if role is None or role not in spec.roles:
             raise Forbidden()
         return False
     if role is Role.PLATFORM_ADMIN:
@@ -152,11 +152,8 @@ def _authorize(spec: RouteSpec, principal: Principal | None, path_params: dict[s
 def _validation_error(error: ValidationError, source: str) -> ValidationFailed:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"]) or source
-    if first["type"] == "extra_forbidden":
-        message = f"{location}: unknown field"
-    else:
-        message = f"{location}: {first['msg']}"
-    return ValidationFailed(message, field=location)
+    reason = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+    return ValidationFailed(f"{location}: {reason}", field=location)
 
 
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -176,8 +173,8 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
-    params = request.query_params or {}
-    data = {name: params.get(name) for name in params}
+    params = request.query_params
+    data = {name: params.get(name) for name in params} if params else {}
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.http import ROUTES, RequestContext, RouteSpec, endpoint
@@ -67,14 +67,14 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.roles:
         operation["x-roles"] = sorted(role.value for role in spec.roles)
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _path_params(spec.path)
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _path_params(spec.path)
     ]
     if spec.query is not None:
         schema = spec.query.model_json_schema(by_alias=True, ref_template=REF)
         for name, prop in schema.get("properties", {}).items():
-            parameters.append({"name": name, "in": "query", "required": name in schema.get("required", []),
-                               "schema": prop})
+            parameters.append(
+                {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
+            )
     if parameters:
         operation["parameters"] = parameters
     if spec.body is not None:
@@ -93,8 +93,10 @@ def _path_params(path: str) -> list[str]:
 def build_document() -> dict[str, Any]:
     models = {spec.body for spec in ROUTES if spec.body} | {spec.response for spec in ROUTES if spec.response}
     _, schemas = models_json_schema(
-        [(model, "validation" if model in {s.body for s in ROUTES} else "serialization")
-         for model in sorted(models, key=lambda m: m.__name__)],
+        [
+            (model, "validation" if model in {s.body for s in ROUTES} else "serialization")
+            for model in sorted(models, key=lambda m: m.__name__)
+        ],
         ref_template=REF,
     )
     components = dict(schemas.get("$defs", {}))
@@ -104,8 +106,11 @@ def build_document() -> dict[str, Any]:
         paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Kuota API", "version": "1.0.0",
-                 "description": "WiFi voucher platform: accounts, sites, vouchers, redeem, reports, audit."},
+        "info": {
+            "title": "Kuota API",
+            "version": "1.0.0",
+            "description": "WiFi voucher platform: accounts, sites, vouchers, redeem, reports, audit.",
+        },
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, endpoint
@@ -28,8 +28,15 @@ def _org(org: Org) -> OrgOut:
 
 
 @endpoint(
-    bp, "/v1/orgs", "POST", summary="Create a reseller organization", tag="orgs",
-    roles=PLATFORM_ONLY, body=OrgIn, response=OrgOut, status=201,
+    bp,
+    "/v1/orgs",
+    "POST",
+    summary="Create a reseller organization",
+    tag="orgs",
+    roles=PLATFORM_ONLY,
+    body=OrgIn,
+    response=OrgOut,
+    status=201,
 )
 def create_org(ctx: RequestContext, body: OrgIn) -> OrgOut:
     return _org(services().accounts.create_org(ctx.actor, body.name))
@@ -46,8 +53,16 @@ def get_org(ctx: RequestContext, org_id: str) -> OrgOut:
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/users", "POST", summary="Create a user in the organization", tag="users",
-    roles=OWNER_ONLY, body=UserIn, response=UserCreatedOut, status=201, extra_responses={409: "conflict"},
+    bp,
+    "/v1/orgs/{org_id}/users",
+    "POST",
+    summary="Create a user in the organization",
+    tag="users",
+    roles=OWNER_ONLY,
+    body=UserIn,
+    response=UserCreatedOut,
+    status=201,
+    extra_responses={409: "conflict"},
 )
 def create_user(ctx: RequestContext, org_id: str, body: UserIn) -> UserCreatedOut:
     user = services().accounts.create_user(ctx.actor, org_id, str(body.email), body.password, Role(body.role))
@@ -55,8 +70,13 @@ def create_user(ctx: RequestContext, org_id: str, body: UserIn) -> UserCreatedOu
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/users", "GET", summary="List the organization's users", tag="users",
-    roles=OWNER_ONLY, response=UserListOut,
+    bp,
+    "/v1/orgs/{org_id}/users",
+    "GET",
+    summary="List the organization's users",
+    tag="users",
+    roles=OWNER_ONLY,
+    response=UserListOut,
 )
 def list_users(ctx: RequestContext, org_id: str) -> UserListOut:
     users = services().accounts.list_users(org_id)
@@ -64,8 +84,15 @@ def list_users(ctx: RequestContext, org_id: str) -> UserListOut:
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/users/{user_id}", "PATCH", summary="Change a user's role or disable them", tag="users",
-    roles=OWNER_ONLY, body=UserUpdateIn, response=UserOut, extra_responses={409: "conflict"},
+    bp,
+    "/v1/orgs/{org_id}/users/{user_id}",
+    "PATCH",
+    summary="Change a user's role or disable them",
+    tag="users",
+    roles=OWNER_ONLY,
+    body=UserUpdateIn,
+    response=UserOut,
+    extra_responses={409: "conflict"},
 )
 def update_user(ctx: RequestContext, org_id: str, user_id: str, body: UserUpdateIn) -> UserOut:
     role = Role(body.role) if body.role else None

@@ -7,8 +7,8 @@ list the fields a client may see (allow-list), nothing more.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
 from functools import lru_cache
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
@@ -58,7 +58,7 @@ class TokenPairOut(Out):
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (a scheme name, not a secret)
 
 
 class MeOut(Out):
@@ -214,4 +214,3 @@ class AuditEventOut(Out):
 class AuditPageOut(Out):
     events: list[AuditEventOut]
     next_cursor: str | None
-

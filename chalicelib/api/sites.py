@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, endpoint
@@ -24,18 +24,31 @@ bp = Blueprint(__name__)
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/sites", "POST", summary="Create a site", tag="sites",
-    roles=OWNER_MANAGER, body=SiteIn, response=SiteCreatedOut, status=201,
+    bp,
+    "/v1/orgs/{org_id}/sites",
+    "POST",
+    summary="Create a site",
+    tag="sites",
+    roles=OWNER_MANAGER,
+    body=SiteIn,
+    response=SiteCreatedOut,
+    status=201,
 )
 def create_site(ctx: RequestContext, org_id: str, body: SiteIn) -> SiteCreatedOut:
     site = services().sites.create_site(
-        ctx.actor, org_id, name=body.name, timezone=body.timezone,
-        opens=body.business_hours.opens, closes=body.business_hours.closes,
+        ctx.actor,
+        org_id,
+        name=body.name,
+        timezone=body.timezone,
+        opens=body.business_hours.opens,
+        closes=body.business_hours.closes,
     )
     return SiteCreatedOut(site_id=site.site_id)
 
 
-@endpoint(bp, "/v1/orgs/{org_id}/sites", "GET", summary="List sites", tag="sites", roles=ORG_ROLES, response=SiteListOut)
+@endpoint(
+    bp, "/v1/orgs/{org_id}/sites", "GET", summary="List sites", tag="sites", roles=ORG_ROLES, response=SiteListOut
+)
 def list_sites(ctx: RequestContext, org_id: str) -> SiteListOut:
     sites = services().sites.list_sites(org_id)
     return SiteListOut(sites=[SiteOut.model_validate(site_view(site)) for site in sites])
@@ -49,21 +62,40 @@ def get_site(ctx: RequestContext, org_id: str, site_id: str) -> SiteOut:
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/sites/{site_id}", "PATCH", summary="Rename a site, change its timezone or hours",
-    tag="sites", roles=OWNER_MANAGER, body=SiteUpdateIn, response=SiteOut, extra_responses={409: "conflict"},
+    bp,
+    "/v1/orgs/{org_id}/sites/{site_id}",
+    "PATCH",
+    summary="Rename a site, change its timezone or hours",
+    tag="sites",
+    roles=OWNER_MANAGER,
+    body=SiteUpdateIn,
+    response=SiteOut,
+    extra_responses={409: "conflict"},
 )
 def update_site(ctx: RequestContext, org_id: str, site_id: str, body: SiteUpdateIn) -> SiteOut:
     hours = body.business_hours
     site = services().sites.update_site(
-        ctx.actor, org_id, site_id, name=body.name, timezone=body.timezone,
-        opens=hours.opens if hours else None, closes=hours.closes if hours else None,
+        ctx.actor,
+        org_id,
+        site_id,
+        name=body.name,
+        timezone=body.timezone,
+        opens=hours.opens if hours else None,
+        closes=hours.closes if hours else None,
     )
     return SiteOut.model_validate(site_view(site))
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/sites/{site_id}/keys", "POST", summary="Create a controller or POS API key", tag="keys",
-    roles=OWNER_MANAGER, body=KeyIn, response=KeyCreatedOut, status=201,
+    bp,
+    "/v1/orgs/{org_id}/sites/{site_id}/keys",
+    "POST",
+    summary="Create a controller or POS API key",
+    tag="keys",
+    roles=OWNER_MANAGER,
+    body=KeyIn,
+    response=KeyCreatedOut,
+    status=201,
 )
 def create_key(ctx: RequestContext, org_id: str, site_id: str, body: KeyIn) -> KeyCreatedOut:
     key, api_key = services().sites.create_key(ctx.actor, org_id, site_id, kind=body.kind, name=body.name)
@@ -71,8 +103,13 @@ def create_key(ctx: RequestContext, org_id: str, site_id: str, body: KeyIn) -> K
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/sites/{site_id}/keys", "GET", summary="List a site's API keys (never their secrets)",
-    tag="keys", roles=OWNER_MANAGER, response=KeyListOut,
+    bp,
+    "/v1/orgs/{org_id}/sites/{site_id}/keys",
+    "GET",
+    summary="List a site's API keys (never their secrets)",
+    tag="keys",
+    roles=OWNER_MANAGER,
+    response=KeyListOut,
 )
 def list_keys(ctx: RequestContext, org_id: str, site_id: str) -> KeyListOut:
     keys = services().sites.list_keys(org_id, site_id)
@@ -80,8 +117,13 @@ def list_keys(ctx: RequestContext, org_id: str, site_id: str) -> KeyListOut:
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/sites/{site_id}/keys/{key_id}", "DELETE", summary="Revoke an API key (within 60 s)",
-    tag="keys", roles=OWNER_MANAGER, status=204,
+    bp,
+    "/v1/orgs/{org_id}/sites/{site_id}/keys/{key_id}",
+    "DELETE",
+    summary="Revoke an API key (within 60 s)",
+    tag="keys",
+    roles=OWNER_MANAGER,
+    status=204,
 )
 def revoke_key(ctx: RequestContext, org_id: str, site_id: str, key_id: str) -> None:
     services().sites.revoke_key(ctx.actor, org_id, site_id, key_id)

@@ -37,10 +37,7 @@ class KeySet:
 
 def parse_key_set(document: str) -> KeySet:
     data = json.loads(document)
-    keys = {
-        kid: serialization.load_pem_private_key(pem.encode(), password=None)
-        for kid, pem in data["keys"].items()
-    }
+    keys = {kid: serialization.load_pem_private_key(pem.encode(), password=None) for kid, pem in data["keys"].items()}
     for kid, key in keys.items():
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError(f"signing key {kid} is not an Ed25519 key")

@@ -3,20 +3,20 @@
 Access patterns (keep this table true; every request path reads by key or
 queries an index, never scans):
 
-| pattern                              | table / index | key                                               | cost          |
-|--------------------------------------|---------------|---------------------------------------------------|---------------|
-| get org                              | app           | PK=ORG#<org>, SK=META                             | 1 RCU         |
-| list orgs (platform admin)           | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#                   | query         |
-| login: email -> user                 | app           | PK=EMAIL#<email>, SK=META (uniqueness claim)      | 1 RCU + 1 RCU |
-| get user (every authenticated call)  | app           | PK=ORG#<org> or PLATFORM, SK=USER#<id>            | 1 RCU         |
-| list users / sites of an org         | app           | PK=ORG#<org>, SK begins USER# / SITE#             | query         |
-| get site                             | app           | PK=ORG#<org>, SK=SITE#<id>                        | 1 RCU         |
-| API key by id (cached <= 60 s)       | app           | PK=KEY#<key_id>, SK=META                          | 1 RCU         |
-| list keys of a site                  | app GSI1      | GSI1PK=ORG#<org>#SITE#<site>, GSI1SK begins KEY#  | query         |
-| refresh token by hash                | app           | PK=RT#<sha256(token)>, SK=META                    | 1 RCU         |
-| refresh token family                 | app           | PK=RTF#<family>, SK=META                          | 1 RCU         |
-| rate-limit counter (login, redeem)   | app           | PK=RL#<scope>, SK=<window start>, TTL             | 1 WCU         |
-| audit events of an org, by time      | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>      | query         |
+| pattern                             | table / index | key                                              | cost          |
+|-------------------------------------|---------------|--------------------------------------------------|---------------|
+| get org                             | app           | PK=ORG#<org>, SK=META                            | 1 RCU         |
+| list orgs (platform admin)          | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#                  | query         |
+| login: email -> user                | app           | PK=EMAIL#<email>, SK=META (uniqueness claim)     | 1 RCU + 1 RCU |
+| get user (every authenticated call) | app           | PK=ORG#<org> or PLATFORM, SK=USER#<id>           | 1 RCU         |
+| list users / sites of an org        | app           | PK=ORG#<org>, SK begins USER# / SITE#            | query         |
+| get site                            | app           | PK=ORG#<org>, SK=SITE#<id>                       | 1 RCU         |
+| API key by id (cached <= 60 s)      | app           | PK=KEY#<key_id>, SK=META                         | 1 RCU         |
+| list keys of a site                 | app GSI1      | GSI1PK=ORG#<org>#SITE#<site> | query         |
+| refresh token by hash               | app           | PK=RT#<sha256(token)>, SK=META                   | 1 RCU         |
+| refresh token family                | app           | PK=RTF#<family>, SK=META                         | 1 RCU         |
+| rate-limit counter (login, redeem)  | app           | PK=RL#<scope>, SK=<window start>, TTL            | 1 WCU         |
+| audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it
 (see infra/), and every put is conditioned on the key not existing.

@@ -55,4 +55,5 @@ def transaction() -> TransactWrite:
 def cancelled_by_condition(error: TransactWriteError, index: int) -> bool:
     """Whether the item at `index` of a cancelled transaction failed its condition."""
     reasons = error.cancellation_reasons or []
-    return index < len(reasons) and reasons[index] is not None and reasons[index].code == "ConditionalCheckFailed"
+    reason = reasons[index] if index < len(reasons) else None
+    return reason is not None and reason.code == "ConditionalCheckFailed"

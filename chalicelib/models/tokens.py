@@ -57,5 +57,5 @@ class RateCounter(Model):
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
-    count = NumberAttribute(default=0)
+    failures = NumberAttribute(default=0)
     ttl = TTLAttribute(attr_name="ttl")

@@ -319,4 +319,3 @@ class AccountService:
 
     def list_orgs(self) -> list[Org]:
         return list(Org.by_listing.query("ORGS", Org.gsi1sk.startswith("ORG#")))
-

@@ -134,4 +134,3 @@ def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
     if not isinstance(key, dict) or set(key) != {"PK", "SK"} or key["PK"] != {"S": partition}:
         raise ValidationFailed("cursor is not valid", field="cursor")
     return key
-

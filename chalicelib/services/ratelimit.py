@@ -35,7 +35,7 @@ class FailureLimiter:
             counter = RateCounter.get(f"RL#{scope}", window)
         except DoesNotExist:
             return
-        if counter.count >= self.limit:
+        if counter.failures >= self.limit:
             raise TooManyAttempts(retry_after=retry_after)
 
     def record_failure(self, scope: str) -> int:
@@ -43,11 +43,11 @@ class FailureLimiter:
         counter = RateCounter(f"RL#{scope}", window)
         counter.update(
             actions=[
-                RateCounter.count.add(1),
-                RateCounter.ttl.set(timedelta(seconds=2 * self.window_seconds)),
+                RateCounter.failures.add(1),
+                RateCounter.ttl.set(self._clock() + timedelta(seconds=2 * self.window_seconds)),
             ]
         )
-        return int(counter.count)
+        return int(counter.failures)
 
     def reset(self, scope: str) -> None:
         window, _ = self._window()

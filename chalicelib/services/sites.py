@@ -56,8 +56,13 @@ class SiteService:
             created_at=self._clock(),
         )
         event = self._audit.event(
-            actor, org_id=org_id, action="site.create", target_type="site", target_id=site_id,
-            after=site_view(site), site=site,
+            actor,
+            org_id=org_id,
+            action="site.create",
+            target_type="site",
+            target_id=site_id,
+            after=site_view(site),
+            site=site,
         )
         with transaction() as tx:
             tx.save(site, condition=Site.pk.does_not_exist())
@@ -96,8 +101,14 @@ class SiteService:
         if closes is not None:
             site.closes_at = closes
         event = self._audit.event(
-            actor, org_id=org_id, action="site.update", target_type="site", target_id=site_id,
-            before=before, after=site_view(site), site=site,
+            actor,
+            org_id=org_id,
+            action="site.update",
+            target_type="site",
+            target_id=site_id,
+            before=before,
+            after=site_view(site),
+            site=site,
         )
         try:
             with transaction() as tx:
@@ -125,8 +136,13 @@ class SiteService:
             created_at=self._clock(),
         )
         event = self._audit.event(
-            actor, org_id=org_id, action="api_key.create", target_type="api_key", target_id=key_id,
-            after=key_view(key), site=site,
+            actor,
+            org_id=org_id,
+            action="api_key.create",
+            target_type="api_key",
+            target_id=key_id,
+            after=key_view(key),
+            site=site,
         )
         with transaction() as tx:
             tx.save(key, condition=ApiKey.pk.does_not_exist())
@@ -151,8 +167,14 @@ class SiteService:
         now = self._clock()
         key.revoked_at = now
         event = self._audit.event(
-            actor, org_id=org_id, action="api_key.revoke", target_type="api_key", target_id=key_id,
-            before=before, after=key_view(key), site=site,
+            actor,
+            org_id=org_id,
+            action="api_key.revoke",
+            target_type="api_key",
+            target_id=key_id,
+            before=before,
+            after=key_view(key),
+            site=site,
         )
         try:
             with transaction() as tx:

@@ -1,0 +1,1 @@
+"""Kuota application code (everything app.py wires together)."""
