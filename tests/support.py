@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalice.test import Client
@@ -145,3 +146,42 @@ class World:
         )
         assert reply.status == 201, reply.body
         return reply.json["key_id"], reply.json["api_key"]
+
+
+class FakeClock:
+    """A wall clock and a monotonic clock that tests move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+        self.ticks = 1000.0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.ticks
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+        self.ticks += seconds
+
+
+def audit_events(org_id: str | None) -> list[dict[str, Any]]:
+    """Every audit event of an org (or of the platform), oldest first, read directly."""
+    from chalicelib.models import AuditEvent
+    from chalicelib.models.accounts import org_pk
+
+    return [event.attribute_values for event in AuditEvent.query(org_pk(org_id))]
+
+
+def dump_app_table() -> list[dict[str, Any]]:
+    """Every attribute of every item (test-only scan)."""
+    import boto3
+
+    from chalicelib.config import get_settings
+
+    client = boto3.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator("scan").paginate(TableName=get_settings().app_table):
+        items.extend(page["Items"])
+    return items

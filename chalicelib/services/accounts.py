@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.auth.passwords import burn_verification_time, hash_password, verify_password
 from chalicelib.auth.principal import Actor, Principal, RequestMeta
@@ -120,12 +120,24 @@ class AccountService:
         user = self._get_user(stored.org_id, stored.user_id)
         if user is None or user.disabled:
             raise Unauthorized("The refresh token is not valid.")
+        event = self._audit.event(
+            Actor(principal=self._principal(user), meta=meta),
+            org_id=user.org_id,
+            action="auth.refresh",
+            target_type="token_family",
+            target_id=family.family_id,
+        )
         try:
-            stored.update(
-                actions=[RefreshToken.used_at.set(now)],
-                condition=RefreshToken.used_at.does_not_exist(),
-            )
-        except UpdateError as exc:
+            with transaction() as tx:
+                tx.update(
+                    stored,
+                    actions=[RefreshToken.used_at.set(now)],
+                    condition=RefreshToken.used_at.does_not_exist(),
+                )
+                tx.save(event, condition=APPEND_ONLY)
+        except TransactWriteError as exc:
+            if not cancelled_by_condition(exc, 0):
+                raise
             # Another request used it a moment ago: that is reuse as well.
             self._revoke_family(family, "refresh_token_reused", meta)
             raise Unauthorized("The refresh token was already used; sign in again.") from exc
