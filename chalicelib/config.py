@@ -44,6 +44,9 @@ class Settings:
     # Only behind a proxy we run (CloudFront) is X-Forwarded-For the client's address.
     trust_forwarded_for: bool
     console_origin: str
+    # argon2id cost; defaults are RFC 9106's second recommended profile (t=3, 64 MiB).
+    password_time_cost: int
+    password_memory_kib: int
     max_body_bytes: int
 
 
@@ -68,6 +71,8 @@ def get_settings() -> Settings:
         login_window_seconds=_int("KUOTA_LOGIN_WINDOW_SECONDS", 900),
         trust_forwarded_for=_bool("KUOTA_TRUST_FORWARDED_FOR"),
         console_origin=os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080"),
+        password_time_cost=_int("KUOTA_PASSWORD_TIME_COST", 3),
+        password_memory_kib=_int("KUOTA_PASSWORD_MEMORY_KIB", 64 * 1024),
         max_body_bytes=_int("KUOTA_MAX_BODY_BYTES", 64 * 1024),
     )
 

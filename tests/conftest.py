@@ -8,6 +8,7 @@ independent.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +21,9 @@ os.environ.update(
         "KUOTA_STAGE": "test",
         "KUOTA_JWT_KEYS_FILE": str(Path(_KEYS_DIR) / "jwt-keys.json"),
         "KUOTA_TRUST_FORWARDED_FOR": "true",
+        # A cheaper argon2id profile keeps the suite fast; production uses the defaults.
+        "KUOTA_PASSWORD_TIME_COST": "1",
+        "KUOTA_PASSWORD_MEMORY_KIB": "8192",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "ap-southeast-3",
@@ -36,6 +40,7 @@ from pytest_localstack.session import RunningSession  # noqa: E402
 from tests.support import Api, World  # noqa: E402
 
 SERVICES = ["dynamodb", "secretsmanager", "s3"]
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log
 
 
 def _start_session() -> tuple[RunningSession, object | None]:

@@ -42,5 +42,8 @@ def list_audit(ctx: RequestContext, org_id: str, query: AuditQuery) -> AuditPage
     page = services().audit.query(
         org_id, start=start, end=end, actor=query.actor, action=query.action, limit=query.limit, cursor=query.cursor
     )
-    events = [AuditEventOut.model_validate(event.attribute_values) for event in page.events]
+    events = [
+        AuditEventOut.model_validate({name: getattr(event, name) for name in AuditEventOut.model_fields})
+        for event in page.events
+    ]
     return AuditPageOut(events=events, next_cursor=page.next_cursor)

@@ -1,4 +1,4 @@
-"""Password hashing with argon2id (argon2-cffi's defaults follow RFC 9106)."""
+"""Password hashing with argon2id; old hashes keep verifying when the cost changes."""
 
 from __future__ import annotations
 
@@ -7,23 +7,29 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+from chalicelib.config import get_settings
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    settings = get_settings()
+    return PasswordHasher(time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 @lru_cache(maxsize=1)
 def _decoy_hash() -> str:
-    return _hasher.hash("decoy password that matches nothing")
+    return _hasher().hash("decoy password that matches nothing")
 
 
 def burn_verification_time(password: str) -> None:

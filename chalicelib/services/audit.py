@@ -96,7 +96,7 @@ class AuditLog:
         limit: int,
         cursor: str | None,
     ) -> AuditPage:
-        low = start.isoformat(timespec="microseconds") if start else ""
+        low = start.isoformat(timespec="microseconds") if start else "0000"
         high = (end.isoformat(timespec="microseconds") if end else "9999") + "~"
         range_condition = AuditEvent.sk.between(low, high)
         filters: list[Condition] = []
