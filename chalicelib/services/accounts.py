@@ -101,6 +101,7 @@ class AccountService:
                 action="auth.login",
                 target_type="user",
                 target_id=user.user_id,
+                after={"token_family": family_id},
             )
         )
         return pair
@@ -126,6 +127,7 @@ class AccountService:
             action="auth.refresh",
             target_type="token_family",
             target_id=family.family_id,
+            after={"rotated": True},
         )
         try:
             with transaction() as tx:
