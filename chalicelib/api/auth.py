@@ -78,4 +78,6 @@ def me(ctx: RequestContext) -> MeOut:
 )
 def key_self(ctx: RequestContext) -> KeySelfOut:
     key = ctx.user
-    return KeySelfOut(key_id=key.id, kind=key.key_kind or "", org_id=key.org_id or "", site_id=key.site_id or "")
+    return KeySelfOut(
+        key_id=key.id, kind=key.key_kind or "", name=key.name, org_id=key.org_id or "", site_id=key.site_id or ""
+    )

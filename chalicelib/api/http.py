@@ -120,7 +120,12 @@ def _authenticate(spec: RouteSpec, request: Request) -> Principal | None:
         if spec.key_kinds is not None and record.kind not in spec.key_kinds:
             raise Forbidden(f"A {record.kind} key may not call this route.")
         return Principal(
-            kind="api_key", id=record.key_id, org_id=record.org_id, site_id=record.site_id, key_kind=record.kind
+            kind="api_key",
+            id=record.key_id,
+            org_id=record.org_id,
+            site_id=record.site_id,
+            key_kind=record.kind,
+            name=record.name,
         )
     if spec.auth == "api_key":
         raise Unauthorized("This route needs an API key.")

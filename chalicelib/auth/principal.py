@@ -24,6 +24,7 @@ class Principal:
     email: str | None = None
     site_id: str | None = None  # API keys only
     key_kind: str | None = None  # "controller" or "pos"
+    name: str | None = None  # API keys: the name the owner gave it
 
     @property
     def is_platform_admin(self) -> bool:

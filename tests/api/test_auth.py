@@ -128,9 +128,7 @@ def test_disabled_user_is_refused_on_the_next_request(api: Api, world: World) ->
     cashier = world.member(tenant, "cashier")
     assert api.get("/v1/me", token=cashier.token).status == 200
 
-    reply = api.patch(
-        f"/v1/orgs/{tenant.org_id}/users/{cashier.user_id}", {"disabled": True}, token=tenant.owner.token
-    )
+    reply = api.patch(f"/v1/orgs/{tenant.org_id}/users/{cashier.user_id}", {"disabled": True}, token=tenant.owner.token)
     assert reply.status == 200 and reply.json["disabled"] is True
 
     # The access token has not expired, yet it no longer works.

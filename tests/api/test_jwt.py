@@ -54,8 +54,10 @@ def _alg_none(tenant: Tenant) -> str:
 def _hs256_with_public_key(tenant: Tenant) -> str:
     """The classic confusion attack: HMAC keyed with the server's public key."""
     keys = get_key_set()
-    public_pem = keys.signing_key()[1].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public_pem = (
+        keys.signing_key()[1]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": keys.active_kid}).encode())
     payload = _b64(json.dumps(_claims(tenant)).encode())
@@ -126,7 +128,12 @@ def test_rotation_keeps_old_tokens_valid_while_both_keys_are_in_the_set() -> Non
     def issue(keys: KeySet) -> str:
         now = datetime.now(UTC)
         return issue_access_token(
-            keys, user_id="u1", org_id="o1", issuer="kuota", audience="kuota-api", now=now,
+            keys,
+            user_id="u1",
+            org_id="o1",
+            issuer="kuota",
+            audience="kuota-api",
+            now=now,
             lifetime=timedelta(minutes=15),
         )
 
