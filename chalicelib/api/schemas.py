@@ -11,7 +11,16 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 
 class Strict(BaseModel):
@@ -39,6 +48,24 @@ NewPassword = Annotated[str, StringConstraints(min_length=10, max_length=256, st
 Timezone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+
+
+def _date_or_time(value: object) -> date | datetime:
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError("use a date (YYYY-MM-DD) or an ISO 8601 time") from exc
+
+
+# One type, not a union, so an error names the parameter itself ("from", not "from.date").
+DateOrTime = Annotated[
+    date | datetime,
+    PlainValidator(_date_or_time),
+    WithJsonSchema({"type": "string", "description": "YYYY-MM-DD (a whole UTC day) or an ISO 8601 time"}),
+]
 OrgRole = Literal["owner", "manager", "cashier", "auditor"]
 
 
@@ -183,8 +210,8 @@ class KeyListOut(Out):
 
 
 class AuditQuery(Strict):
-    from_: date | datetime | None = Field(default=None, alias="from")
-    to: date | datetime | None = None
+    from_: DateOrTime | None = Field(default=None, alias="from")
+    to: DateOrTime | None = None
     actor: Annotated[str, StringConstraints(max_length=64)] | None = None
     action: Annotated[str, StringConstraints(max_length=64)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100

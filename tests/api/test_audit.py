@@ -23,7 +23,8 @@ AS_A_USER = ("actor_id", "actor_role", "org_id", "target_id")
 
 def _all_events() -> list[dict[str, Any]]:
     client = boto3.client("dynamodb")
-    return client.scan(TableName=get_settings().audit_table)["Items"]
+    items: list[dict[str, Any]] = client.scan(TableName=get_settings().audit_table)["Items"]
+    return items
 
 
 def _state_changing_user_routes() -> list[RouteSpec]:

@@ -48,7 +48,7 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(
 ) -> None:
     tenant = world.org()
     for attempt in range(5):
-        reply = api.login(tenant.owner.email, "guess %d" % attempt, ip=f"10.0.0.{attempt}")
+        reply = api.login(tenant.owner.email, f"guess {attempt}", ip=f"10.0.0.{attempt}")
         assert reply.status == 401
     locked = api.login(tenant.owner.email, PASSWORD, ip="10.0.0.99")
     assert (locked.status, locked.error_code) == (429, "too_many_attempts")

@@ -7,7 +7,9 @@ from chalicelib.services.audit import is_off_hours
 
 
 def _site(opens: str, closes: str, timezone: str = "Asia/Jakarta") -> Site:
-    return Site("ORG#o", "SITE#s", site_id="s", org_id="o", name="x", timezone=timezone, opens_at=opens, closes_at=closes)
+    return Site(
+        "ORG#o", "SITE#s", site_id="s", org_id="o", name="x", timezone=timezone, opens_at=opens, closes_at=closes
+    )
 
 
 @pytest.mark.parametrize(
