@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 LAMBDA_RUNTIME = "python3.13"
 TARGET_PYTHON = "3.13"
@@ -30,16 +31,16 @@ def main(argv: list[str]) -> int:
     ) -> None:
         original_execute = self._execute
 
-        def execute(command: str, args: list[str], **kwargs: object) -> object:
-            return original_execute(command, ["--python-version", TARGET_PYTHON, *args], **kwargs)
+        def execute(command: str, args: list[str], *rest: Any) -> Any:
+            return original_execute(command, ["--python-version", TARGET_PYTHON, *args], *rest)
 
-        self._execute = execute  # type: ignore[method-assign]
+        self._execute = execute  # type: ignore[method-assign,assignment]
         try:
             download_wheels(self, abi, packages, directory, platforms)  # type: ignore[arg-type]
         finally:
             del self._execute
 
-    PipRunner.download_manylinux_wheels = download_for_target  # type: ignore[method-assign,assignment]
+    PipRunner.download_manylinux_wheels = download_for_target  # type: ignore[method-assign]
     args = ["--project-dir", str(ROOT), "package", "--merge-template", str(ROOT / "infra" / "resources.json"), *argv]
     try:
         cli.cli.main(args=args, prog_name="chalice", obj={}, standalone_mode=False)
