@@ -33,6 +33,9 @@ class Settings:
     # Signing keys: a local JSON file (dev, tests) or a Secrets Manager secret (prod).
     jwt_keys_file: str | None
     jwt_keys_secret_id: str | None
+    # Voucher code keys (HMAC for lookup, FF3-1 for generation): file in dev, secret in prod.
+    code_keys_file: str | None
+    code_keys_secret_id: str | None
     jwt_issuer: str
     jwt_audience: str
     access_token_seconds: int
@@ -61,6 +64,8 @@ def get_settings() -> Settings:
         idempotency_table=os.environ.get("KUOTA_IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
         jwt_keys_file=os.environ.get("KUOTA_JWT_KEYS_FILE") or None,
         jwt_keys_secret_id=os.environ.get("KUOTA_JWT_KEYS_SECRET_ID") or None,
+        code_keys_file=os.environ.get("KUOTA_CODE_KEYS_FILE") or None,
+        code_keys_secret_id=os.environ.get("KUOTA_CODE_KEYS_SECRET_ID") or None,
         jwt_issuer=os.environ.get("KUOTA_JWT_ISSUER", "kuota"),
         jwt_audience=os.environ.get("KUOTA_JWT_AUDIENCE", "kuota-api"),
         access_token_seconds=min(_int("KUOTA_ACCESS_TOKEN_SECONDS", 900), 900),
