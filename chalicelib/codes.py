@@ -53,7 +53,7 @@ class CodeShape:
 
     @property
     def capacity(self) -> int:
-        return len(ALPHABETS[self.alphabet]) ** self.length
+        return int(len(ALPHABETS[self.alphabet]) ** self.length)
 
     @property
     def entropy_bits(self) -> float:
