@@ -138,6 +138,12 @@ class World:
         assert reply.status == 201, reply.body
         return str(reply.json["site_id"])
 
+    def plan(self, tenant: Tenant, **terms: Any) -> str:
+        body = {"name": "1 Jam", "price": 5000, "duration_minutes": 60, "validity_days": 30, **terms}
+        reply = self.api.post(f"/v1/orgs/{tenant.org_id}/plans", body, token=tenant.owner.token)
+        assert reply.status == 201, reply.body
+        return str(reply.json["plan_id"])
+
     def key(self, tenant: Tenant, site_id: str, kind: str = "controller") -> tuple[str, str]:
         reply = self.api.post(
             f"/v1/orgs/{tenant.org_id}/sites/{site_id}/keys",

@@ -12,6 +12,7 @@ from chalicelib.config import get_settings
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.accounts import AccountService
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.plans import PlanService
 from chalicelib.services.sites import SiteService
 
 
@@ -20,6 +21,7 @@ class Services:
     accounts: AccountService
     sites: SiteService
     audit: AuditLog
+    plans: PlanService
     api_keys: ApiKeyVerifier
 
 
@@ -35,6 +37,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         accounts=AccountService(settings, get_key_set(), audit, clock),
         sites=SiteService(audit, verifier, clock),
         audit=audit,
+        plans=PlanService(audit, clock),
         api_keys=verifier,
     )
     return _services

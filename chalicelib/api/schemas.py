@@ -241,3 +241,51 @@ class AuditEventOut(Out):
 class AuditPageOut(Out):
     events: list[AuditEventOut]
     next_cursor: str | None
+
+
+# --- plans -------------------------------------------------------------------------
+
+Rupiah = Annotated[int, Field(ge=0, le=100_000_000)]
+Kbps = Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class PlanIn(Strict):
+    name: Name
+    price: Rupiah
+    duration_minutes: Annotated[int, Field(ge=1, le=366 * 24 * 60)]
+    validity_days: Annotated[int, Field(ge=1, le=3650)]
+    time_mode: Literal["wallclock", "usage"] = "wallclock"
+    data_quota_mb: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    rate_up_kbps: Kbps | None = None
+    rate_down_kbps: Kbps | None = None
+    max_devices: Annotated[int, Field(ge=1, le=50)] = 1
+
+
+class PlanUpdateIn(Strict):
+    name: Name | None = None
+    price: Rupiah | None = None
+    duration_minutes: Annotated[int, Field(ge=1, le=366 * 24 * 60)] | None = None
+    validity_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    time_mode: Literal["wallclock", "usage"] | None = None
+    data_quota_mb: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    rate_up_kbps: Kbps | None = None
+    rate_down_kbps: Kbps | None = None
+    max_devices: Annotated[int, Field(ge=1, le=50)] | None = None
+
+
+class PlanOut(Out):
+    plan_id: str
+    name: str
+    price: int
+    duration_minutes: int
+    validity_days: int
+    time_mode: str
+    data_quota_mb: int | None
+    rate_up_kbps: int | None
+    rate_down_kbps: int | None
+    max_devices: int
+    archived: bool
+
+
+class PlanListOut(Out):
+    plans: list[PlanOut]

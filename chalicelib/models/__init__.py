@@ -16,6 +16,14 @@ queries an index, never scans):
 | refresh token by hash               | app           | PK=RT#<sha256(token)>, SK=META                   | 1 RCU         |
 | refresh token family                | app           | PK=RTF#<family>, SK=META                         | 1 RCU         |
 | rate-limit counter (login, redeem)  | app           | PK=RL#<scope>, SK=<window start>, TTL            | 1 WCU         |
+| get / list plans of an org            | app           | PK=ORG#<org>, SK=PLAN#<id> / begins PLAN#            | 1 RCU / query |
+| code shapes of an org (+ counters)   | app           | PK=ORG#<org>, SK=SHAPES / SHAPE#<shape>             | 1 RCU, 1 WCU  |
+| get batch                            | app           | PK=ORG#<org>, SK=BATCH#<id>                         | 1 RCU         |
+| voucher by code (redeem, lookup)     | app           | PK=V#<hmac(org, code)>, SK=META                     | 1 WCU redeem  |
+| issue vouchers                       | app           | BatchWriteItem of V# items (no index entries)       | 1 WCU each    |
+| sale                                 | app           | PK=ORG#<org>, SK=SALE#<id>                          | 1 RCU         |
+| due expiries (vouchers, batches)     | app GSI2      | GSI2PK=EXP#<yyyymmddhh>, GSI2SK<=<now>               | query/hour    |
+| revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>                   | query/day     |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it
@@ -28,8 +36,16 @@ from chalicelib.models.accounts import ApiKey, EmailClaim, Org, Site, User
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import AppTable
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
+from chalicelib.models.vouchers import Batch, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
+    "Batch",
+    "LedgerEntry",
+    "Plan",
+    "Sale",
+    "ShapeCounter",
+    "ShapeRegistry",
+    "Voucher",
     "ApiKey",
     "AppTable",
     "AuditEvent",

@@ -25,6 +25,28 @@ class GSI1(GlobalSecondaryIndex["AppTable"]):
     gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
 
+class GSI2(GlobalSecondaryIndex["AppTable"]):
+    """Sparse expiry index: vouchers and batches with something due, by UTC hour."""
+
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class GSI3(GlobalSecondaryIndex["AppTable"]):
+    """Revenue lines by organisation and local day."""
+
+    class Meta:
+        index_name = "GSI3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(range_key=True, attr_name="GSI3SK")
+
+
 class AppMeta:
     table_name = get_settings().app_table
     region = aws_region()
@@ -40,6 +62,8 @@ class AppTable(Model):
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
     gsi1 = GSI1()
+    gsi2 = GSI2()
+    gsi3 = GSI3()
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/sites/{site_id}/keys"): OWNER_MANAGER,
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/keys/{key_id}"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/audit"): {"owner", "auditor", "platform_admin"},
+    ("POST", "/v1/orgs/{org_id}/plans"): OWNER_MANAGER,
+    ("GET", "/v1/orgs/{org_id}/plans"): ALL_ORG_ROLES,
+    ("GET", "/v1/orgs/{org_id}/plans/{plan_id}"): ALL_ORG_ROLES,
+    ("PATCH", "/v1/orgs/{org_id}/plans/{plan_id}"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/plans/{plan_id}/archive"): OWNER_MANAGER,
 }
 
 PUBLIC = {
@@ -57,6 +62,13 @@ BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
     ("POST", "/v1/orgs/{org_id}/sites"): lambda: {"name": "Cabang", "timezone": "Asia/Makassar"},
     ("PATCH", "/v1/orgs/{org_id}/sites/{site_id}"): lambda: {"name": "Cabang Baru"},
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/keys"): lambda: {"kind": "pos", "name": "Kasir 2"},
+    ("POST", "/v1/orgs/{org_id}/plans"): lambda: {
+        "name": "1 Jam",
+        "price": 5000,
+        "duration_minutes": 60,
+        "validity_days": 30,
+    },
+    ("PATCH", "/v1/orgs/{org_id}/plans/{plan_id}"): lambda: {"price": 6000},
 }
 
 
@@ -65,21 +77,22 @@ class Targets:
     """Objects of one org that a route's path parameters can point at."""
 
     tenant: Tenant
-    site_id: str
-    key_id: str
-    user_id: str
+    ids: dict[str, str]
 
     def path(self, spec: RouteSpec) -> str:
-        return spec.path.format(
-            org_id=self.tenant.org_id, site_id=self.site_id, key_id=self.key_id, user_id=self.user_id
-        )
+        return spec.path.format(org_id=self.tenant.org_id, **self.ids)
+
+    def mixed_with(self, other: Targets) -> Targets:
+        """This org in the path, the other org's objects inside it."""
+        return Targets(tenant=self.tenant, ids=other.ids)
 
 
 def targets(world: World, tenant: Tenant) -> Targets:
     site_id = world.site(tenant)
     key_id, _ = world.key(tenant, site_id)
     user_id = world.user_in(tenant.org_id, "cashier", as_token=tenant.owner.token).user_id
-    return Targets(tenant=tenant, site_id=site_id, key_id=key_id, user_id=user_id)
+    plan_id = world.plan(tenant)
+    return Targets(tenant=tenant, ids={"site_id": site_id, "key_id": key_id, "user_id": user_id, "plan_id": plan_id})
 
 
 def user_routes() -> list[RouteSpec]:

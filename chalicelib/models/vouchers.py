@@ -1,0 +1,225 @@
+"""Plans, code shapes, batches, vouchers and sales."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import AppMeta
+
+
+class Plan(Model):
+    """What is sold. Its terms are copied into every voucher issued from it."""
+
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    plan_id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    price = NumberAttribute()
+    duration_minutes = NumberAttribute()
+    validity_days = NumberAttribute()
+    time_mode = UnicodeAttribute(default="wallclock")
+    data_quota_mb = NumberAttribute(null=True)
+    rate_up_kbps = NumberAttribute(null=True)
+    rate_down_kbps = NumberAttribute(null=True)
+    max_devices = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    archived_at = UTCDateTimeAttribute(null=True)
+    version = VersionAttribute()
+
+    @classmethod
+    def key(cls, org_id: str, plan_id: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"PLAN#{plan_id}"
+
+
+class ShapeRegistry(Model):
+    """The code shapes an organisation uses; a new shape may not overlap an old one."""
+
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK", default="SHAPES")
+    shapes = UnicodeSetAttribute(default=set)
+    version = VersionAttribute()
+
+
+class ShapeCounter(Model):
+    """How many code numbers of one shape an organisation has taken."""
+
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    taken = NumberAttribute(default=0)
+
+
+class _ExpiryIndex(GlobalSecondaryIndex["Model"]):
+    """Sparse: only items with something due to expire, bucketed by UTC hour."""
+
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class _SalesIndex(GlobalSecondaryIndex["Model"]):
+    """Revenue lines (sales, first redeems of printed vouchers, voids) by org and local day."""
+
+    class Meta:
+        index_name = "GSI3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(range_key=True, attr_name="GSI3SK")
+
+
+class Batch(Model):
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    batch_id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    plan_id = UnicodeAttribute()
+    site_id = UnicodeAttribute(null=True)
+    quantity = NumberAttribute()
+    issued = NumberAttribute(default=0)
+    status = UnicodeAttribute()  # pending | running | done | failed
+    alphabet = UnicodeAttribute()
+    code_length = NumberAttribute()
+    prefix = UnicodeAttribute(default="")
+    first_number = NumberAttribute()
+    terms = JSONAttribute()  # the plan's terms at issue time
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+    valid_until = UTCDateTimeAttribute()
+    error = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    by_expiry = _ExpiryIndex()
+
+    @classmethod
+    def key(cls, org_id: str, batch_id: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"BATCH#{batch_id}"
+
+
+class Voucher(Model):
+    """One code's state machine. Keyed by HMAC(org, code); the code itself is not stored."""
+
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # V#<hmac>
+    sk = UnicodeAttribute(range_key=True, attr_name="SK", default="META")
+    org_id = UnicodeAttribute()
+    source_id = UnicodeAttribute()  # batch id or sale id
+    site_id = UnicodeAttribute(null=True)  # valid only here; None: every site of the org
+    plan_id = UnicodeAttribute()
+    plan_name = UnicodeAttribute()
+    price = NumberAttribute()
+    duration_minutes = NumberAttribute()
+    time_mode = UnicodeAttribute()
+    quota_bytes = NumberAttribute(null=True)
+    rate_up_kbps = NumberAttribute(null=True)
+    rate_down_kbps = NumberAttribute(null=True)
+    max_devices = NumberAttribute()
+    status = UnicodeAttribute()  # issued | sold | active | expired | exhausted | revoked
+    issued_at = UTCDateTimeAttribute()
+    valid_until = UTCDateTimeAttribute()  # shelf life of an unused voucher
+    sold_at = UTCDateTimeAttribute(null=True)
+    sale_id = UnicodeAttribute(null=True)
+    activated_at = UTCDateTimeAttribute(null=True)
+    activated_site_id = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute(null=True)
+    ended_at = UTCDateTimeAttribute(null=True)  # expired, exhausted or revoked
+    devices = UnicodeSetAttribute(null=True)  # keyed hashes of device MACs
+    used_seconds = NumberAttribute(default=0)
+    used_bytes = NumberAttribute(default=0)
+    sessions = MapAttribute[str, object](null=True)  # session id -> {"s": seconds, "b": bytes}
+    history = JSONAttribute(null=True)  # transitions a person made: revoke, extend (time, actor, reason)
+    last_actor = JSONAttribute(null=True)  # who made the latest change; read by the audit outbox
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
+    rev_site = UnicodeAttribute(null=True)
+    rev_plan = UnicodeAttribute(null=True)
+    rev_cashier = UnicodeAttribute(null=True)
+    rev_amount = NumberAttribute(null=True)
+    rev_count = NumberAttribute(null=True)
+    ttl = TTLAttribute(null=True, attr_name="ttl")
+    by_expiry = _ExpiryIndex()
+    by_sales_day = _SalesIndex()
+
+    @classmethod
+    def key(cls, code_hash: str) -> tuple[str, str]:
+        return f"V#{code_hash}", "META"
+
+
+class Sale(Model):
+    """A POS or counter sale; its codes are re-derived from (shape, first_number, quantity)."""
+
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    sale_id = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    site_id = UnicodeAttribute()
+    plan_id = UnicodeAttribute()
+    quantity = NumberAttribute()
+    unit_price = NumberAttribute()
+    total = NumberAttribute()
+    cashier_ref = UnicodeAttribute(null=True)
+    seller_id = UnicodeAttribute()  # the POS key or the cashier's user id
+    sold_at = UTCDateTimeAttribute()
+    first_number = NumberAttribute()
+    voucher_keys = JSONAttribute()  # the vouchers' table keys, for void
+    voided_at = UTCDateTimeAttribute(null=True)
+    void_reason = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+    @classmethod
+    def key(cls, org_id: str, sale_id: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"SALE#{sale_id}"
+
+
+class LedgerEntry(Model):
+    """A reversal line for a void: negative count and amount on the day of the void."""
+
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    gsi3pk = UnicodeAttribute(attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(attr_name="GSI3SK")
+    rev_site = UnicodeAttribute()
+    rev_plan = UnicodeAttribute()
+    rev_cashier = UnicodeAttribute(null=True)
+    rev_amount = NumberAttribute()
+    rev_count = NumberAttribute()
+    sale_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by_sales_day = _SalesIndex()
