@@ -30,6 +30,7 @@ class Settings:
     app_table: str
     audit_table: str
     idempotency_table: str
+    batch_queue: str
     # Signing keys: a local JSON file (dev, tests) or a Secrets Manager secret (prod).
     jwt_keys_file: str | None
     jwt_keys_secret_id: str | None
@@ -62,6 +63,7 @@ def get_settings() -> Settings:
         app_table=os.environ.get("KUOTA_APP_TABLE", f"{prefix}-app"),
         audit_table=os.environ.get("KUOTA_AUDIT_TABLE", f"{prefix}-audit"),
         idempotency_table=os.environ.get("KUOTA_IDEMPOTENCY_TABLE", f"{prefix}-idempotency"),
+        batch_queue=os.environ.get("KUOTA_BATCH_QUEUE", f"{prefix}-batches"),
         jwt_keys_file=os.environ.get("KUOTA_JWT_KEYS_FILE") or None,
         jwt_keys_secret_id=os.environ.get("KUOTA_JWT_KEYS_SECRET_ID") or None,
         code_keys_file=os.environ.get("KUOTA_CODE_KEYS_FILE") or None,

@@ -191,3 +191,17 @@ def dump_app_table() -> list[dict[str, Any]]:
     for page in client.get_paginator("scan").paginate(TableName=get_settings().app_table):
         items.extend(page["Items"])
     return items
+
+
+def run_batch_jobs() -> int:
+    """Do what the SQS-triggered worker does in production: issue every queued batch."""
+    from chalicelib.api.deps import services
+    from chalicelib.messaging import finish_batch_job, receive_batch_jobs
+
+    done = 0
+    while jobs := receive_batch_jobs():
+        for org_id, batch_id, receipt in jobs:
+            services().issuing.issue(org_id, batch_id)
+            finish_batch_job(receipt)
+            done += 1
+    return done

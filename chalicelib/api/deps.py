@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from chalicelib.auth.api_keys import ApiKeyVerifier
 from chalicelib.auth.signing_keys import get_key_set
 from chalicelib.config import get_settings
+from chalicelib.messaging import send_batch_job
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.accounts import AccountService
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.issuing import IssuingService
 from chalicelib.services.plans import PlanService
 from chalicelib.services.sites import SiteService
 
@@ -22,6 +24,7 @@ class Services:
     sites: SiteService
     audit: AuditLog
     plans: PlanService
+    issuing: IssuingService
     api_keys: ApiKeyVerifier
 
 
@@ -38,6 +41,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         sites=SiteService(audit, verifier, clock),
         audit=audit,
         plans=PlanService(audit, clock),
+        issuing=IssuingService(audit, send_batch_job, clock),
         api_keys=verifier,
     )
     return _services

@@ -289,3 +289,31 @@ class PlanOut(Out):
 
 class PlanListOut(Out):
     plans: list[PlanOut]
+
+
+# --- batches -------------------------------------------------------------------------
+
+
+class BatchIn(Strict):
+    plan_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    site_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    code_length: Annotated[int, Field(ge=6, le=16)] = 10
+    alphabet: Literal["mixed", "digits", "letters"] = "mixed"
+    prefix: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{0,6}$")] = ""
+
+
+class BatchOut(Out):
+    batch_id: str
+    status: str
+    issued: int
+    quantity: int
+    plan_id: str
+    site_id: str | None
+    valid_until: datetime
+    entropy_bits: float
+    warnings: list[str]
+
+
+class CodesOut(Out):
+    codes: list[str]

@@ -39,21 +39,21 @@ from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
-    "Batch",
-    "LedgerEntry",
-    "Plan",
-    "Sale",
-    "ShapeCounter",
-    "ShapeRegistry",
-    "Voucher",
     "ApiKey",
     "AppTable",
     "AuditEvent",
+    "Batch",
     "EmailClaim",
+    "LedgerEntry",
     "Org",
+    "Plan",
     "RateCounter",
     "RefreshToken",
+    "Sale",
+    "ShapeCounter",
+    "ShapeRegistry",
     "Site",
     "TokenFamily",
     "User",
+    "Voucher",
 ]

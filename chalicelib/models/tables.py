@@ -24,6 +24,9 @@ def ensure_tables() -> None:
             BillingMode="PAY_PER_REQUEST",
         )
         client.get_waiter("table_exists").wait(TableName=settings.idempotency_table)
+    from chalicelib.messaging import ensure_queue
+
+    ensure_queue()
     for table, attribute in ((settings.app_table, "ttl"), (settings.idempotency_table, "expiration")):
         current = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):

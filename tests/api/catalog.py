@@ -40,6 +40,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/plans/{plan_id}"): ALL_ORG_ROLES,
     ("PATCH", "/v1/orgs/{org_id}/plans/{plan_id}"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/plans/{plan_id}/archive"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/batches"): OWNER_MANAGER,
+    ("GET", "/v1/orgs/{org_id}/batches/{batch_id}"): ALL_ORG_ROLES,
+    ("GET", "/v1/orgs/{org_id}/batches/{batch_id}/codes"): OWNER_MANAGER,
 }
 
 PUBLIC = {
@@ -55,20 +58,21 @@ def _unique_email() -> str:
     return f"new-{uuid.uuid4().hex[:8]}@example.com"
 
 
-BODIES: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
-    ("POST", "/v1/orgs"): lambda: {"name": "Toko Baru"},
-    ("POST", "/v1/orgs/{org_id}/users"): lambda: {"email": _unique_email(), "password": PASSWORD, "role": "cashier"},
-    ("PATCH", "/v1/orgs/{org_id}/users/{user_id}"): lambda: {"role": "auditor"},
-    ("POST", "/v1/orgs/{org_id}/sites"): lambda: {"name": "Cabang", "timezone": "Asia/Makassar"},
-    ("PATCH", "/v1/orgs/{org_id}/sites/{site_id}"): lambda: {"name": "Cabang Baru"},
-    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/keys"): lambda: {"kind": "pos", "name": "Kasir 2"},
-    ("POST", "/v1/orgs/{org_id}/plans"): lambda: {
+BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
+    ("POST", "/v1/orgs"): lambda t: {"name": "Toko Baru"},
+    ("POST", "/v1/orgs/{org_id}/users"): lambda t: {"email": _unique_email(), "password": PASSWORD, "role": "cashier"},
+    ("PATCH", "/v1/orgs/{org_id}/users/{user_id}"): lambda t: {"role": "auditor"},
+    ("POST", "/v1/orgs/{org_id}/sites"): lambda t: {"name": "Cabang", "timezone": "Asia/Makassar"},
+    ("PATCH", "/v1/orgs/{org_id}/sites/{site_id}"): lambda t: {"name": "Cabang Baru"},
+    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/keys"): lambda t: {"kind": "pos", "name": "Kasir 2"},
+    ("POST", "/v1/orgs/{org_id}/plans"): lambda t: {
         "name": "1 Jam",
         "price": 5000,
         "duration_minutes": 60,
         "validity_days": 30,
     },
-    ("PATCH", "/v1/orgs/{org_id}/plans/{plan_id}"): lambda: {"price": 6000},
+    ("PATCH", "/v1/orgs/{org_id}/plans/{plan_id}"): lambda t: {"price": 6000},
+    ("POST", "/v1/orgs/{org_id}/batches"): lambda t: {"plan_id": t.ids["plan_id"], "quantity": 2},
 }
 
 
@@ -92,7 +96,17 @@ def targets(world: World, tenant: Tenant) -> Targets:
     key_id, _ = world.key(tenant, site_id)
     user_id = world.user_in(tenant.org_id, "cashier", as_token=tenant.owner.token).user_id
     plan_id = world.plan(tenant)
-    return Targets(tenant=tenant, ids={"site_id": site_id, "key_id": key_id, "user_id": user_id, "plan_id": plan_id})
+    batch = world.api.post(
+        f"/v1/orgs/{tenant.org_id}/batches", {"plan_id": plan_id, "quantity": 2}, token=tenant.owner.token
+    )
+    ids = {
+        "site_id": site_id,
+        "key_id": key_id,
+        "user_id": user_id,
+        "plan_id": plan_id,
+        "batch_id": batch.json["batch_id"],
+    }
+    return Targets(tenant=tenant, ids=ids)
 
 
 def user_routes() -> list[RouteSpec]:
@@ -108,5 +122,5 @@ def route_id(spec: RouteSpec) -> str:
 
 
 def call(api: Api, spec: RouteSpec, target: Targets, token: str) -> Any:
-    body = BODIES[(spec.method, spec.path)]() if spec.body else None
+    body = BODIES[(spec.method, spec.path)](target) if spec.body else None
     return api.call(spec.method, target.path(spec), token=token, json_body=body)

@@ -1,0 +1,247 @@
+"""Issuing vouchers: code shapes and their counters, batches small and large, resumable.
+
+A batch takes a range of code numbers from its shape's counter when it is
+created, so every retry or resume re-creates exactly the same codes and items:
+writing twice changes nothing, and nothing is issued twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from chalicelib.auth.principal import Actor
+from chalicelib.codes import CodeGenerator, CodeShape, code_hash, overlaps
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.models import Batch, Plan, ShapeCounter, ShapeRegistry, Voucher
+from chalicelib.models.base import transaction
+from chalicelib.models.batching import write_items
+from chalicelib.services import Clock, utc_now
+from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.plans import plan_view
+
+SYNC_LIMIT = 500  # batches up to this size are issued within the request
+CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most this many
+
+
+def expiry_bucket(at: datetime) -> str:
+    return "EXP#" + at.strftime("%Y%m%d%H")
+
+
+def terms_of(plan: Plan) -> dict[str, Any]:
+    terms = plan_view(plan)
+    terms.pop("archived")
+    return terms
+
+
+def voucher_item(
+    *,
+    org_id: str,
+    code: str,
+    source_id: str,
+    site_id: str | None,
+    terms: dict[str, Any],
+    issued_at: datetime,
+    valid_until: datetime,
+    status: str = "issued",
+) -> Voucher:
+    quota = terms.get("data_quota_mb")
+    return Voucher(
+        *Voucher.key(code_hash(org_id, code)),
+        org_id=org_id,
+        source_id=source_id,
+        site_id=site_id,
+        plan_id=terms["plan_id"],
+        plan_name=terms["name"],
+        price=terms["price"],
+        duration_minutes=terms["duration_minutes"],
+        time_mode=terms["time_mode"],
+        quota_bytes=quota * 1024 * 1024 if quota else None,
+        rate_up_kbps=terms.get("rate_up_kbps"),
+        rate_down_kbps=terms.get("rate_down_kbps"),
+        max_devices=terms["max_devices"],
+        status=status,
+        issued_at=issued_at,
+        valid_until=valid_until,
+    )
+
+
+class CodeShapes:
+    """Each organisation's code shapes and the counters that make their codes unique."""
+
+    def register(self, org_id: str, shape: CodeShape) -> None:
+        for _ in range(5):
+            try:
+                registry = ShapeRegistry.get(f"ORG#{org_id}", "SHAPES", consistent_read=True)
+            except DoesNotExist:
+                registry = ShapeRegistry(f"ORG#{org_id}", "SHAPES", shapes=set())
+            known = registry.shapes or set()
+            if shape.shape_id in known:
+                return
+            for shape_id in known:
+                if overlaps(shape, _parse_shape(shape_id)):
+                    raise Conflict(
+                        f"Codes of this shape could equal codes you already issued ({_describe(shape_id)}); "
+                        "choose another length or prefix.",
+                        field="code_length",
+                    )
+            registry.shapes = known | {shape.shape_id}
+            try:
+                registry.save()  # VersionAttribute: two new shapes at once cannot both slip in
+                return
+            except PutError:
+                continue
+        raise Conflict("Code shapes are being changed by someone else; try again.")
+
+    def take(self, org_id: str, shape: CodeShape, count: int) -> int:
+        """Reserve `count` code numbers; return the first."""
+        self.register(org_id, shape)
+        counter = ShapeCounter(f"ORG#{org_id}", f"SHAPE#{shape.shape_id}")
+        counter.update(actions=[ShapeCounter.taken.add(count)])
+        taken = int(counter.taken)
+        if taken > shape.capacity:
+            counter.update(actions=[ShapeCounter.taken.add(-count)])
+            raise Conflict("This code shape has no codes left; choose a longer code.", field="code_length")
+        return taken - count
+
+
+def _parse_shape(shape_id: str) -> CodeShape:
+    alphabet, length, prefix = shape_id.split("-", 2)
+    return CodeShape(alphabet=alphabet, length=int(length), prefix="" if prefix == "_" else prefix)  # type: ignore[arg-type]
+
+
+def _describe(shape_id: str) -> str:
+    shape = _parse_shape(shape_id)
+    return f"{shape.length} {shape.alphabet} characters" + (f" after {shape.prefix}" if shape.prefix else "")
+
+
+class IssuingService:
+    def __init__(
+        self,
+        audit: AuditLog,
+        enqueue: Callable[[str, str], None],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._audit = audit
+        self._enqueue = enqueue
+        self._clock = clock
+        self.shapes = CodeShapes()
+
+    def create_batch(
+        self,
+        actor: Actor,
+        org_id: str,
+        *,
+        plan: Plan,
+        site_id: str | None,
+        quantity: int,
+        shape: CodeShape,
+    ) -> Batch:
+        if plan.archived_at is not None:
+            raise Conflict("This plan is archived; choose a current plan.", field="plan_id")
+        if not 1 <= quantity <= 100_000:
+            raise ValidationFailed("quantity: must be between 1 and 100000", field="quantity")
+        first = self.shapes.take(org_id, shape, quantity)
+        now = self._clock()
+        batch_id = uuid.uuid4().hex[:12]
+        valid_until = now + timedelta(days=int(plan.validity_days))
+        batch = Batch(
+            *Batch.key(org_id, batch_id),
+            batch_id=batch_id,
+            org_id=org_id,
+            plan_id=plan.plan_id,
+            site_id=site_id,
+            quantity=quantity,
+            issued=0,
+            status="pending",
+            alphabet=shape.alphabet,
+            code_length=shape.length,
+            prefix=shape.prefix,
+            first_number=first,
+            terms=terms_of(plan),
+            created_at=now,
+            created_by=actor.principal.id if actor.principal else "system",
+            valid_until=valid_until,
+            # Shelf life ends for the whole batch at once: one index entry, not one per voucher.
+            gsi2pk=expiry_bucket(valid_until),
+            gsi2sk=f"{valid_until.isoformat()}#B#{org_id}#{batch_id}",
+        )
+        event = self._audit.event(
+            actor, org_id=org_id, action="batch.create", target_type="batch", target_id=batch_id,
+            after={"plan_id": plan.plan_id, "site_id": site_id, "quantity": quantity, "shape": shape.shape_id,
+                   "entropy_bits": shape.entropy_bits},
+        )  # fmt: skip
+        with transaction() as tx:
+            tx.save(batch, condition=Batch.pk.does_not_exist())
+            tx.save(event, condition=APPEND_ONLY)
+        if quantity <= SYNC_LIMIT:
+            return self.issue(org_id, batch_id)
+        self._enqueue(org_id, batch_id)
+        return batch
+
+    def get_batch(self, org_id: str, batch_id: str) -> Batch:
+        try:
+            return Batch.get(*Batch.key(org_id, batch_id), consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("No such batch.") from exc
+
+    def issue(self, org_id: str, batch_id: str) -> Batch:
+        """Write the batch's vouchers from where it stopped; safe to call again after a failure."""
+        batch = self.get_batch(org_id, batch_id)
+        if batch.status == "done":
+            return batch
+        batch.update(actions=[Batch.status.set("running"), Batch.error.remove()])
+        try:
+            issued = int(batch.issued)
+            while issued < batch.quantity:
+                count = min(CHUNK, int(batch.quantity) - issued)
+                write_items(Voucher, [item.serialize() for item in self._vouchers(batch, issued, count)])
+                issued += count
+                batch.update(actions=[Batch.issued.set(issued)])
+        except Exception as exc:
+            batch.update(actions=[Batch.status.set("failed"), Batch.error.set(type(exc).__name__)])
+            raise
+        batch.update(actions=[Batch.status.set("done")])
+        return batch
+
+    def codes(self, batch: Batch, start: int = 0, count: int | None = None) -> Iterator[str]:
+        generator = CodeGenerator(batch.org_id, _batch_shape(batch))
+        end = int(batch.quantity) if count is None else min(int(batch.quantity), start + count)
+        for index in range(start, end):
+            yield generator.code(int(batch.first_number) + index)
+
+    def _vouchers(self, batch: Batch, start: int, count: int) -> Iterator[Voucher]:
+        for code in self.codes(batch, start, count):
+            yield voucher_item(
+                org_id=batch.org_id,
+                code=code,
+                source_id=batch.batch_id,
+                site_id=batch.site_id,
+                terms=batch.terms,
+                issued_at=batch.created_at,
+                valid_until=batch.valid_until,
+            )
+
+    def export_codes(self, actor: Actor, org_id: str, batch_id: str) -> list[str]:
+        batch = self.get_batch(org_id, batch_id)
+        if batch.status != "done":
+            raise Conflict("The batch is still being issued; its codes are available when it is done.")
+        self._audit.record(
+            self._audit.event(
+                actor,
+                org_id=org_id,
+                action="batch.codes_exported",
+                target_type="batch",
+                target_id=batch_id,
+                after={"count": int(batch.quantity)},
+            )
+        )
+        return list(self.codes(batch))
+
+
+def _batch_shape(batch: Batch) -> CodeShape:
+    return CodeShape(alphabet=batch.alphabet, length=int(batch.code_length), prefix=batch.prefix)  # type: ignore[arg-type]
