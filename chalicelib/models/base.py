@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -26,14 +26,14 @@ class GSI1(GlobalSecondaryIndex["AppTable"]):
 
 
 class GSI2(GlobalSecondaryIndex["AppTable"]):
-    """Sparse expiry index: vouchers and batches with something due, by UTC hour."""
+    """Sparse expiry index: vouchers and batches with an expiry to carry out, by shard and time."""
 
     class Meta:
         index_name = "GSI2"
         projection = AllProjection()
 
     gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
-    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+    gsi2sk = NumberAttribute(range_key=True, attr_name="GSI2SK")
 
 
 class GSI3(GlobalSecondaryIndex["AppTable"]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     JSONAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -70,14 +71,25 @@ class ShapeCounter(Model):
 
 
 class _ExpiryIndex(GlobalSecondaryIndex["Model"]):
-    """Sparse: only items with something due to expire, bucketed by UTC hour."""
+    """Sparse: items with an expiry still to carry out, in shards, sorted by when (epoch seconds)."""
 
     class Meta:
         index_name = "GSI2"
         projection = AllProjection()
 
     gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
-    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+    gsi2sk = NumberAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class _OutboxIndex(GlobalSecondaryIndex["Model"]):
+    """Sparse: vouchers whose changes still wait to be written to the audit table (GSI1)."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
 
 class _SalesIndex(GlobalSecondaryIndex["Model"]):
@@ -114,7 +126,7 @@ class Batch(Model):
     valid_until = UTCDateTimeAttribute()
     error = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
-    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    gsi2sk = NumberAttribute(null=True, attr_name="GSI2SK")
     by_expiry = _ExpiryIndex()
 
     @classmethod
@@ -123,7 +135,11 @@ class Batch(Model):
 
 
 class Voucher(Model):
-    """One code's state machine. Keyed by HMAC(org, code); the code itself is not stored."""
+    """One code's state machine. Keyed by HMAC(org, code); the code itself is not stored.
+
+    Times are epoch seconds (numbers) so a single UpdateItem can compute with
+    them: the expiry of a first redeem is `activated_at + window_seconds`.
+    """
 
     class Meta(AppMeta):
         pass
@@ -137,29 +153,32 @@ class Voucher(Model):
     plan_name = UnicodeAttribute()
     price = NumberAttribute()
     duration_minutes = NumberAttribute()
-    time_mode = UnicodeAttribute()
+    time_mode = UnicodeAttribute()  # wallclock | usage
+    window_seconds = NumberAttribute()  # from first use to expiry (usage mode: the shelf life)
     quota_bytes = NumberAttribute(null=True)
     rate_up_kbps = NumberAttribute(null=True)
     rate_down_kbps = NumberAttribute(null=True)
     max_devices = NumberAttribute()
     status = UnicodeAttribute()  # issued | sold | active | expired | exhausted | revoked
-    issued_at = UTCDateTimeAttribute()
-    valid_until = UTCDateTimeAttribute()  # shelf life of an unused voucher
-    sold_at = UTCDateTimeAttribute(null=True)
+    issued_at = NumberAttribute()
+    valid_until = NumberAttribute()  # shelf life of an unused voucher
+    sold_at = NumberAttribute(null=True)
     sale_id = UnicodeAttribute(null=True)
-    activated_at = UTCDateTimeAttribute(null=True)
+    activated_at = NumberAttribute(null=True)
     activated_site_id = UnicodeAttribute(null=True)
-    expires_at = UTCDateTimeAttribute(null=True)
-    ended_at = UTCDateTimeAttribute(null=True)  # expired, exhausted or revoked
+    expires_at = NumberAttribute(null=True)
+    ended_at = NumberAttribute(null=True)  # expired, exhausted or revoked
     devices = UnicodeSetAttribute(null=True)  # keyed hashes of device MACs
     used_seconds = NumberAttribute(default=0)
     used_bytes = NumberAttribute(default=0)
     sessions = MapAttribute[str, object](null=True)  # session id -> {"s": seconds, "b": bytes}
-    history = JSONAttribute(null=True)  # transitions a person made: revoke, extend (time, actor, reason)
-    last_actor = JSONAttribute(null=True)  # who made the latest change; read by the audit outbox
-    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
-    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
-    gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")
+    history = ListAttribute[object](null=True)  # changes people made: revoke, extend, void (time, actor, reason)
+    pending_audit = ListAttribute[object](null=True)  # outbox: events not yet in the audit table
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")  # OUTBOX#<shard> while pending_audit is set
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")  # EXP#<shard> while an expiry is due
+    gsi2sk = NumberAttribute(null=True, attr_name="GSI2SK")  # when (epoch seconds)
+    gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")  # ORG#<org>#DAY#<local day> once sold
     gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
     rev_site = UnicodeAttribute(null=True)
     rev_plan = UnicodeAttribute(null=True)
@@ -167,6 +186,7 @@ class Voucher(Model):
     rev_amount = NumberAttribute(null=True)
     rev_count = NumberAttribute(null=True)
     ttl = TTLAttribute(null=True, attr_name="ttl")
+    by_outbox = _OutboxIndex()
     by_expiry = _ExpiryIndex()
     by_sales_day = _SalesIndex()
 

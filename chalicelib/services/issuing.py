@@ -7,6 +7,7 @@ writing twice changes nothing, and nothing is issued twice.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -28,8 +29,16 @@ SYNC_LIMIT = 500  # batches up to this size are issued within the request
 CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most this many
 
 
-def expiry_bucket(at: datetime) -> str:
-    return "EXP#" + at.strftime("%Y%m%d%H")
+EXPIRY_SHARDS = 16
+
+
+def expiry_shard(key: str) -> str:
+    """Spread due expiries over a few index partitions; the job queries each one."""
+    return f"EXP#{int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % EXPIRY_SHARDS}"
+
+
+def epoch(at: datetime) -> int:
+    return int(at.timestamp())
 
 
 def terms_of(plan: Plan) -> dict[str, Any]:
@@ -50,6 +59,10 @@ def voucher_item(
     status: str = "issued",
 ) -> Voucher:
     quota = terms.get("data_quota_mb")
+    if terms["time_mode"] == "usage":
+        window = int(terms["validity_days"]) * 86400  # connected time counts; this bounds the calendar
+    else:
+        window = int(terms["duration_minutes"]) * 60
     return Voucher(
         *Voucher.key(code_hash(org_id, code)),
         org_id=org_id,
@@ -60,13 +73,14 @@ def voucher_item(
         price=terms["price"],
         duration_minutes=terms["duration_minutes"],
         time_mode=terms["time_mode"],
+        window_seconds=window,
         quota_bytes=quota * 1024 * 1024 if quota else None,
         rate_up_kbps=terms.get("rate_up_kbps"),
         rate_down_kbps=terms.get("rate_down_kbps"),
         max_devices=terms["max_devices"],
         status=status,
-        issued_at=issued_at,
-        valid_until=valid_until,
+        issued_at=epoch(issued_at),
+        valid_until=epoch(valid_until),
     )
 
 
@@ -167,8 +181,8 @@ class IssuingService:
             created_by=actor.principal.id if actor.principal else "system",
             valid_until=valid_until,
             # Shelf life ends for the whole batch at once: one index entry, not one per voucher.
-            gsi2pk=expiry_bucket(valid_until),
-            gsi2sk=f"{valid_until.isoformat()}#B#{org_id}#{batch_id}",
+            gsi2pk=expiry_shard(batch_id),
+            gsi2sk=epoch(valid_until),
         )
         event = self._audit.event(
             actor, org_id=org_id, action="batch.create", target_type="batch", target_id=batch_id,
