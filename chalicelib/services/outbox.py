@@ -1,0 +1,137 @@
+"""The audit outbox for voucher changes made on hot paths (redeem, accounting, expiry).
+
+Those paths may spend one write request only, so the change and its audit
+entry travel in the same UpdateItem: the entry is appended to the voucher's
+`pending_audit` list and the voucher enters the sparse outbox index (GSI1).
+`AuditOutbox.drain` (a scheduled job) copies entries to the audit table under
+their own event ids, so a repeated drain writes nothing twice, then clears them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib.auth.principal import Actor
+from chalicelib.models import AuditEvent, Site, Voucher
+from chalicelib.models.accounts import org_pk
+from chalicelib.services.audit import APPEND_ONLY, is_off_hours
+
+OUTBOX_SHARDS = 4
+
+
+def outbox_shard(voucher_hash: str) -> str:
+    return f"OUTBOX#{int(voucher_hash[:8], 16) % OUTBOX_SHARDS}"
+
+
+def outbox_entry(actor: Actor, *, action: str, at: int, site_id: str | None, after: dict[str, Any]) -> dict[str, Any]:
+    principal, meta = actor.principal, actor.meta
+    return {
+        "event_id": uuid.uuid4().hex,
+        "at": at,
+        "action": action,
+        "actor_kind": principal.kind if principal else "system",
+        "actor_id": principal.id if principal else "scheduler",
+        "actor_role": str(principal.role or principal.key_kind) if principal else "system",
+        "site_id": site_id,
+        "source_ip": meta.source_ip,
+        "user_agent": meta.user_agent,
+        "request_id": meta.request_id,
+        "after": after,
+    }
+
+
+def outbox_actions(voucher_hash: str, entry: dict[str, Any]) -> list[Action]:
+    """Update actions that put `entry` in the outbox alongside the change it describes."""
+    return [
+        Voucher.pending_audit.set((Voucher.pending_audit | []).append([entry])),  # type: ignore[operator]
+        Voucher.gsi1pk.set(Voucher.gsi1pk | outbox_shard(voucher_hash)),
+        Voucher.gsi1sk.set(Voucher.gsi1sk | f"{entry['at']:012d}#{voucher_hash}"),
+    ]
+
+
+class AuditOutbox:
+    def __init__(self) -> None:
+        self._sites: dict[tuple[str, str], Site | None] = {}
+
+    def drain(self, max_vouchers: int = 1000) -> int:
+        """Move pending entries to the audit table; return how many events were written."""
+        written = 0
+        seen = 0
+        for shard in range(OUTBOX_SHARDS):
+            for voucher in Voucher.by_outbox.query(f"OUTBOX#{shard}"):
+                written += self._flush(voucher)
+                seen += 1
+                if seen >= max_vouchers:
+                    return written
+        return written
+
+    def _flush(self, voucher: Voucher) -> int:
+        entries: list[dict[str, Any]] = list(voucher.pending_audit or [])
+        written = 0
+        for entry in entries:
+            event = self._event(voucher, entry)
+            try:
+                event.save(condition=APPEND_ONLY)
+                written += 1
+            except PutError as exc:
+                if exc.cause_response_code != "ConditionalCheckFailedException":
+                    raise  # an event already written by an earlier drain is skipped
+        try:
+            voucher.update(
+                actions=[Voucher.pending_audit.remove(), Voucher.gsi1pk.remove(), Voucher.gsi1sk.remove()],
+                condition=Voucher.pending_audit.exists() & (Voucher.pending_audit.size() == len(entries)),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # new entries arrived meanwhile: they are flushed on the next drain
+        return written
+
+    def _event(self, voucher: Voucher, entry: dict[str, Any]) -> AuditEvent:
+        at = datetime.fromtimestamp(int(entry["at"]), UTC)
+        site = self._site(voucher.org_id, entry.get("site_id"))
+        return AuditEvent(
+            org_pk(voucher.org_id),
+            f"{at.isoformat(timespec='microseconds')}#{entry['event_id']}",
+            event_id=entry["event_id"],
+            at=at,
+            org_id=voucher.org_id,
+            actor_id=entry["actor_id"],
+            actor_kind=entry["actor_kind"],
+            actor_role=entry["actor_role"],
+            platform_action=False,
+            source_ip=entry.get("source_ip"),
+            user_agent=entry.get("user_agent"),
+            request_id=entry.get("request_id"),
+            action=entry["action"],
+            target_type="voucher",
+            target_id=voucher_id(voucher),
+            site_id=entry.get("site_id"),
+            off_hours=is_off_hours(at, site) if site else None,
+            after=entry.get("after"),
+        )
+
+    def _site(self, org_id: str, site_id: str | None) -> Site | None:
+        if site_id is None:
+            return None
+        if (org_id, site_id) not in self._sites:
+            try:
+                self._sites[(org_id, site_id)] = Site.get(*Site.key(org_id, site_id))
+            except DoesNotExist:
+                self._sites[(org_id, site_id)] = None
+        return self._sites[(org_id, site_id)]
+
+
+def voucher_id(voucher: Voucher) -> str:
+    """A stable reference to a voucher that reveals nothing about its code."""
+    return voucher.pk.removeprefix("V#")[:20]
+
+
+def mac_ref(mac_hash: str) -> str:
+    """Enough of a device's keyed hash to tell devices apart in the audit trail."""
+    return hashlib.sha256(mac_hash.encode()).hexdigest()[:12]
