@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
 from chalicelib.auth.principal import Actor
@@ -49,7 +50,7 @@ def outbox_entry(actor: Actor, *, action: str, at: int, site_id: str | None, aft
 def outbox_actions(voucher_hash: str, entry: dict[str, Any]) -> list[Action]:
     """Update actions that put `entry` in the outbox alongside the change it describes."""
     return [
-        Voucher.pending_audit.set((Voucher.pending_audit | []).append([entry])),  # type: ignore[operator]
+        Voucher.pending_audit.set((Voucher.pending_audit | []).append([entry])),
         Voucher.gsi1pk.set(Voucher.gsi1pk | outbox_shard(voucher_hash)),
         Voucher.gsi1sk.set(Voucher.gsi1sk | f"{entry['at']:012d}#{voucher_hash}"),
     ]
@@ -65,14 +66,14 @@ class AuditOutbox:
         seen = 0
         for shard in range(OUTBOX_SHARDS):
             for voucher in Voucher.by_outbox.query(f"OUTBOX#{shard}"):
-                written += self._flush(voucher)
+                written += self._flush(cast(Voucher, voucher))
                 seen += 1
                 if seen >= max_vouchers:
                     return written
         return written
 
     def _flush(self, voucher: Voucher) -> int:
-        entries: list[dict[str, Any]] = list(voucher.pending_audit or [])
+        entries = cast(list[dict[str, Any]], list(voucher.pending_audit or []))
         written = 0
         for entry in entries:
             event = self._event(voucher, entry)
@@ -85,7 +86,7 @@ class AuditOutbox:
         try:
             voucher.update(
                 actions=[Voucher.pending_audit.remove(), Voucher.gsi1pk.remove(), Voucher.gsi1sk.remove()],
-                condition=Voucher.pending_audit.exists() & (Voucher.pending_audit.size() == len(entries)),
+                condition=Voucher.pending_audit.exists() & (size(Voucher.pending_audit) == len(entries)),  # type: ignore[no-untyped-call]
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
