@@ -61,7 +61,8 @@ def _request(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if body is not None else "GET")
+    method = "POST" if body is not None else "GET"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 (a local http URL)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (a local http URL)
             return response.status, dict(response.headers), response.read()

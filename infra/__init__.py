@@ -1,0 +1,1 @@
+"""Tooling for running and deploying Kuota: packaging and the local dev stack."""
