@@ -47,6 +47,10 @@ class Settings:
     login_window_seconds: int
     # Only behind a proxy we run (CloudFront) is X-Forwarded-For the client's address.
     trust_forwarded_for: bool
+    # Redeem brute force: failed attempts per device MAC and per site in a fixed window.
+    redeem_max_failures_per_mac: int
+    redeem_max_failures_per_site: int
+    redeem_window_seconds: int
     console_origin: str
     # argon2id cost; defaults are RFC 9106's second recommended profile (t=3, 64 MiB).
     password_time_cost: int
@@ -77,6 +81,9 @@ def get_settings() -> Settings:
         login_max_failures_per_ip=_int("KUOTA_LOGIN_MAX_FAILURES_PER_IP", 30),
         login_window_seconds=_int("KUOTA_LOGIN_WINDOW_SECONDS", 900),
         trust_forwarded_for=_bool("KUOTA_TRUST_FORWARDED_FOR"),
+        redeem_max_failures_per_mac=_int("KUOTA_REDEEM_MAX_FAILURES_PER_MAC", 10),
+        redeem_max_failures_per_site=_int("KUOTA_REDEEM_MAX_FAILURES_PER_SITE", 300),
+        redeem_window_seconds=_int("KUOTA_REDEEM_WINDOW_SECONDS", 600),
         console_origin=os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080"),
         password_time_cost=_int("KUOTA_PASSWORD_TIME_COST", 3),
         password_memory_kib=_int("KUOTA_PASSWORD_MEMORY_KIB", 64 * 1024),

@@ -97,13 +97,11 @@ def _start_emulator() -> ThreadedMotoServer | None:
     if endpoint:
         print(f"Using the AWS emulator at {endpoint}", flush=True)
         return None
-    from moto.server import ThreadedMotoServer
+    from infra.emulator import start_emulator
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log
-    server = ThreadedMotoServer(ip_address=HOST, port=_port("KUOTA_EMULATOR_PORT", 0, minimum=0), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
+    server, port = start_emulator(_port("KUOTA_EMULATOR_PORT", 0, minimum=0))
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{HOST}:{port}"
     print(f"Started the AWS emulator at {os.environ['AWS_ENDPOINT_URL']} (data lasts until you stop)", flush=True)
     return server
 

@@ -50,11 +50,9 @@ def _start_session() -> tuple[RunningSession, object | None]:
         hostname, _, edge_port = host.partition(":")
         session = RunningSession(hostname, services={name: int(edge_port or 4566) for name in SERVICES})
         return session, None
-    from moto.server import ThreadedMotoServer
+    from infra.emulator import start_emulator
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    _, port = server.get_host_and_port()
+    server, port = start_emulator()
     session = RunningSession("127.0.0.1", services={name: port for name in SERVICES})
     return session, server
 

@@ -15,6 +15,7 @@ from chalicelib.services.accounts import AccountService
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.issuing import IssuingService
 from chalicelib.services.plans import PlanService
+from chalicelib.services.redeeming import RedeemService
 from chalicelib.services.sites import SiteService
 
 
@@ -25,6 +26,7 @@ class Services:
     audit: AuditLog
     plans: PlanService
     issuing: IssuingService
+    redeem: RedeemService
     api_keys: ApiKeyVerifier
 
 
@@ -42,6 +44,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         audit=audit,
         plans=PlanService(audit, clock),
         issuing=IssuingService(audit, send_batch_job, clock),
+        redeem=RedeemService(settings, clock),
         api_keys=verifier,
     )
     return _services

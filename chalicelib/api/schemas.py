@@ -317,3 +317,43 @@ class BatchOut(Out):
 
 class CodesOut(Out):
     codes: list[str]
+
+
+# --- redeem and accounting ---------------------------------------------------------------
+
+Code = Annotated[str, StringConstraints(min_length=4, max_length=40)]
+Mac = Annotated[str, StringConstraints(pattern=r"^([0-9A-Fa-f]{2}[:-]?){5}[0-9A-Fa-f]{2}$")]
+
+
+class RedeemIn(Strict):
+    code: Code
+    mac: Mac
+
+
+class RedeemOut(Out):
+    status: Literal["active"]
+    session_timeout: int
+    expires_at: datetime
+    rate_up_kbps: int | None
+    rate_down_kbps: int | None
+    data_remaining_bytes: int | None
+    devices_used: int
+    max_devices: int
+
+
+class AccountingIn(Strict):
+    code: Code
+    mac: Mac
+    session_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+    event: Literal["start", "interim", "stop"]
+    input_octets: Annotated[int, Field(ge=0, le=10**15)] = 0
+    output_octets: Annotated[int, Field(ge=0, le=10**15)] = 0
+    session_time: Annotated[int, Field(ge=0, le=10**9)] = 0
+
+
+class AccountingOut(Out):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    continue_: bool = Field(alias="continue", serialization_alias="continue")
+    session_timeout: int
+    data_remaining_bytes: int | None

@@ -51,7 +51,7 @@ PUBLIC = {
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/openapi.json"),
 }
-API_KEY_ROUTES = {("GET", "/v1/keys/self")}
+API_KEY_ROUTES = {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")}
 
 
 def _unique_email() -> str:

@@ -1,0 +1,55 @@
+"""What hotspot controllers call: redeem a code for a device, report its usage."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.deps import services
+from chalicelib.api.http import RequestContext, endpoint
+from chalicelib.api.schemas import AccountingIn, AccountingOut, RedeemIn, RedeemOut
+from chalicelib.services.redeeming import as_utc
+
+bp = Blueprint(__name__)
+CONTROLLER = frozenset({"controller"})
+
+
+@endpoint(
+    bp, "/v1/redeem", "POST", summary="May this device use this code? Starts the clock on first use.",
+    tag="controller", auth="api_key", key_kinds=CONTROLLER, body=RedeemIn, response=RedeemOut,
+    extra_responses={404: "invalid_code", 410: "voucher_expired | voucher_revoked | voucher_exhausted",
+                     409: "device_limit_reached", 429: "too_many_attempts"},
+)  # fmt: skip
+def redeem(ctx: RequestContext, body: RedeemIn) -> RedeemOut:
+    admission = services().redeem.redeem(ctx.user, body.code, body.mac, ctx.actor)
+    voucher = admission.voucher
+    return RedeemOut(
+        status="active",
+        session_timeout=admission.session_timeout,
+        expires_at=as_utc(voucher.expires_at),
+        rate_up_kbps=_int(voucher.rate_up_kbps),
+        rate_down_kbps=_int(voucher.rate_down_kbps),
+        data_remaining_bytes=admission.data_remaining_bytes,
+        devices_used=len(voucher.devices or ()),
+        max_devices=int(voucher.max_devices),
+    )
+
+
+@endpoint(
+    bp, "/v1/accounting", "POST", summary="Session start, interim update or stop; says whether to continue",
+    tag="controller", auth="api_key", key_kinds=CONTROLLER, body=AccountingIn, response=AccountingOut,
+    extra_responses={404: "invalid_code"},
+)  # fmt: skip
+def accounting(ctx: RequestContext, body: AccountingIn) -> Response:
+    usage = services().redeem.account(
+        ctx.user, body.code, body.mac, session_id=body.session_id, session_time=body.session_time,
+        octets=body.input_octets + body.output_octets, actor=ctx.actor,
+    )  # fmt: skip
+    out = AccountingOut(
+        continue_=usage.proceed, session_timeout=usage.session_timeout, data_remaining_bytes=usage.data_remaining_bytes
+    )
+    return Response(body=out.model_dump(mode="json", by_alias=True), status_code=200,
+                    headers={"Content-Type": "application/json"})  # fmt: skip
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)

@@ -1,0 +1,280 @@
+"""Redeem and accounting: what hotspot controllers ask, a thousand times an hour.
+
+The success path of a redeem is one conditional UpdateItem (`models.redeem`);
+the API key and the site come from per-container caches. Failures are counted
+per MAC and per site; past the limit the answer is 429 until the window ends.
+A container that has seen the limit crossed refuses at once, without I/O;
+only unknown codes count as failed attempts (guesses).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib.auth.principal import Actor, Principal
+from chalicelib.codes import code_hash, get_code_keys
+from chalicelib.config import Settings
+from chalicelib.errors import KuotaError, NotFound, TooManyAttempts
+from chalicelib.models import Site, Voucher
+from chalicelib.models.redeem import Activation, RedeemRefused, activate
+from chalicelib.services import Clock, utc_now
+from chalicelib.services.issuing import expiry_shard
+from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, outbox_shard
+from chalicelib.services.ratelimit import FailureLimiter
+
+
+class InvalidCode(KuotaError):
+    status, code, default_message = 404, "invalid_code", "This code does not exist."
+
+
+class VoucherExpired(KuotaError):
+    status, code, default_message = 410, "voucher_expired", "This voucher has expired."
+
+
+class VoucherRevoked(KuotaError):
+    status, code, default_message = 410, "voucher_revoked", "This voucher was revoked."
+
+
+class VoucherExhausted(KuotaError):
+    status, code, default_message = 410, "voucher_exhausted", "This voucher's data quota is used up."
+
+
+class DeviceLimitReached(KuotaError):
+    status, code, default_message = 409, "device_limit_reached", "This voucher is in use on its maximum of devices."
+
+
+class WrongSite(KuotaError):
+    status, code, default_message = 403, "wrong_site", "This voucher is not valid at this site."
+
+
+def normalise_mac(mac: str) -> str:
+    return "".join(ch for ch in mac.lower() if ch in "0123456789abcdef")
+
+
+def mac_hash(org_id: str, mac: str) -> str:
+    """Devices are known only by a keyed hash of their MAC address."""
+    message = f"mac:{org_id}:{normalise_mac(mac)}".encode()
+    return hmac.new(get_code_keys().hmac_key, message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Admission:
+    voucher: Voucher
+    session_timeout: int
+    data_remaining_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Usage:
+    proceed: bool
+    session_timeout: int
+    data_remaining_bytes: int | None
+
+
+class SiteCache:
+    """Sites' timezones, per container, refreshed after `ttl` seconds."""
+
+    def __init__(self, ttl: float = 60.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._monotonic = monotonic
+        self._sites: dict[tuple[str, str], tuple[float, ZoneInfo]] = {}
+        self._lock = threading.Lock()
+
+    def timezone(self, org_id: str, site_id: str) -> ZoneInfo:
+        now = self._monotonic()
+        with self._lock:
+            cached = self._sites.get((org_id, site_id))
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        try:
+            zone = ZoneInfo(Site.get(*Site.key(org_id, site_id)).timezone)
+        except DoesNotExist:
+            zone = ZoneInfo("Asia/Jakarta")  # a key outlived its site: still count the day somewhere sane
+        with self._lock:
+            self._sites[(org_id, site_id)] = (now, zone)
+        return zone
+
+
+class Blocklist:
+    """Scopes known, in this container, to be over their failure limit until a time."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, scope: str, now: float) -> float | None:
+        with self._lock:
+            until = self._until.get(scope)
+        return until if until and until > now else None
+
+    def block(self, scope: str, until: float) -> None:
+        with self._lock:
+            self._until[scope] = until
+
+
+class RedeemService:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self._clock = clock
+        window = settings.redeem_window_seconds
+        self._mac_limiter = FailureLimiter(settings.redeem_max_failures_per_mac, window, clock)
+        self._site_limiter = FailureLimiter(settings.redeem_max_failures_per_site, window, clock)
+        self._window = window
+        self.sites = SiteCache()
+        self.blocklist = Blocklist()
+
+    def redeem(self, key: Principal, code: str, mac: str, actor: Actor) -> Admission:
+        org_id, site_id = cast(str, key.org_id), cast(str, key.site_id)
+        device = mac_hash(org_id, mac)
+        scopes = (f"redeem-mac:{device[:32]}", f"redeem-site:{org_id}:{site_id}")
+        now_dt = self._clock()
+        now = int(now_dt.timestamp())
+        for scope in scopes:
+            until = self.blocklist.blocked(scope, now)
+            if until:
+                raise TooManyAttempts(retry_after=int(until - now))
+        voucher_hash = code_hash(org_id, code)
+        local = now_dt.astimezone(self.sites.timezone(org_id, site_id))
+        activation = Activation(
+            voucher_hash=voucher_hash,
+            mac_hash=device,
+            site_id=site_id,
+            now=now,
+            sales_day_key=f"ORG#{org_id}#DAY#{local.date().isoformat()}",
+            sales_sort_key=f"{now_dt.isoformat(timespec='seconds')}#{voucher_hash}",
+            expiry_shard=expiry_shard(voucher_hash),
+            outbox_shard=outbox_shard(voucher_hash),
+            audit_entry=outbox_entry(
+                actor, action="voucher.redeem", at=now, site_id=site_id, after={"device": mac_ref(device)}
+            ),
+        )
+        try:
+            voucher = activate(activation)
+        except RedeemRefused as refusal:
+            error = _refusal(refusal.voucher, site_id, device, now)
+            if isinstance(error, InvalidCode):
+                # Only unknown codes are guesses; a real code that is full or expired is not.
+                self._count_failure(scopes, now)
+            raise error from refusal
+        return Admission(
+            voucher=voucher,
+            session_timeout=_session_timeout(voucher, now),
+            data_remaining_bytes=_data_remaining(voucher),
+        )
+
+    def _count_failure(self, scopes: tuple[str, ...], now: int) -> None:
+        for scope, limiter in zip(scopes, (self._mac_limiter, self._site_limiter), strict=True):
+            if limiter.record_failure(scope) >= limiter.limit:
+                window_end = now - now % self._window + self._window
+                self.blocklist.block(scope, window_end)
+
+    def account(
+        self,
+        key: Principal,
+        code: str,
+        mac: str,
+        *,
+        session_id: str,
+        session_time: int,
+        octets: int,
+        actor: Actor,
+    ) -> Usage:
+        """Record a session's cumulative usage; say whether the guest may stay connected."""
+        org_id = cast(str, key.org_id)
+        voucher_hash = code_hash(org_id, code)
+        device = mac_hash(org_id, mac)
+        voucher = Voucher(*Voucher.key(voucher_hash))
+        try:
+            voucher.update(
+                actions=[Voucher.sessions[session_id].set({"s": session_time, "b": octets})],  # type: ignore[attr-defined]
+                condition=Voucher.pk.exists() & Voucher.devices.contains(device),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise InvalidCode("No voucher with this code is in use by this device.") from exc
+        sessions = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
+        used_seconds = sum(int(entry["s"]) for entry in sessions.values())
+        used_bytes = sum(int(entry["b"]) for entry in sessions.values())
+        now = int(self._clock().timestamp())
+        ending = _ending(voucher, used_seconds, used_bytes, now)
+        actions: list[Action] = [Voucher.used_seconds.set(used_seconds), Voucher.used_bytes.set(used_bytes)]
+        if ending and voucher.status == "active":
+            entry = outbox_entry(
+                actor, action=f"voucher.{ending}", at=now, site_id=key.site_id,
+                after={"used_seconds": used_seconds, "used_bytes": used_bytes},
+            )  # fmt: skip
+            actions += [Voucher.status.set(ending), Voucher.ended_at.set(now), Voucher.gsi2pk.remove(),
+                        Voucher.gsi2sk.remove(), *outbox_actions(voucher_hash, entry)]  # fmt: skip
+        try:
+            voucher.update(actions=actions, condition=Voucher.status == voucher.status)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise  # changed meanwhile (revoked, expired): the answer below still holds
+        proceed = voucher.status == "active" and not ending
+        return Usage(
+            proceed=proceed,
+            session_timeout=_session_timeout(voucher, now) if proceed else 0,
+            data_remaining_bytes=_data_remaining(voucher),
+        )
+
+
+def _ending(voucher: Voucher, used_seconds: int, used_bytes: int, now: int) -> str | None:
+    if voucher.quota_bytes is not None and used_bytes >= voucher.quota_bytes:
+        return "exhausted"
+    if voucher.time_mode == "usage" and used_seconds >= voucher.duration_minutes * 60:
+        return "expired"
+    if voucher.expires_at is not None and voucher.expires_at <= now:
+        return "expired"
+    return None
+
+
+def _session_timeout(voucher: Voucher, now: int) -> int:
+    remaining = int(voucher.expires_at or now) - now
+    if voucher.time_mode == "usage":
+        remaining = min(remaining, int(voucher.duration_minutes) * 60 - int(voucher.used_seconds))
+    return max(remaining, 0)
+
+
+def _data_remaining(voucher: Voucher) -> int | None:
+    if voucher.quota_bytes is None:
+        return None
+    return max(int(voucher.quota_bytes) - int(voucher.used_bytes), 0)
+
+
+def _refusal(voucher: Voucher | None, site_id: str, device: str, now: int) -> KuotaError:
+    """Name the first reason the condition failed, most specific first."""
+    if voucher is None:
+        return InvalidCode()
+    if voucher.status == "revoked":
+        return VoucherRevoked()
+    if voucher.status == "exhausted" or (voucher.quota_bytes is not None and voucher.used_bytes >= voucher.quota_bytes):
+        return VoucherExhausted()
+    if voucher.site_id is not None and voucher.site_id != site_id:
+        return WrongSite()
+    if voucher.status == "expired" or _time_is_up(voucher, now):
+        return VoucherExpired()
+    devices = voucher.devices or set()
+    if device not in devices and len(devices) >= voucher.max_devices:
+        return DeviceLimitReached()
+    return NotFound("The voucher cannot be used right now.")
+
+
+def _time_is_up(voucher: Voucher, now: int) -> bool:
+    if voucher.status == "active":
+        return voucher.expires_at is not None and voucher.expires_at <= now
+    return voucher.valid_until <= now
+
+
+def as_utc(epoch_seconds: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch_seconds, UTC) if epoch_seconds is not None else None
