@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Chalice, CORSConfig
 
-from chalicelib.api import audit, auth, batches, openapi, orgs, plans, redeem, sites
+from chalicelib.api import audit, auth, batches, openapi, orgs, plans, pos, redeem, reports, sites, vouchers
 from chalicelib.config import get_settings
 from chalicelib.observability import log_requests
 
@@ -17,5 +17,5 @@ app.api.cors = CORSConfig(
 )
 app.register_middleware(log_requests, "http")
 
-for module in (auth, orgs, sites, plans, batches, redeem, audit, openapi):
+for module in (auth, orgs, sites, plans, batches, redeem, vouchers, pos, reports, audit, openapi):
     app.register_blueprint(module.bp)

@@ -16,7 +16,10 @@ from chalicelib.services.audit import AuditLog
 from chalicelib.services.issuing import IssuingService
 from chalicelib.services.plans import PlanService
 from chalicelib.services.redeeming import RedeemService
+from chalicelib.services.reporting import ReportingService
+from chalicelib.services.selling import SellingService
 from chalicelib.services.sites import SiteService
+from chalicelib.services.vouchers import VoucherService
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Services:
     plans: PlanService
     issuing: IssuingService
     redeem: RedeemService
+    vouchers: VoucherService
+    selling: SellingService
+    reports: ReportingService
     api_keys: ApiKeyVerifier
 
 
@@ -38,13 +44,18 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     settings = get_settings()
     audit = AuditLog(clock)
     verifier = ApiKeyVerifier(settings.api_key_cache_seconds, monotonic)
+    plans = PlanService(audit, clock)
+    sites = SiteService(audit, verifier, clock)
     _services = Services(
         accounts=AccountService(settings, get_key_set(), audit, clock),
-        sites=SiteService(audit, verifier, clock),
+        sites=sites,
         audit=audit,
-        plans=PlanService(audit, clock),
+        plans=plans,
         issuing=IssuingService(audit, send_batch_job, clock),
         redeem=RedeemService(settings, clock),
+        vouchers=VoucherService(audit, clock),
+        selling=SellingService(audit, plans, sites, clock),
+        reports=ReportingService(),
         api_keys=verifier,
     )
     return _services

@@ -357,3 +357,43 @@ class AccountingOut(Out):
     continue_: bool = Field(alias="continue", serialization_alias="continue")
     session_timeout: int
     data_remaining_bytes: int | None
+
+
+# --- vouchers -------------------------------------------------------------------------------
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class RevokeIn(Strict):
+    reason: Reason
+
+
+class ExtendIn(Strict):
+    minutes: Annotated[int, Field(ge=1, le=365 * 24 * 60)]
+    reason: Reason
+
+
+class VoucherPlanOut(Out):
+    plan_id: str
+    name: str
+    price: int
+    duration_minutes: int
+    time_mode: str
+    data_quota_bytes: int | None
+
+
+class VoucherOut(Out):
+    voucher_id: str
+    status: str
+    plan: VoucherPlanOut
+    site_id: str | None
+    issued_at: str | None
+    valid_until: str | None
+    sold_at: str | None
+    activated_at: str | None
+    expires_at: str | None
+    devices_used: int
+    max_devices: int
+    used_seconds: int
+    used_bytes: int
+    timeline: list[dict[str, Any]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.api.http import ROUTES, RouteSpec
@@ -35,6 +35,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/sites/{site_id}/keys"): OWNER_MANAGER,
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/keys/{key_id}"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/audit"): {"owner", "auditor", "platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/reports/sales"): {"owner", "manager", "auditor", "platform_admin"},
     ("POST", "/v1/orgs/{org_id}/plans"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/plans"): ALL_ORG_ROLES,
     ("GET", "/v1/orgs/{org_id}/plans/{plan_id}"): ALL_ORG_ROLES,
@@ -43,6 +44,13 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orgs/{org_id}/batches"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/batches/{batch_id}"): ALL_ORG_ROLES,
     ("GET", "/v1/orgs/{org_id}/batches/{batch_id}/codes"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/sales"): {"owner", "manager", "cashier", "platform_admin"},
+    # Everyone who may read sales; the catalog's sale was made by the cashier, who sees their own.
+    ("GET", "/v1/orgs/{org_id}/sales/{sale_id}"): ALL_ORG_ROLES,
+    ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): OWNER_MANAGER,
+    ("GET", "/v1/orgs/{org_id}/vouchers/{code}"): ALL_ORG_ROLES,
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): OWNER_MANAGER,
 }
 
 PUBLIC = {
@@ -51,7 +59,8 @@ PUBLIC = {
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/openapi.json"),
 }
-API_KEY_ROUTES = {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")}
+POS_KEY_ROUTES = {("POST", "/v1/pos/sales")}
+API_KEY_ROUTES = {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")} | POS_KEY_ROUTES
 
 
 def _unique_email() -> str:
@@ -73,6 +82,20 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     },
     ("PATCH", "/v1/orgs/{org_id}/plans/{plan_id}"): lambda t: {"price": 6000},
     ("POST", "/v1/orgs/{org_id}/batches"): lambda t: {"plan_id": t.ids["plan_id"], "quantity": 2},
+    ("POST", "/v1/orgs/{org_id}/sales"): lambda t: {
+        "site_id": t.ids["site_id"],
+        "plan_id": t.ids["plan_id"],
+        "quantity": 1,
+    },
+    ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): lambda t: {"reason": "customer changed their mind"},
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): lambda t: {"reason": "refund at the counter"},
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): lambda t: {"minutes": 30, "reason": "network down"},
+}
+
+
+# Query strings of routes whose query has required parameters.
+QUERIES: dict[tuple[str, str], str] = {
+    ("GET", "/v1/orgs/{org_id}/reports/sales"): "from=2026-11-01&to=2026-11-30&group_by=site",
 }
 
 
@@ -82,6 +105,7 @@ class Targets:
 
     tenant: Tenant
     ids: dict[str, str]
+    spent: set[str] = field(default_factory=set)  # ids a one-shot route has used up
 
     def path(self, spec: RouteSpec) -> str:
         return spec.path.format(org_id=self.tenant.org_id, **self.ids)
@@ -105,6 +129,10 @@ def targets(world: World, tenant: Tenant) -> Targets:
         "user_id": user_id,
         "plan_id": plan_id,
         "batch_id": batch.json["batch_id"],
+        "sale_id": _new_sale(world.api, tenant.org_id, site_id, plan_id, world.member(tenant, "cashier").token),
+        "code": world.api.get(
+            f"/v1/orgs/{tenant.org_id}/batches/{batch.json['batch_id']}/codes", token=tenant.owner.token
+        ).json["codes"][0],
     }
     return Targets(tenant=tenant, ids=ids)
 
@@ -121,6 +149,33 @@ def route_id(spec: RouteSpec) -> str:
     return f"{spec.method} {spec.path}"
 
 
+def _new_sale(api: Api, org_id: str, site_id: str, plan_id: str, token: str) -> str:
+    body = {"site_id": site_id, "plan_id": plan_id, "quantity": 1}
+    reply = api.post(f"/v1/orgs/{org_id}/sales", body, token=token)
+    assert reply.status == 201, reply.body
+    return str(reply.json["sale_id"])
+
+
+# Routes that use their target up (a sale is voided once, the second void is a 409):
+# after a successful call, the next call on the same Targets gets a fresh object.
+ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
+    ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): (
+        "sale_id",
+        lambda api, t: _new_sale(api, t.tenant.org_id, t.ids["site_id"], t.ids["plan_id"], t.tenant.owner.token),
+    ),
+}
+
+
 def call(api: Api, spec: RouteSpec, target: Targets, token: str) -> Any:
+    one_shot = ONE_SHOT.get((spec.method, spec.path))
+    if one_shot is not None and one_shot[0] in target.spent:
+        name, fresh = one_shot
+        target.ids = {**target.ids, name: fresh(api, target)}
+        target.spent.discard(name)
     body = BODIES[(spec.method, spec.path)](target) if spec.body else None
-    return api.call(spec.method, target.path(spec), token=token, json_body=body)
+    query = QUERIES.get((spec.method, spec.path))
+    path = f"{target.path(spec)}?{query}" if query else target.path(spec)
+    reply = api.call(spec.method, path, token=token, json_body=body)
+    if one_shot is not None and reply.status < 300:
+        target.spent.add(one_shot[0])
+    return reply

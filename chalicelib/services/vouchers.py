@@ -1,0 +1,154 @@
+"""One voucher as staff see it: status, timeline, revoke, extend."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib.auth.principal import Actor
+from chalicelib.codes import code_hash
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.models import Voucher
+from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.services import Clock, utc_now
+from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.issuing import expiry_shard
+from chalicelib.services.outbox import voucher_id
+
+UNUSED = ("issued", "sold")
+
+
+def iso(epoch_seconds: float | None) -> str | None:
+    if epoch_seconds is None:
+        return None
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def timeline(voucher: Voucher) -> list[dict[str, Any]]:
+    """Every transition with its time and actor, oldest first."""
+    events: list[dict[str, Any]] = [{"at": iso(voucher.issued_at), "event": "issued", "by": voucher.source_id}]
+    if voucher.sold_at is not None:
+        by = voucher.sale_id or "first redeem"
+        events.append({"at": iso(voucher.sold_at), "event": "sold", "by": by, "site_id": voucher.rev_site})
+    if voucher.activated_at is not None:
+        events.append({"at": iso(voucher.activated_at), "event": "activated", "site_id": voucher.activated_site_id})
+    for entry in cast(list[dict[str, Any]], voucher.history or []):
+        events.append({**entry, "at": iso(entry["at"])})
+    if voucher.ended_at is not None and voucher.status in ("expired", "exhausted"):
+        events.append({"at": iso(voucher.ended_at), "event": voucher.status, "by": "system"})
+    return sorted(events, key=lambda event: event["at"] or "")
+
+
+def voucher_view(voucher: Voucher) -> dict[str, Any]:
+    return {
+        "voucher_id": voucher_id(voucher),
+        "status": voucher.status,
+        "plan": {
+            "plan_id": voucher.plan_id,
+            "name": voucher.plan_name,
+            "price": int(voucher.price),
+            "duration_minutes": int(voucher.duration_minutes),
+            "time_mode": voucher.time_mode,
+            "data_quota_bytes": None if voucher.quota_bytes is None else int(voucher.quota_bytes),
+        },
+        "site_id": voucher.site_id,
+        "issued_at": iso(voucher.issued_at),
+        "valid_until": iso(voucher.valid_until),
+        "sold_at": iso(voucher.sold_at),
+        "activated_at": iso(voucher.activated_at),
+        "expires_at": iso(voucher.expires_at),
+        "devices_used": len(voucher.devices or ()),
+        "max_devices": int(voucher.max_devices),
+        "used_seconds": int(voucher.used_seconds),
+        "used_bytes": int(voucher.used_bytes),
+        "timeline": timeline(voucher),
+    }
+
+
+class VoucherService:
+    def __init__(self, audit: AuditLog, clock: Clock = utc_now) -> None:
+        self._audit = audit
+        self._clock = clock
+
+    def find(self, org_id: str, code: str) -> Voucher:
+        try:
+            return Voucher.get(*Voucher.key(code_hash(org_id, code)), consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("No voucher with this code.") from exc
+
+    def revoke(self, actor: Actor, org_id: str, code: str, reason: str) -> Voucher:
+        voucher = self.find(org_id, code)
+        if voucher.status == "revoked":
+            return voucher
+        if voucher.status not in (*UNUSED, "active"):
+            raise Conflict(f"The voucher is already {voucher.status}.")
+        now = int(self._clock().timestamp())
+        entry = self._history_entry(actor, "revoked", now, reason=reason)
+        actions = [
+            Voucher.status.set("revoked"),
+            Voucher.ended_at.set(now),
+            Voucher.history.set((Voucher.history | []).append([entry])),
+            Voucher.gsi2pk.remove(),
+            Voucher.gsi2sk.remove(),
+        ]
+        return self._change(actor, voucher, "voucher.revoke", actions, {"status": "revoked", "reason": reason})
+
+    def extend(self, actor: Actor, org_id: str, code: str, minutes: int, reason: str) -> Voucher:
+        """Add time to a running voucher, or shelf life to an unused one (e.g. after an outage)."""
+        voucher = self.find(org_id, code)
+        now = int(self._clock().timestamp())
+        seconds = minutes * 60
+        entry = self._history_entry(actor, "extended", now, reason=reason, minutes=minutes)
+        history = Voucher.history.set((Voucher.history | []).append([entry]))
+        if voucher.status in UNUSED:
+            valid_until = max(int(voucher.valid_until), now) + seconds
+            actions = [Voucher.valid_until.set(valid_until), history,
+                       # the batch's own shelf-life entry has passed this voucher by: give it one
+                       Voucher.gsi2pk.set(expiry_shard(voucher.pk)), Voucher.gsi2sk.set(valid_until)]  # fmt: skip
+            after = {"valid_until": iso(valid_until), "minutes": minutes, "reason": reason}
+        elif voucher.status == "active" or (voucher.status == "expired" and voucher.activated_at is not None):
+            # Time lost while expired (the network was down) is given back from now.
+            expires_at = max(int(voucher.expires_at or now), now) + seconds
+            window = expires_at - int(voucher.activated_at or now)
+            actions = [Voucher.status.set("active"), Voucher.expires_at.set(expires_at),
+                       Voucher.window_seconds.set(window), Voucher.ended_at.remove(), history,
+                       Voucher.gsi2pk.set(expiry_shard(voucher.pk)), Voucher.gsi2sk.set(expires_at)]  # fmt: skip
+            after = {"status": "active", "expires_at": iso(expires_at), "minutes": minutes, "reason": reason}
+        else:
+            raise Conflict(f"A {voucher.status} voucher cannot be extended.")
+        return self._change(actor, voucher, "voucher.extend", actions, after)
+
+    def _history_entry(self, actor: Actor, event: str, now: int, **details: Any) -> dict[str, Any]:
+        principal = actor.principal
+        return {
+            "at": now,
+            "event": event,
+            "by": principal.id if principal else "system",
+            "role": str(principal.role) if principal and principal.role else None,
+            **details,
+        }
+
+    def _change(
+        self, actor: Actor, voucher: Voucher, action: str, actions: list[Any], after: dict[str, Any]
+    ) -> Voucher:
+        before = {
+            "status": voucher.status,
+            "expires_at": iso(voucher.expires_at),
+            "valid_until": iso(voucher.valid_until),
+        }
+        event = self._audit.event(
+            actor, org_id=voucher.org_id, action=action, target_type="voucher", target_id=voucher_id(voucher),
+            before=before, after=after,
+        )  # fmt: skip
+        try:
+            with transaction() as tx:
+                # Conditioned on the status we decided from: a redeem or expiry in between wins.
+                tx.update(voucher, actions=actions, condition=Voucher.status == voucher.status)
+                tx.save(event, condition=APPEND_ONLY)
+        except TransactWriteError as exc:
+            if cancelled_by_condition(exc, 0):
+                raise Conflict("The voucher changed meanwhile; look again and retry.") from exc
+            raise
+        return Voucher.get(voucher.pk, voucher.sk, consistent_read=True)
