@@ -82,14 +82,19 @@ def _wipe_tables() -> None:
         (settings.audit_table, ("PK", "SK")),
         (settings.idempotency_table, ("id",)),
     ):
-        paginator = client.get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=table,
-            ProjectionExpression=", ".join(f"#{k}" for k in keys),
-            ExpressionAttributeNames={f"#{k}": k for k in keys},
-        ):
-            for item in page["Items"]:
-                client.delete_item(TableName=table, Key={k: item[k] for k in keys})
+        names = {f"#{k}": k for k in keys}
+        deletes = [
+            {"DeleteRequest": {"Key": {k: item[k] for k in keys}}}
+            for page in client.get_paginator("scan").paginate(
+                TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
+            )
+            for item in page["Items"]
+        ]
+        for start in range(0, len(deletes), 25):
+            pending = deletes[start : start + 25]
+            while pending:
+                response = client.batch_write_item(RequestItems={table: pending})
+                pending = response.get("UnprocessedItems", {}).get(table, [])
 
 
 @pytest.fixture(autouse=True)

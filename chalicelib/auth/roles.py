@@ -17,6 +17,7 @@ ORG_ROLES: frozenset[Role] = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER, 
 OWNER_ONLY: frozenset[Role] = frozenset({Role.OWNER})
 OWNER_MANAGER: frozenset[Role] = frozenset({Role.OWNER, Role.MANAGER})
 OWNER_AUDITOR: frozenset[Role] = frozenset({Role.OWNER, Role.AUDITOR})
+REPORT_READERS: frozenset[Role] = frozenset({Role.OWNER, Role.MANAGER, Role.AUDITOR})
 PLATFORM_ONLY: frozenset[Role] = frozenset({Role.PLATFORM_ADMIN})
 
 

@@ -1,0 +1,119 @@
+"""What every benchmark needs: the emulator, the tables, and a count of DynamoDB calls.
+
+Import this before anything from chalicelib: it sets the configuration those
+modules read at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+_KEYS = tempfile.mkdtemp(prefix="kuota-bench-")
+os.environ.update(
+    {
+        "KUOTA_STAGE": "bench",
+        "KUOTA_JWT_KEYS_FILE": f"{_KEYS}/jwt-keys.json",
+        "KUOTA_CODE_KEYS_FILE": f"{_KEYS}/code-keys.json",
+        "KUOTA_PASSWORD_TIME_COST": "1",
+        "KUOTA_PASSWORD_MEMORY_KIB": "8192",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "ap-southeast-3",
+        "AWS_REGION": "ap-southeast-3",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+
+def start() -> Any:
+    """Start the emulator and create the tables; return the server (stop it at the end)."""
+    from infra.emulator import start_emulator
+
+    server, port = start_emulator()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    from chalicelib.models.tables import ensure_tables
+
+    ensure_tables()
+    return server
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """DynamoDB's item size rule, closely enough for counting write units."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        return len(inner.strip("-").replace(".", "")) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(v.encode()) for v in inner)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in inner)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + 1 + _value_size(v) for k, v in inner.items())
+    return len(str(inner))
+
+
+class Calls:
+    """DynamoDB requests made while counting, and the write units they consumed."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.write_units = 0.0
+
+    def record(self, operation: str, params: dict[str, Any]) -> None:
+        self.requests[operation] += 1
+        if operation == "BatchWriteItem":
+            for requests in params["RequestItems"].values():
+                for request in requests:
+                    self.write_units += math.ceil(item_size(request["PutRequest"]["Item"]) / 1024)
+        elif operation in ("PutItem",):
+            self.write_units += math.ceil(item_size(params["Item"]) / 1024)
+        elif operation in ("UpdateItem", "DeleteItem"):
+            self.write_units += 1  # small items: our updates touch items well under 1 KB
+        elif operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                item = entry.get("Put", {}).get("Item")
+                self.write_units += 2 * (math.ceil(item_size(item) / 1024) if item else 1)
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+
+@contextmanager
+def counting() -> Iterator[Calls]:
+    """Count every DynamoDB call any client in this process makes."""
+    from botocore.client import BaseClient
+
+    calls = Calls()
+    original = BaseClient._make_api_call
+
+    def counted(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.record(operation, params)
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
