@@ -66,6 +66,12 @@ class Conflict(KuotaError):
     default_message = "The request conflicts with the current state."
 
 
+class IdempotencyMismatch(KuotaError):
+    status = 422
+    code = "idempotency_mismatch"
+    default_message = "This Idempotency-Key was already used with a different request body."
+
+
 class TooManyAttempts(KuotaError):
     status = 429
     code = "too_many_attempts"

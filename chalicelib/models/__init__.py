@@ -22,8 +22,12 @@ queries an index, never scans):
 | voucher by code (redeem, lookup)     | app           | PK=V#<hmac(org, code)>, SK=META                     | 1 WCU redeem  |
 | issue vouchers                       | app           | BatchWriteItem of V# items (no index entries)       | 1 WCU each    |
 | sale                                 | app           | PK=ORG#<org>, SK=SALE#<id>                          | 1 RCU         |
-| due expiries (vouchers, batches)     | app GSI2      | GSI2PK=EXP#<yyyymmddhh>, GSI2SK<=<now>               | query/hour    |
+| sell (sale + vouchers + audit)       | app, audit    | TransactWriteItems: SALE#<id>, V#<hmac> x n, event  | 2 WCU x (n+2) |
+| void (reversal line, revoke, stamp)  | app, audit    | TransactWriteItems: VOID#<sale> (+GSI3), V# x n, SALE#, event | 2 WCU x (n+3) |
+| POS Idempotency-Key record           | idempotency   | id=kuota.sale#<sha256(caller#key)>, TTL expiration  | 1-2 WCU, 0-1 RCU |
+| due expiries (vouchers, batches)     | app GSI2      | GSI2PK=EXP#<shard 0..15>, GSI2SK<=<now> (sparse)     | 16 queries/run + 1 WCU per due voucher |
 | revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>                   | query/day     |
+| sales report, from..to (<= 366 days) | app GSI3      | one query per local day above, rev_* projected; names: get site / get plan | query/day + 1 RCU per site or plan named |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it

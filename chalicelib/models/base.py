@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -74,6 +75,11 @@ def _connection() -> Connection:
 def transaction() -> TransactWrite:
     """All-or-nothing writes across items and tables (a change and its audit event)."""
     return TransactWrite(connection=_connection())
+
+
+def transaction_client() -> Any:
+    """The botocore client transactions go through (tests hook fault injection here)."""
+    return _connection().client
 
 
 def cancelled_by_condition(error: TransactWriteError, index: int) -> bool:

@@ -125,6 +125,7 @@ class Batch(Model):
     created_by = UnicodeAttribute()
     valid_until = UTCDateTimeAttribute()
     error = UnicodeAttribute(null=True)
+    expiry_done = NumberAttribute(null=True)  # vouchers the expiry job has gone through: where a resume starts
     gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
     gsi2sk = NumberAttribute(null=True, attr_name="GSI2SK")
     by_expiry = _ExpiryIndex()
@@ -212,8 +213,10 @@ class Sale(Model):
     total = NumberAttribute()
     cashier_ref = UnicodeAttribute(null=True)
     seller_id = UnicodeAttribute()  # the POS key or the cashier's user id
+    rev_cashier = UnicodeAttribute(null=True)  # the cashier its revenue lines name; a void's reversal names it too
     sold_at = UTCDateTimeAttribute()
     first_number = NumberAttribute()
+    valid_until = UTCDateTimeAttribute(null=True)  # its vouchers' shelf life, so a receipt can be shown again
     voucher_keys = JSONAttribute()  # the vouchers' table keys, for void
     voided_at = UTCDateTimeAttribute(null=True)
     void_reason = UnicodeAttribute(null=True)

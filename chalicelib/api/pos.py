@@ -1,0 +1,110 @@
+"""Selling at the till: the POS endpoint, console sales by cashiers, a sale's details, voids."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint
+
+from chalicelib.api.deps import services
+from chalicelib.api.http import RequestContext, endpoint
+from chalicelib.api.idempotency import idempotency_key, run_once
+from chalicelib.api.sales_schemas import (
+    ConsoleSaleIn,
+    PosSaleIn,
+    SaleOut,
+    SaleReceiptOut,
+    SoldVoucherOut,
+    VoidIn,
+    VoidOut,
+)
+from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER, Role
+from chalicelib.codes import display
+from chalicelib.models import Sale
+from chalicelib.services.selling import sale_view
+
+bp = Blueprint(__name__)
+SALES = "/v1/orgs/{org_id}/sales"
+SELLERS = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
+POS_KEYS = frozenset({"pos"})
+SALE_ERRORS = {409: "conflict", 422: "idempotency_mismatch"}
+
+
+def _receipt(sale: Sale) -> SaleReceiptOut:
+    codes = services().selling.codes(sale)
+    return SaleReceiptOut(
+        sale_id=sale.sale_id,
+        total=int(sale.total),
+        vouchers=[SoldVoucherOut(code=display(code), expires_at=sale.valid_until) for code in codes],
+    )
+
+
+def _sell(
+    ctx: RequestContext, org_id: str, site_id: str, body: PosSaleIn | ConsoleSaleIn, *, key_required: bool
+) -> SaleReceiptOut:
+    """Sell once per Idempotency-Key: a repeat is answered from the sale the first attempt made."""
+    request = bp.current_request
+    key = idempotency_key(request.headers, required=key_required)
+    seller = ctx.user
+    selling = services().selling
+
+    def sell() -> Sale:
+        return selling.sell(
+            ctx.actor, org_id, site_id=site_id, plan_id=body.plan_id, quantity=body.quantity,
+            cashier_ref=body.cashier_ref, seller_id=seller.id, idempotency_key=key,
+        )  # fmt: skip
+
+    if key is None:
+        return _receipt(sell())
+    made: list[Sale] = []
+
+    def sell_and_remember() -> dict[str, Any]:
+        made.append(sell())
+        return {"sale_id": made[0].sale_id}  # the codes stay out of the idempotency table
+
+    result = run_once(
+        "sale",
+        scope=f"{seller.kind}:{seller.id}",
+        key=key,
+        payload=body.model_dump(mode="json"),
+        run=sell_and_remember,
+        lambda_context=request.lambda_context,
+    )
+    return _receipt(made[0] if made else selling.get_sale(org_id, str(result["sale_id"])))
+
+
+@endpoint(
+    bp, "/v1/pos/sales", "POST", summary="Sell vouchers from a POS (header Idempotency-Key required)", tag="sales",
+    auth="api_key", key_kinds=POS_KEYS, body=PosSaleIn, response=SaleReceiptOut, status=201,
+    extra_responses=SALE_ERRORS,
+)  # fmt: skip
+def pos_sale(ctx: RequestContext, body: PosSaleIn) -> SaleReceiptOut:
+    key = ctx.user
+    return _sell(ctx, str(key.org_id), str(key.site_id), body, key_required=True)  # both from the key
+
+
+@endpoint(
+    bp, SALES, "POST", summary="Sell vouchers at the console (Idempotency-Key honoured when sent)", tag="sales",
+    roles=SELLERS, body=ConsoleSaleIn, response=SaleReceiptOut, status=201, extra_responses=SALE_ERRORS,
+)  # fmt: skip
+def console_sale(ctx: RequestContext, org_id: str, body: ConsoleSaleIn) -> SaleReceiptOut:
+    return _sell(ctx, org_id, body.site_id, body, key_required=False)
+
+
+@endpoint(
+    bp, SALES + "/{sale_id}", "GET", summary="A sale, without its codes (a cashier sees only their own)",
+    tag="sales", roles=ORG_ROLES, response=SaleOut,
+)  # fmt: skip
+def get_sale(ctx: RequestContext, org_id: str, sale_id: str) -> SaleOut:
+    only_seller = ctx.user.id if ctx.user.role is Role.CASHIER else None
+    sale = services().selling.get_sale(org_id, sale_id, seller_id=only_seller)
+    return SaleOut.model_validate(sale_view(sale))
+
+
+@endpoint(
+    bp, SALES + "/{sale_id}/void", "POST", summary="Void a sale: revoke its vouchers, reverse its revenue",
+    tag="sales", roles=OWNER_MANAGER, body=VoidIn, response=VoidOut, extra_responses={409: "conflict"},
+)  # fmt: skip
+def void_sale(ctx: RequestContext, org_id: str, sale_id: str, body: VoidIn) -> VoidOut:
+    sale = services().selling.void(ctx.actor, org_id, sale_id, body.reason)
+    return VoidOut(sale_id=sale.sale_id, status="voided")

@@ -1,0 +1,244 @@
+"""Selling vouchers at a till (POS key or console) and voiding a sale.
+
+A sale is written all at once: the Sale, its vouchers (already sold, each its
+own revenue line) and its audit event in one transaction, so a sale never
+exists half-made. When the caller sends an idempotency key the sale id is
+derived from it; a retry whose first attempt did land (its response was lost)
+finds that sale and returns it instead of selling twice.
+
+A void never deletes: it stamps the sale, revokes its vouchers (even ones in
+use: a refund ends access) and writes a reversal line with negative amounts on
+the day of the void.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib.auth.principal import Actor
+from chalicelib.codes import CodeGenerator, CodeShape
+from chalicelib.errors import Conflict, IdempotencyMismatch, NotFound, ValidationFailed
+from chalicelib.models import LedgerEntry, Sale, Site, Voucher
+from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.services import Clock, utc_now
+from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.issuing import CodeShapes, epoch, expiry_shard, terms_of, voucher_item
+from chalicelib.services.plans import PlanService
+from chalicelib.services.sites import SiteService
+
+# A sale and its vouchers and audit event share one transaction; DynamoDB allows 100 items.
+MAX_QUANTITY = 50
+SALE_SHAPE = CodeShape()  # till sales use the org's default code shape
+
+
+def sale_id_for(org_id: str, seller_id: str, idempotency_key: str) -> str:
+    """The same seller retrying with the same key names the same sale."""
+    return hashlib.sha256(f"{org_id}|{seller_id}|{idempotency_key}".encode()).hexdigest()[:24]
+
+
+def local_day(at: datetime, site: Site) -> str:
+    """Revenue is booked on the site's calendar day, not UTC's."""
+    return at.astimezone(ZoneInfo(site.timezone)).date().isoformat()
+
+
+def sale_view(sale: Sale) -> dict[str, Any]:
+    """What a sale shows without its codes (those are shown only when it is made)."""
+    return {
+        "sale_id": sale.sale_id,
+        "site_id": sale.site_id,
+        "plan_id": sale.plan_id,
+        "quantity": int(sale.quantity),
+        "unit_price": int(sale.unit_price),
+        "total": int(sale.total),
+        "cashier_ref": sale.cashier_ref,
+        "seller_id": sale.seller_id,
+        "sold_at": sale.sold_at,
+        "expires_at": sale.valid_until,
+        "status": "voided" if sale.voided_at is not None else "sold",
+        "voided_at": sale.voided_at,
+        "void_reason": sale.void_reason,
+    }
+
+
+class SellingService:
+    def __init__(self, audit: AuditLog, plans: PlanService, sites: SiteService, clock: Clock = utc_now) -> None:
+        self._audit = audit
+        self._plans = plans
+        self._sites = sites
+        self._clock = clock
+        self._shapes = CodeShapes()
+
+    def sell(
+        self,
+        actor: Actor,
+        org_id: str,
+        *,
+        site_id: str,
+        plan_id: str,
+        quantity: int,
+        cashier_ref: str | None,
+        seller_id: str,
+        idempotency_key: str | None = None,
+    ) -> Sale:
+        """Sell `quantity` vouchers of a plan at a site; with an idempotency key, at most once."""
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise ValidationFailed(f"quantity: must be between 1 and {MAX_QUANTITY}", field="quantity")
+        plan = self._plans.get(org_id, plan_id)
+        if plan.archived_at is not None:
+            raise Conflict("This plan is archived; choose a current plan.", field="plan_id")
+        site = self._sites.get_site(org_id, site_id)
+        # A POS names its own cashier; at the console the signed-in user is the cashier.
+        by_pos = actor.principal is not None and actor.principal.kind == "api_key"
+        rev_cashier = cashier_ref if by_pos else seller_id
+        sale_id = sale_id_for(org_id, seller_id, idempotency_key) if idempotency_key else uuid.uuid4().hex[:24]
+        first = self._shapes.take(org_id, SALE_SHAPE, quantity)
+        now = self._clock()
+        # Whole seconds: the vouchers store epoch seconds and the receipt must show the same time.
+        valid_until = datetime.fromtimestamp(epoch(now + timedelta(days=int(plan.validity_days))), UTC)
+        terms = terms_of(plan)
+        sold_at, day, price = epoch(now), local_day(now, site), int(plan.price)
+        vouchers: list[Voucher] = []
+        for code in _codes(org_id, first, quantity):
+            voucher = voucher_item(
+                org_id=org_id, code=code, source_id=sale_id, site_id=site_id, terms=terms,
+                issued_at=now, valid_until=valid_until, status="sold",
+            )  # fmt: skip
+            voucher_hash = voucher.pk.removeprefix("V#")
+            voucher.sold_at = sold_at
+            voucher.sale_id = sale_id
+            voucher.gsi2pk, voucher.gsi2sk = expiry_shard(voucher_hash), epoch(valid_until)
+            voucher.gsi3pk = f"ORG#{org_id}#DAY#{day}"
+            voucher.gsi3sk = f"{now.isoformat(timespec='seconds')}#{voucher_hash}"
+            voucher.rev_site, voucher.rev_plan, voucher.rev_cashier = site_id, plan.plan_id, rev_cashier
+            voucher.rev_amount, voucher.rev_count = price, 1
+            vouchers.append(voucher)
+        sale = Sale(
+            *Sale.key(org_id, sale_id),
+            sale_id=sale_id,
+            org_id=org_id,
+            site_id=site_id,
+            plan_id=plan.plan_id,
+            quantity=quantity,
+            unit_price=price,
+            total=price * quantity,
+            cashier_ref=cashier_ref,
+            seller_id=seller_id,
+            rev_cashier=rev_cashier,
+            sold_at=now,
+            first_number=first,
+            valid_until=valid_until,
+            voucher_keys=[[voucher.pk, voucher.sk] for voucher in vouchers],
+        )
+        event = self._audit.event(
+            actor, org_id=org_id, action="sale.create", target_type="sale", target_id=sale_id, site=site,
+            after={"site_id": site_id, "plan_id": plan.plan_id, "quantity": quantity, "unit_price": price,
+                   "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id},
+        )  # fmt: skip
+        try:
+            with transaction() as tx:
+                tx.save(sale, condition=Sale.pk.does_not_exist())  # index 0 in the cancellation reasons
+                for voucher in vouchers:
+                    tx.save(voucher, condition=Voucher.pk.does_not_exist())
+                tx.save(event, condition=APPEND_ONLY)
+        except TransactWriteError as exc:
+            if idempotency_key is None or not cancelled_by_condition(exc, 0):
+                raise
+            # The sale was made by an earlier attempt whose response never arrived; the code
+            # numbers just taken stay unused (gaps are harmless, repeats would not be).
+            return self._same_sale(org_id, sale_id, seller_id=seller_id, site_id=site_id, plan_id=plan.plan_id,
+                                   quantity=quantity)  # fmt: skip
+        return sale
+
+    def _same_sale(
+        self, org_id: str, sale_id: str, *, seller_id: str, site_id: str, plan_id: str, quantity: int
+    ) -> Sale:
+        sale = self.get_sale(org_id, sale_id)
+        if (sale.seller_id, sale.site_id, sale.plan_id, int(sale.quantity)) != (seller_id, site_id, plan_id, quantity):
+            # Only once the idempotency record has expired can an old key come back with another request.
+            raise IdempotencyMismatch()
+        return sale
+
+    def codes(self, sale: Sale) -> list[str]:
+        """The sale's readable codes, re-derived (they are never stored)."""
+        return list(_codes(sale.org_id, int(sale.first_number), int(sale.quantity)))
+
+    def get_sale(self, org_id: str, sale_id: str, *, seller_id: str | None = None) -> Sale:
+        """One sale; with `seller_id`, only if that seller made it (a cashier sees only their own)."""
+        try:
+            sale = Sale.get(*Sale.key(org_id, sale_id), consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("No such sale.") from exc
+        if seller_id is not None and sale.seller_id != seller_id:
+            raise NotFound("No such sale.")
+        return sale
+
+    def void(self, actor: Actor, org_id: str, sale_id: str, reason: str) -> Sale:
+        """Reverse a sale: revoke its vouchers and book negative revenue today; never twice."""
+        sale = self.get_sale(org_id, sale_id)
+        if sale.voided_at is not None:
+            raise Conflict("This sale is already voided.")
+        site = self._sites.get_site(org_id, sale.site_id)
+        now = self._clock()
+        quantity, total = int(sale.quantity), int(sale.total)
+        entry = LedgerEntry(
+            f"ORG#{org_id}",
+            f"VOID#{sale_id}",
+            gsi3pk=f"ORG#{org_id}#DAY#{local_day(now, site)}",
+            gsi3sk=f"{now.isoformat(timespec='seconds')}#VOID#{sale_id}",
+            rev_site=sale.site_id,
+            rev_plan=sale.plan_id,
+            rev_cashier=sale.rev_cashier,
+            rev_amount=-total,
+            rev_count=-quantity,
+            sale_id=sale_id,
+            reason=reason,
+            at=now,
+        )
+        before = {"status": "sold", "quantity": quantity, "total": total}
+        event = self._audit.event(
+            actor, org_id=org_id, action="sale.void", target_type="sale", target_id=sale_id, site=site,
+            before=before, after={"status": "voided", "reason": reason, "vouchers_revoked": quantity},
+        )  # fmt: skip
+        ended = epoch(now)
+        change = {"at": ended, "action": "void", "by": actor.principal.id if actor.principal else None,
+                  "reason": reason}  # fmt: skip
+        try:
+            with transaction() as tx:
+                # Puts precede updates in a TransactWrite, so the reversal line is index 0:
+                # it exists only if this sale was voided already.
+                tx.save(entry, condition=LedgerEntry.pk.does_not_exist())
+                tx.save(event, condition=APPEND_ONLY)
+                tx.update(
+                    sale,
+                    actions=[Sale.voided_at.set(now), Sale.void_reason.set(reason)],
+                    condition=Sale.voided_at.does_not_exist(),
+                )
+                for pk, sk in sale.voucher_keys:
+                    tx.update(
+                        Voucher(pk, sk),
+                        actions=[
+                            Voucher.status.set("revoked"),
+                            Voucher.ended_at.set(Voucher.ended_at | ended),  # an expiry already recorded stays
+                            Voucher.history.set((Voucher.history | []).append([change])),
+                            Voucher.gsi2pk.remove(),  # nothing left for the expiry job to do
+                            Voucher.gsi2sk.remove(),
+                        ],
+                        condition=Voucher.sale_id == sale_id,
+                    )
+        except TransactWriteError as exc:
+            if cancelled_by_condition(exc, 0):
+                raise Conflict("This sale is already voided.") from exc
+            raise
+        sale.voided_at, sale.void_reason = now, reason
+        return sale
+
+
+def _codes(org_id: str, first: int, quantity: int) -> list[str]:
+    generator = CodeGenerator(org_id, SALE_SHAPE)
+    return [generator.code(first + index) for index in range(quantity)]
