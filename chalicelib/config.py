@@ -56,6 +56,10 @@ class Settings:
     password_time_cost: int
     password_memory_kib: int
     max_body_bytes: int
+    # How long an ended voucher stays in the table (its TTL) for lookups and disputes.
+    voucher_retention_days: int
+    # `make dev` only: how often the expiry job runs (production: the EventBridge rate in chalicelib/jobs.py).
+    expiry_interval_seconds: int
 
 
 @lru_cache(maxsize=1)
@@ -88,6 +92,8 @@ def get_settings() -> Settings:
         password_time_cost=_int("KUOTA_PASSWORD_TIME_COST", 3),
         password_memory_kib=_int("KUOTA_PASSWORD_MEMORY_KIB", 64 * 1024),
         max_body_bytes=_int("KUOTA_MAX_BODY_BYTES", 64 * 1024),
+        voucher_retention_days=max(_int("KUOTA_VOUCHER_RETENTION_DAYS", 180), 1),
+        expiry_interval_seconds=max(_int("KUOTA_EXPIRY_INTERVAL", 60), 1),
     )
 
 

@@ -2,8 +2,10 @@
 
 Starts an in-process moto server (unless AWS_ENDPOINT_URL points at an emulator
 already), creates the tables, ensures a platform admin, runs `chalice local` as
-a child process and serves the console's static files with a strict
-Content-Security-Policy. Ctrl-C stops all of it.
+a child process, serves the console's static files with a strict
+Content-Security-Policy, and runs the scheduled jobs (expiry every
+KUOTA_EXPIRY_INTERVAL seconds, the audit outbox every few seconds) in a
+background thread, as EventBridge does in production. Ctrl-C stops all of it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ DEFAULT_ADMIN_EMAIL = "admin@example.com"
 MIN_ADMIN_PASSWORD_LENGTH = 10  # the API's rule for new passwords
 API_START_TIMEOUT_SECONDS = 60.0
 API_STOP_GRACE_SECONDS = 5.0
+OUTBOX_DRAIN_SECONDS = 10.0  # audit events show up in the console soon after a redeem
+JOBS_STOP_GRACE_SECONDS = 10.0
 
 
 class StartupError(Exception):
@@ -262,6 +266,50 @@ def _stop_api(api: subprocess.Popen[bytes]) -> None:
         api.wait()
 
 
+def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float = OUTBOX_DRAIN_SECONDS) -> None:
+    """Run the scheduled jobs on their intervals until `stop` is set (the background thread's body)."""
+    from chalicelib.services.expiring import ExpiryService
+    from chalicelib.services.outbox import AuditOutbox
+
+    expiry = ExpiryService()
+    outbox = AuditOutbox()
+
+    def seconds_left() -> float:
+        # Ctrl-C ends an expiry run at its next item; what it finished is kept.
+        return -1.0 if stop.is_set() else 3600.0
+
+    next_expiry = next_drain = time.monotonic()
+    while not stop.is_set():
+        now = time.monotonic()
+        if now >= next_expiry:
+            next_expiry = now + expiry_seconds
+            try:
+                report = expiry.run(seconds_left, request_id=f"dev-expiry-{secrets.token_hex(4)}")
+                if report.vouchers_expired or report.batches_processed:
+                    print(f"Expiry: {report.vouchers_expired} vouchers expired, "
+                          f"{report.batches_processed} batches done", flush=True)  # fmt: skip
+            except Exception as exc:  # the next run tries again, as the scheduler would
+                print(f"Expiry run failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        if now >= next_drain:
+            next_drain = now + drain_seconds
+            try:
+                outbox.drain()
+            except Exception as exc:
+                print(f"Audit outbox drain failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        stop.wait(max(0.0, min(next_expiry, next_drain) - time.monotonic()))
+
+
+def _start_jobs(stop: threading.Event) -> threading.Thread:
+    from chalicelib.config import get_settings
+
+    interval = get_settings().expiry_interval_seconds
+    thread = threading.Thread(target=run_jobs, args=(stop, float(interval)), name="jobs", daemon=True)
+    thread.start()
+    print(f"Running the expiry job every {interval} s and the audit outbox every {OUTBOX_DRAIN_SECONDS:.0f} s",
+          flush=True)  # fmt: skip
+    return thread
+
+
 def main() -> int:
     os.chdir(ROOT)  # chalice resolves the stage's relative paths (key files) from here too
     stop = threading.Event()
@@ -275,6 +323,7 @@ def main() -> int:
     emulator: ThreadedMotoServer | None = None
     console: ThreadingHTTPServer | None = None
     api: subprocess.Popen[bytes] | None = None
+    jobs: threading.Thread | None = None
     try:
         api_port = _port("KUOTA_API_PORT", 8000)
         console_port = _port("KUOTA_CONSOLE_PORT", 8080)
@@ -297,6 +346,7 @@ def main() -> int:
             print(f"The API {reason}; stopping", file=sys.stderr, flush=True)
             return 1
 
+        jobs = _start_jobs(stop)
         print(f"Kuota is running: API {api_base}  console {console_base}  (Ctrl-C to stop)", flush=True)
         while not stop.wait(0.5):
             if api.poll() is not None:
@@ -308,6 +358,9 @@ def main() -> int:
         print(f"infra.dev: {exc}", file=sys.stderr, flush=True)
         return 2
     finally:
+        stop.set()  # also when the API exited on its own: the jobs thread must not outlive the emulator
+        if jobs is not None:
+            jobs.join(timeout=JOBS_STOP_GRACE_SECONDS)
         if api is not None:
             _stop_api(api)
         if console is not None:

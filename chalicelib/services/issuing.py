@@ -93,14 +93,16 @@ class CodeShapes:
                 registry = ShapeRegistry.get(f"ORG#{org_id}", "SHAPES", consistent_read=True)
             except DoesNotExist:
                 registry = ShapeRegistry(f"ORG#{org_id}", "SHAPES", shapes=set())
-            known = registry.shapes or set()
-            if shape.shape_id in known:
+            registered = registry.shapes or set()
+            if shape.shape_id in registered:
                 return
+            # The till's shape (POS sales) is always reserved, so a batch can never block sales later.
+            known = registered | {CodeShape().shape_id}
             for shape_id in known:
                 if overlaps(shape, _parse_shape(shape_id)):
                     raise Conflict(
-                        f"Codes of this shape could equal codes you already issued ({_describe(shape_id)}); "
-                        "choose another length or prefix.",
+                        f"Codes of this shape could equal codes of a shape already in use ({_describe(shape_id)}); "
+                        "choose another length or a prefix.",
                         field="code_length",
                     )
             registry.shapes = known | {shape.shape_id}

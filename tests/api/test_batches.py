@@ -107,6 +107,13 @@ def test_invalid_batches_name_the_field(api: Api, world: World, body: dict[str, 
     assert not [item for item in dump_app_table() if item["PK"]["S"].startswith("V#")]
 
 
+def test_a_shape_that_could_repeat_till_codes_is_refused_before_any_sale(api: Api, world: World) -> None:
+    tenant = world.org()
+    clash = _batch(api, tenant, plan_id=world.plan(tenant), quantity=2, alphabet="digits", code_length=10)
+    assert (clash.status, clash.json["error"]["field"]) == (409, "code_length")
+    assert "10 mixed" in clash.json["error"]["message"]
+
+
 def test_unknown_or_archived_plan_and_foreign_site(api: Api, world: World) -> None:
     tenant, other = world.org("A"), world.org("B")
     assert _batch(api, tenant, plan_id="nope", quantity=1).status == 404

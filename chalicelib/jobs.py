@@ -1,0 +1,62 @@
+"""Scheduled handlers (EventBridge): thin wrappers that run a service within the Lambda's time.
+
+Services are imported inside the handlers so that `import app` stays light for
+the API's cold start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from chalice.app import Blueprint, CloudWatchEvent
+
+from chalicelib.observability import logger
+
+bp = Blueprint(__name__)
+
+# Stop starting new work this long before Lambda's timeout: the item in hand and a
+# progress save must still fit. A quarter of a shorter budget when the function has one.
+STOP_MARGIN_SECONDS = 20.0
+
+
+def _seconds_left(event: CloudWatchEvent) -> Callable[[], float] | None:
+    """A deadline for a service: seconds of work left in this invocation (None: no Lambda context)."""
+    context: Any = event.context
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return None
+    margin: float = min(STOP_MARGIN_SECONDS, context.get_remaining_time_in_millis() / 4000)
+
+    def seconds_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 - margin
+
+    return seconds_left
+
+
+def _request_id(event: CloudWatchEvent) -> str:
+    return str(getattr(event.context, "aws_request_id", None) or event.to_dict().get("id") or "scheduled")
+
+
+@bp.schedule("rate(5 minutes)", description="Record due voucher and batch expiries")
+def expire_vouchers(event: CloudWatchEvent) -> dict[str, Any]:
+    from chalicelib.services.expiring import ExpiryService
+
+    report = ExpiryService().run(_seconds_left(event), request_id=_request_id(event))
+    logger.info("expiry run", extra=asdict(report))
+    return asdict(report)
+
+
+@bp.schedule("rate(1 minute)", description="Copy voucher audit entries from the outbox to the audit table")
+def drain_audit_outbox(event: CloudWatchEvent) -> dict[str, Any]:
+    from chalicelib.services.outbox import AuditOutbox
+
+    seconds_left = _seconds_left(event)
+    outbox = AuditOutbox()
+    written = drained = outbox.drain()
+    # A large batch's expiry fills the outbox faster than one drain takes it: go on while there is time.
+    while drained and seconds_left is not None and seconds_left() > 0:
+        drained = outbox.drain()
+        written += drained
+    logger.info("audit outbox drained", extra={"events_written": written})
+    return {"events_written": written}
