@@ -53,7 +53,10 @@ def main() -> None:
     print(f"raw BatchWriteItem:         {raw_seconds:.2f} s  (ratio {issue_seconds / raw_seconds:.2f}, budget 2.0)")
     print(f"DynamoDB requests:          {dict(calls.requests)}")
     print(f"write units per voucher:    {wcu_per_voucher:.3f}  (budget 2.0)")
-    print(f"issue_seconds={issue_seconds:.2f} raw_batchwrite_seconds={raw_seconds:.2f} wcu_per_voucher={wcu_per_voucher:.3f}")
+    print(
+        f"issue_seconds={issue_seconds:.2f} raw_batchwrite_seconds={raw_seconds:.2f} "
+        f"wcu_per_voucher={wcu_per_voucher:.3f}"
+    )
     server.stop()
 
 

@@ -1,4 +1,4 @@
-"""Scheduled handlers (EventBridge): thin wrappers that run a service within the Lambda's time.
+"""Background handlers: scheduled jobs (EventBridge) and the batch worker (SQS), thin wrappers.
 
 Services are imported inside the handlers so that `import app` stays light for
 the API's cold start.
@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from chalice.app import Blueprint, CloudWatchEvent
+from chalice.app import Blueprint, CloudWatchEvent, SQSEvent
 
+from chalicelib.config import get_settings
 from chalicelib.observability import logger
 
 bp = Blueprint(__name__)
@@ -60,3 +61,15 @@ def drain_audit_outbox(event: CloudWatchEvent) -> dict[str, Any]:
         written += drained
     logger.info("audit outbox drained", extra={"events_written": written})
     return {"events_written": written}
+
+
+@bp.on_sqs_message(queue=get_settings().batch_queue, batch_size=1)
+def issue_batches(event: SQSEvent) -> None:
+    """Write a large batch's vouchers; a failure leaves the message for SQS to deliver again (resume)."""
+    from chalicelib.api.deps import services
+    from chalicelib.messaging import parse_batch_job
+
+    for record in event:
+        org_id, batch_id = parse_batch_job(record.body)
+        batch = services().issuing.issue(org_id, batch_id)
+        logger.info("batch issued", extra={"batch_id": batch_id, "issued": int(batch.issued)})

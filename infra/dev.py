@@ -40,6 +40,7 @@ MIN_ADMIN_PASSWORD_LENGTH = 10  # the API's rule for new passwords
 API_START_TIMEOUT_SECONDS = 60.0
 API_STOP_GRACE_SECONDS = 5.0
 OUTBOX_DRAIN_SECONDS = 10.0  # audit events show up in the console soon after a redeem
+BATCH_POLL_SECONDS = 2.0  # a large batch starts this soon after it is created
 JOBS_STOP_GRACE_SECONDS = 10.0
 
 
@@ -268,6 +269,8 @@ def _stop_api(api: subprocess.Popen[bytes]) -> None:
 
 def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float = OUTBOX_DRAIN_SECONDS) -> None:
     """Run the scheduled jobs on their intervals until `stop` is set (the background thread's body)."""
+    from chalicelib.api.deps import services
+    from chalicelib.messaging import finish_batch_job, receive_batch_jobs
     from chalicelib.services.expiring import ExpiryService
     from chalicelib.services.outbox import AuditOutbox
 
@@ -296,7 +299,13 @@ def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float 
                 outbox.drain()
             except Exception as exc:
                 print(f"Audit outbox drain failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-        stop.wait(max(0.0, min(next_expiry, next_drain) - time.monotonic()))
+        try:  # the SQS trigger's part: large batches are issued in the background
+            for org_id, batch_id, receipt in receive_batch_jobs():
+                services().issuing.issue(org_id, batch_id)
+                finish_batch_job(receipt)
+        except Exception as exc:  # the message comes back after its visibility timeout, as on SQS
+            print(f"Batch worker failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        stop.wait(max(0.0, min(next_expiry, next_drain, time.monotonic() + BATCH_POLL_SECONDS) - time.monotonic()))
 
 
 def _start_jobs(stop: threading.Event) -> threading.Thread:

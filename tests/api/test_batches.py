@@ -121,3 +121,24 @@ def test_unknown_or_archived_plan_and_foreign_site(api: Api, world: World) -> No
     plan_id = world.plan(tenant)
     api.post(f"/v1/orgs/{tenant.org_id}/plans/{plan_id}/archive", token=tenant.owner.token)
     assert _batch(api, tenant, plan_id=plan_id, quantity=1).status == 409
+
+
+def test_the_sqs_worker_issues_a_queued_batch(api: Api, world: World) -> None:
+    """The Lambda behind the queue, called as SQS would call it."""
+    import json
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.messaging import finish_batch_job, receive_batch_jobs
+
+    tenant = world.org()
+    reply = _batch(api, tenant, plan_id=world.plan(tenant), quantity=600)
+    assert reply.status == 202
+    ((org_id, batch_id, receipt),) = receive_batch_jobs()
+    with Client(app) as client:
+        event = client.events.generate_sqs_event(message_bodies=[json.dumps({"org_id": org_id, "batch_id": batch_id})])
+        client.lambda_.invoke("issue_batches", event)
+    finish_batch_job(receipt)
+    done = api.get(f"/v1/orgs/{tenant.org_id}/batches/{batch_id}", token=tenant.owner.token).json
+    assert (done["status"], done["issued"]) == ("done", 600)

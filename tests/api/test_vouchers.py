@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.api import deps
 from tests.api.test_redeem import MAC, Venue, issue, redeem
-from tests.api.test_redeem import venue as venue  # noqa: F401  (fixture)
+from tests.api.test_redeem import venue as venue
 from tests.support import Api, FakeClock, World, audit_events
 
 
