@@ -16,14 +16,13 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from chalicelib.config import get_settings
+from chalicelib.secrets import load_secret
 
 Alphabet = Literal["mixed", "digits", "letters"]
 
@@ -94,31 +93,20 @@ class CodeKeys:
     fpe_key: bytes
 
 
-def _load_or_create(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        document = json.dumps(
-            {"hmac": base64.b64encode(secrets.token_bytes(32)).decode(),
-             "fpe": base64.b64encode(secrets.token_bytes(32)).decode()}
-        )  # fmt: skip
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(document)
-    return path.read_text()
+def _new_code_keys() -> str:
+    return json.dumps(
+        {"hmac": base64.b64encode(secrets.token_bytes(32)).decode(),
+         "fpe": base64.b64encode(secrets.token_bytes(32)).decode()}
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=1)
 def get_code_keys() -> CodeKeys:
     settings = get_settings()
-    if settings.code_keys_secret_id:
-        import boto3  # production only
-
-        client = boto3.client("secretsmanager")
-        document = client.get_secret_value(SecretId=settings.code_keys_secret_id)["SecretString"]
-    elif settings.code_keys_file:
-        document = _load_or_create(Path(settings.code_keys_file))
-    else:
-        raise RuntimeError("set KUOTA_CODE_KEYS_SECRET_ID or KUOTA_CODE_KEYS_FILE")
+    document = load_secret(
+        secret_id=settings.code_keys_secret_id, file=settings.code_keys_file, create=_new_code_keys,
+        what="voucher code keys",
+    )  # fmt: skip
     data = json.loads(document)
     return CodeKeys(hmac_key=base64.b64decode(data["hmac"]), fpe_key=base64.b64decode(data["fpe"]))
 

@@ -38,7 +38,7 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from pytest_localstack.session import RunningSession  # noqa: E402
 
-from tests.support import Api, World  # noqa: E402
+from tests.support import Api, FakeClock, World  # noqa: E402
 
 SERVICES = ["dynamodb", "secretsmanager", "s3"]
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log
@@ -104,6 +104,16 @@ def _fresh_state(aws: RunningSession) -> Iterator[None]:
     deps.configure()
     yield
     _wipe_tables()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Time the test moves by hand, for every service (tokens stay valid: PyJWT uses real time)."""
+    from chalicelib.api import deps
+
+    clock = FakeClock()
+    deps.configure(clock=clock, monotonic=clock.monotonic)
+    return clock
 
 
 @pytest.fixture

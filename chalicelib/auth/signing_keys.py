@@ -9,17 +9,16 @@ rotation is: add a key, make it active, drop the old one after 15 minutes.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from chalicelib.config import get_settings
+from chalicelib.secrets import load_secret
 
 
 @dataclass(frozen=True)
@@ -57,25 +56,11 @@ def new_key_document(previous: str | None = None) -> str:
     return json.dumps({"active": kid, "keys": keys}, indent=2)
 
 
-def _load_or_create_file(path: Path) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(new_key_document())
-    return path.read_text()
-
-
 @lru_cache(maxsize=1)
 def get_key_set() -> KeySet:
     settings = get_settings()
-    if settings.jwt_keys_secret_id:
-        import boto3  # only production containers pay for this import
-
-        client = boto3.client("secretsmanager")
-        document = client.get_secret_value(SecretId=settings.jwt_keys_secret_id)["SecretString"]
-    elif settings.jwt_keys_file:
-        document = _load_or_create_file(Path(settings.jwt_keys_file))
-    else:
-        raise RuntimeError("set KUOTA_JWT_KEYS_SECRET_ID or KUOTA_JWT_KEYS_FILE")
+    document = load_secret(
+        secret_id=settings.jwt_keys_secret_id, file=settings.jwt_keys_file, create=new_key_document,
+        what="JWT signing keys",
+    )  # fmt: skip
     return parse_key_set(document)

@@ -18,7 +18,7 @@ from chalicelib.errors import Conflict, InvalidCredentials, NotFound, Unauthoriz
 from chalicelib.models import EmailClaim, Org, RefreshToken, TokenFamily, User
 from chalicelib.models.base import cancelled_by_condition, transaction
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
 
 
@@ -288,14 +288,7 @@ class AccountService:
             before=before,
             after=user_view(user),
         )
-        try:
-            with transaction() as tx:
-                tx.save(user)  # VersionAttribute guards against a concurrent edit
-                tx.save(event, condition=APPEND_ONLY)
-        except TransactWriteError as exc:
-            if cancelled_by_condition(exc, 0):
-                raise Conflict("The user was changed by someone else; reload and try again.") from exc
-            raise
+        save_with_event(user, event, conflict="The user was changed by someone else; reload and try again.")
         return user
 
     def ensure_platform_admin(self, email: str, password: str) -> tuple[User, bool]:
@@ -320,9 +313,7 @@ class AccountService:
             target_id=org_id,
             after={"org_id": org_id, "name": name},
         )
-        with transaction() as tx:
-            tx.save(org, condition=Org.pk.does_not_exist())
-            tx.save(event, condition=APPEND_ONLY)
+        save_with_event(org, event, condition=Org.pk.does_not_exist())
         return org
 
     def get_org(self, org_id: str) -> Org:

@@ -14,15 +14,35 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 
 from chalicelib.auth.principal import Actor
-from chalicelib.errors import ValidationFailed
+from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.models import AuditEvent, Site
 from chalicelib.models.accounts import org_pk
+from chalicelib.models.base import cancelled_by_condition, transaction
 from chalicelib.services import Clock, utc_now
 
 APPEND_ONLY = AuditEvent.pk.does_not_exist()
+
+
+def save_with_event(item: Model, event: AuditEvent, *, condition: Condition | None = None,
+                    conflict: str | None = None) -> None:  # fmt: skip
+    """Write a change and its audit event together: both or neither.
+
+    The item's own guard (`condition`, or its VersionAttribute) failing means
+    someone changed it meanwhile: a Conflict with `conflict` as the message.
+    """
+    try:
+        with transaction() as tx:
+            tx.save(item, condition=condition)
+            tx.save(event, condition=APPEND_ONLY)
+    except TransactWriteError as exc:
+        if conflict is not None and cancelled_by_condition(exc, 0):
+            raise Conflict(conflict) from exc
+        raise
 
 
 def is_off_hours(at: datetime, site: Site) -> bool:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Plan
-from chalicelib.models.base import cancelled_by_condition, transaction
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import AuditLog, save_with_event
 
 TERMS = (
     "name", "price", "duration_minutes", "validity_days", "time_mode", "data_quota_mb",
@@ -39,9 +38,7 @@ class PlanService:
         event = self._audit.event(
             actor, org_id=org_id, action="plan.create", target_type="plan", target_id=plan_id, after=plan_view(plan)
         )
-        with transaction() as tx:
-            tx.save(plan, condition=Plan.pk.does_not_exist())
-            tx.save(event, condition=APPEND_ONLY)
+        save_with_event(plan, event, condition=Plan.pk.does_not_exist())
         plan.version = 1
         return plan
 
@@ -77,12 +74,5 @@ class PlanService:
             actor, org_id=plan.org_id, action=action, target_type="plan", target_id=plan.plan_id,
             before=before, after=plan_view(plan),
         )  # fmt: skip
-        try:
-            with transaction() as tx:
-                tx.save(plan)  # VersionAttribute: a concurrent edit fails rather than being lost
-                tx.save(event, condition=APPEND_ONLY)
-        except TransactWriteError as exc:
-            if cancelled_by_condition(exc, 0):
-                raise Conflict("The plan was changed by someone else; reload and try again.") from exc
-            raise
+        save_with_event(plan, event, conflict="The plan was changed by someone else; reload and try again.")
         return plan

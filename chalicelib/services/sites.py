@@ -8,11 +8,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.auth.api_keys import ApiKeyVerifier, new_api_key
 from chalicelib.auth.principal import Actor
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import NotFound
 from chalicelib.models import ApiKey, Site
 from chalicelib.models.base import cancelled_by_condition, transaction
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
 
 
 def site_view(site: Site) -> dict[str, object]:
@@ -64,9 +64,7 @@ class SiteService:
             after=site_view(site),
             site=site,
         )
-        with transaction() as tx:
-            tx.save(site, condition=Site.pk.does_not_exist())
-            tx.save(event, condition=APPEND_ONLY)
+        save_with_event(site, event, condition=Site.pk.does_not_exist())
         site.version = 1
         return site
 
@@ -110,14 +108,7 @@ class SiteService:
             after=site_view(site),
             site=site,
         )
-        try:
-            with transaction() as tx:
-                tx.save(site)  # VersionAttribute: a concurrent edit fails instead of being lost
-                tx.save(event, condition=APPEND_ONLY)
-        except TransactWriteError as exc:
-            if cancelled_by_condition(exc, 0):
-                raise Conflict("The site was changed by someone else; reload and try again.") from exc
-            raise
+        save_with_event(site, event, conflict="The site was changed by someone else; reload and try again.")
         return site
 
     def create_key(self, actor: Actor, org_id: str, site_id: str, *, kind: str, name: str) -> tuple[ApiKey, str]:
@@ -144,9 +135,7 @@ class SiteService:
             after=key_view(key),
             site=site,
         )
-        with transaction() as tx:
-            tx.save(key, condition=ApiKey.pk.does_not_exist())
-            tx.save(event, condition=APPEND_ONLY)
+        save_with_event(key, event, condition=ApiKey.pk.does_not_exist())
         return key, api_key
 
     def list_keys(self, org_id: str, site_id: str) -> list[ApiKey]:

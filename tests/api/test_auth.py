@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.api import deps
 from tests.support import PASSWORD, Api, FakeClock, World, audit_events
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    clock = FakeClock()
-    deps.configure(clock=clock, monotonic=clock.monotonic)
-    return clock
 
 
 def test_login_returns_a_token_pair_that_opens_me(api: Api, world: World) -> None:

@@ -38,13 +38,6 @@ CONTROLLER = Principal(kind="api_key", id="key-a", org_id=ORG, site_id=SITE, key
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    clock = FakeClock()
-    deps.configure(clock=clock, monotonic=clock.monotonic)
-    return clock
-
-
-@pytest.fixture
 def registry(clock: FakeClock) -> Services:
     return deps.services()
 

@@ -12,7 +12,6 @@ import boto3
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from chalicelib.api import deps
 from chalicelib.codes import code_hash, normalise
 from chalicelib.config import get_settings
 from chalicelib.models import LedgerEntry, Sale, Voucher
@@ -30,13 +29,6 @@ class Till:
     plan_id: str
     key_id: str
     pos_key: str
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    clock = FakeClock()
-    deps.configure(clock=clock, monotonic=clock.monotonic)
-    return clock
 
 
 @pytest.fixture

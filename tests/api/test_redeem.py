@@ -29,13 +29,6 @@ class Venue:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    clock = FakeClock()
-    deps.configure(clock=clock, monotonic=clock.monotonic)
-    return clock
-
-
-@pytest.fixture
 def venue(world: World) -> Venue:
     tenant = world.org()
     site_a, site_b = world.site(tenant, "A"), world.site(tenant, "B")

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from chalicelib.api import deps
 from tests.api.test_redeem import MAC, Venue, issue, redeem
 from tests.api.test_redeem import venue as venue
 from tests.support import Api, FakeClock, World, audit_events
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    clock = FakeClock()
-    deps.configure(clock=clock, monotonic=clock.monotonic)
-    return clock
 
 
 def path(venue: Venue, code: str, action: str = "") -> str:
