@@ -19,7 +19,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.models.batching import dynamodb_client
-from chalicelib.models.vouchers import Batch, Voucher
+from chalicelib.models.vouchers import Batch, LedgerEntry, Voucher
 
 EXPIRY_INDEX = "GSI2"
 
@@ -71,3 +71,15 @@ def update_if(item: Model, actions: list[Action], condition: Condition) -> Outco
             raise
         return Outcome(applied=False, old=error.response.get("Item"))
     return Outcome(applied=True)
+
+
+def put_if_absent(item: LedgerEntry) -> bool:
+    """Create `item` unless it exists (a repeated run finds it there); one request."""
+    kwargs = item.get_save_kwargs_from_instance(condition=LedgerEntry.pk.does_not_exist())
+    try:
+        dynamodb_client(Voucher).put_item(**kwargs)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
