@@ -167,7 +167,7 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise PayloadTooLarge()
     try:
         data = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurd nesting
         raise ValidationFailed("The body is not valid JSON.", field="body") from exc
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object.", field="body")

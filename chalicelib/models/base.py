@@ -82,8 +82,19 @@ def transaction_client() -> Any:
     return _connection().client
 
 
+def failed_condition(error: TransactWriteError) -> bool:
+    """Whether a cancelled transaction failed on an item's condition (and not, say, on throttling)."""
+    return any(
+        reason is not None and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []
+    )
+
+
 def cancelled_by_condition(error: TransactWriteError, index: int) -> bool:
-    """Whether the item at `index` of a cancelled transaction failed its condition."""
+    """Whether the item at `index` of a cancelled transaction failed its condition.
+
+    PynamoDB sends a transaction's puts before its updates, whatever the order of
+    the calls: index by puts first, or use `failed_condition` when updates are in it.
+    """
     reasons = error.cancellation_reasons or []
     reason = reasons[index] if index < len(reasons) else None
     return reason is not None and reason.code == "ConditionalCheckFailed"

@@ -16,7 +16,7 @@ from chalicelib.auth.tokens import issue_access_token, new_refresh_token, token_
 from chalicelib.config import Settings
 from chalicelib.errors import Conflict, InvalidCredentials, NotFound, Unauthorized
 from chalicelib.models import EmailClaim, Org, RefreshToken, TokenFamily, User
-from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.models.base import cancelled_by_condition, failed_condition, transaction
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
@@ -138,7 +138,7 @@ class AccountService:
                 )
                 tx.save(event, condition=APPEND_ONLY)
         except TransactWriteError as exc:
-            if not cancelled_by_condition(exc, 0):
+            if not failed_condition(exc):
                 raise
             # Another request used it a moment ago: that is reuse as well.
             self._revoke_family(family, "refresh_token_reused", meta)
@@ -210,7 +210,7 @@ class AccountService:
                 )
                 tx.save(event, condition=APPEND_ONLY)
         except TransactWriteError as exc:
-            if not cancelled_by_condition(exc, 0):
+            if not failed_condition(exc):
                 raise  # already revoked by a concurrent request otherwise
 
     # --- users ---------------------------------------------------------------

@@ -86,7 +86,10 @@ class AuditOutbox:
         try:
             voucher.update(
                 actions=[Voucher.pending_audit.remove(), Voucher.gsi1pk.remove(), Voucher.gsi1sk.remove()],
-                condition=Voucher.pending_audit.exists() & (size(Voucher.pending_audit) == len(entries)),  # type: ignore[no-untyped-call]
+                # The index copy may be stale: clear only the very list we wrote (same first entry,
+                # same length), never entries appended after another drain cleared ours.
+                condition=(size(Voucher.pending_audit) == len(entries))  # type: ignore[no-untyped-call]
+                & (Voucher.pending_audit[0]["event_id"] == entries[0]["event_id"]),
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":

@@ -10,7 +10,7 @@ from chalicelib.auth.api_keys import ApiKeyVerifier, new_api_key
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import NotFound
 from chalicelib.models import ApiKey, Site
-from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.models.base import failed_condition, transaction
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
 
@@ -170,6 +170,6 @@ class SiteService:
                 tx.update(key, actions=[ApiKey.revoked_at.set(now)], condition=ApiKey.revoked_at.does_not_exist())
                 tx.save(event, condition=APPEND_ONLY)
         except TransactWriteError as exc:
-            if not cancelled_by_condition(exc, 0):
+            if not failed_condition(exc):
                 raise
         self._verifier.forget(key_id)

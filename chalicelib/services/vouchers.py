@@ -11,7 +11,7 @@ from chalicelib.auth.principal import Actor
 from chalicelib.codes import code_hash
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Voucher
-from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.models.base import failed_condition, transaction
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog
 from chalicelib.services.issuing import expiry_shard
@@ -148,7 +148,7 @@ class VoucherService:
                 tx.update(voucher, actions=actions, condition=Voucher.status == voucher.status)
                 tx.save(event, condition=APPEND_ONLY)
         except TransactWriteError as exc:
-            if cancelled_by_condition(exc, 0):
+            if failed_condition(exc):
                 raise Conflict("The voucher changed meanwhile; look again and retry.") from exc
             raise
         return Voucher.get(voucher.pk, voucher.sk, consistent_read=True)

@@ -97,3 +97,18 @@ def test_redeem_is_audited_through_the_outbox(api: Api, world: World, venue: Ven
     assert event["site_id"] == venue.site_a and event["off_hours"] is not None
     assert event["request_id"] and event["user_agent"] == "kuota-tests/1.0" and event["source_ip"]
     assert MAC.lower() not in str(event).lower() and MAC.replace(":", "") not in str(event)
+
+
+def test_a_stale_drain_never_clears_entries_it_did_not_write(api: Api, world: World, venue: Venue) -> None:
+    from chalicelib.models import Voucher
+    from chalicelib.services.outbox import AuditOutbox
+
+    (code,) = issue(api, world, venue)
+    redeem(api, venue.controller_a, code)
+    (stale,) = [v for shard in range(4) for v in Voucher.by_outbox.query(f"OUTBOX#{shard}")]
+    outbox = AuditOutbox()
+    outbox._flush(Voucher.get(stale.pk, stale.sk))  # one drain writes and clears the first entry
+    redeem(api, venue.controller_a, code)  # a reconnect appends a second
+    outbox._flush(stale)  # a drain that read the index before the first cleared it
+    assert AuditOutbox().drain() == 1  # the reconnect's entry is still there, and is written
+    assert len([e for e in audit_events(venue.tenant.org_id) if e["action"] == "voucher.redeem"]) == 2
