@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from tests.api.test_redeem import MAC, Venue, issue, redeem
 from tests.api.test_redeem import venue as venue
 from tests.support import Api, FakeClock, World, audit_events
@@ -105,7 +107,7 @@ def test_a_stale_drain_never_clears_entries_it_did_not_write(api: Api, world: Wo
 
     (code,) = issue(api, world, venue)
     redeem(api, venue.controller_a, code)
-    (stale,) = [v for shard in range(4) for v in Voucher.by_outbox.query(f"OUTBOX#{shard}")]
+    (stale,) = [cast(Voucher, v) for shard in range(4) for v in Voucher.by_outbox.query(f"OUTBOX#{shard}")]
     outbox = AuditOutbox()
     outbox._flush(Voucher.get(stale.pk, stale.sk))  # one drain writes and clears the first entry
     redeem(api, venue.controller_a, code)  # a reconnect appends a second
