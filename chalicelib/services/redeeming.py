@@ -197,7 +197,9 @@ class RedeemService:
         try:
             voucher.update(
                 actions=[Voucher.sessions[session_id].set({"s": session_time, "b": octets})],  # type: ignore[attr-defined]
-                condition=Voucher.pk.exists() & Voucher.devices.contains(device),
+                condition=Voucher.pk.exists()
+                & Voucher.devices.contains(device)
+                & (Voucher.site_id.does_not_exist() | (Voucher.site_id == key.site_id)),
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
@@ -217,7 +219,13 @@ class RedeemService:
             actions += [Voucher.status.set(ending), Voucher.ended_at.set(now), Voucher.gsi2pk.remove(),
                         Voucher.gsi2sk.remove(), *outbox_actions(voucher_hash, entry)]  # fmt: skip
         try:
-            voucher.update(actions=actions, condition=Voucher.status == voucher.status)
+            # Totals only grow: a report computed from an older snapshot never overwrites a newer one.
+            voucher.update(
+                actions=actions,
+                condition=(Voucher.status == voucher.status)
+                & (Voucher.used_bytes <= used_bytes)
+                & (Voucher.used_seconds <= used_seconds),
+            )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise  # changed meanwhile (revoked, expired): the answer below still holds

@@ -205,6 +205,9 @@ class SellingService:
             actor, org_id=org_id, action="sale.void", target_type="sale", target_id=sale_id, site=site,
             before=before, after={"status": "voided", "reason": reason, "vouchers_revoked": quantity},
         )  # fmt: skip
+        # Vouchers TTL removed long after they expired have nothing left to revoke.
+        keys = [(pk, sk) for pk, sk in sale.voucher_keys]
+        existing = {voucher.pk for voucher in Voucher.batch_get(keys, attributes_to_get=["PK"])}
         ended = epoch(now)
         change = {"at": ended, "action": "void", "by": actor.principal.id if actor.principal else None,
                   "reason": reason}  # fmt: skip
@@ -219,7 +222,9 @@ class SellingService:
                     actions=[Sale.voided_at.set(now), Sale.void_reason.set(reason)],
                     condition=Sale.voided_at.does_not_exist(),
                 )
-                for pk, sk in sale.voucher_keys:
+                for pk, sk in keys:
+                    if pk not in existing:
+                        continue
                     tx.update(
                         Voucher(pk, sk),
                         actions=[

@@ -104,15 +104,21 @@ class VoucherService:
         history = Voucher.history.set((Voucher.history | []).append([entry]))
         if voucher.status in UNUSED:
             valid_until = max(int(voucher.valid_until), now) + seconds
-            actions = [Voucher.valid_until.set(valid_until), history,
+            actions = [Voucher.valid_until.set(valid_until), history, Voucher.ttl.remove(),
                        # the batch's own shelf-life entry has passed this voucher by: give it one
                        Voucher.gsi2pk.set(expiry_shard(voucher.pk)), Voucher.gsi2sk.set(valid_until)]  # fmt: skip
             after = {"valid_until": iso(valid_until), "minutes": minutes, "reason": reason}
         elif voucher.status == "active" or (voucher.status == "expired" and voucher.activated_at is not None):
-            # Time lost while expired (the network was down) is given back from now.
-            expires_at = max(int(voucher.expires_at or now), now) + seconds
+            extra: list[Any] = []
+            if voucher.time_mode == "usage":
+                # Connected time is what runs out: add to it; the calendar bound need only cover it.
+                expires_at = max(int(voucher.expires_at or now), now + seconds)
+                extra.append(Voucher.duration_minutes.set(int(voucher.duration_minutes) + minutes))
+            else:
+                # Time lost while expired (the network was down) is given back from now.
+                expires_at = max(int(voucher.expires_at or now), now) + seconds
             window = expires_at - int(voucher.activated_at or now)
-            actions = [Voucher.status.set("active"), Voucher.expires_at.set(expires_at),
+            actions = [*extra, Voucher.ttl.remove(), Voucher.status.set("active"), Voucher.expires_at.set(expires_at),
                        Voucher.window_seconds.set(window), Voucher.ended_at.remove(), history,
                        Voucher.gsi2pk.set(expiry_shard(voucher.pk)), Voucher.gsi2sk.set(expires_at)]  # fmt: skip
             after = {"status": "active", "expires_at": iso(expires_at), "minutes": minutes, "reason": reason}
