@@ -8,7 +8,6 @@ import pytest
 
 from chalicelib.api import deps
 from chalicelib.models import RefreshToken, Voucher
-from chalicelib.services import accounts as accounts_module
 from chalicelib.services.expiring import ExpiryService
 from tests.api.test_redeem import MAC, Venue, issue, redeem
 from tests.api.test_redeem import venue as venue  # a fixture, used by name
@@ -27,7 +26,7 @@ def test_refresh_token_used_twice_at_the_same_moment_revokes_the_family(
         twin.update(actions=[RefreshToken.used_at.set(deps.services().accounts._clock())])
         return token
 
-    monkeypatch.setattr(accounts_module.RefreshToken, "get", get_then_lose_the_race)
+    monkeypatch.setattr(RefreshToken, "get", get_then_lose_the_race)
     reply = api.post("/v1/auth/refresh", {"refresh_token": tenant.owner.refresh_token})
     assert (reply.status, reply.error_code) == (401, "unauthorized")
     assert "auth.token_family_revoked" in [e["action"] for e in audit_events(tenant.org_id)]
