@@ -1,0 +1,216 @@
+// The shell: sign-in gate, navigation for the signed-in role, and the screen for the route.
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import { errorText, logout, onSignedOut } from "./api";
+import { t } from "./i18n";
+import { navigate, useRoute } from "./router";
+import { actingOrg, clearSession, homeFor, loadMe, me, mayUse, type Screen } from "./session";
+import { useSignal } from "./signal";
+import { Alert, LanguageSwitch, Loading, useLang } from "./ui";
+import { Login } from "./screens/Login";
+import { Dashboard } from "./screens/Dashboard";
+import { Plans } from "./screens/Plans";
+import { Sites } from "./screens/Sites";
+import { Batches } from "./screens/Batches";
+import { PrintView } from "./screens/Print";
+import { Sell } from "./screens/Sell";
+import { Vouchers } from "./screens/Vouchers";
+import { Reports } from "./screens/Reports";
+import { Audit } from "./screens/Audit";
+import { Users } from "./screens/Users";
+import { Platform } from "./screens/Platform";
+
+const NAV: Array<[Screen, string]> = [
+  ["dashboard", "nav.dashboard"],
+  ["sell", "nav.sell"],
+  ["vouchers", "nav.vouchers"],
+  ["plans", "nav.plans"],
+  ["sites", "nav.sites"],
+  ["batches", "nav.batches"],
+  ["reports", "nav.reports"],
+  ["audit", "nav.audit"],
+  ["users", "nav.users"],
+  ["platform", "nav.platform"],
+];
+
+const ORG_FREE: Screen[] = ["platform"];
+
+export function App() {
+  useLang();
+  const route = useRoute();
+  const who = useSignal(me);
+  const org = useSignal(actingOrg);
+  const [booting, setBooting] = useState(true);
+  const [bootError, setBootError] = useState<string | null>(null);
+  const [expired, setExpired] = useState(false);
+
+  useEffect(() => {
+    onSignedOut(() => {
+      clearSession();
+      setExpired(true);
+      navigate("#/login");
+    });
+    loadMe()
+      .then((signedIn) => {
+        if (!signedIn && route.parts[0] !== "login") navigate("#/login");
+      })
+      .catch((error) => setBootError(errorText(error)))
+      .finally(() => setBooting(false));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  if (booting) return <Loading show />;
+
+  const screen = (route.parts[0] ?? "") as string;
+
+  if (!who || screen === "login") {
+    if (who && screen === "login") {
+      navigate(homeFor(who.role));
+      return null;
+    }
+    if (screen !== "login") {
+      navigate("#/login");
+      return null;
+    }
+    return (
+      <Login
+        notice={expired ? t("login.expired") : bootError}
+        onSignedIn={(signedIn) => {
+          setExpired(false);
+          navigate(homeFor(signedIn.role));
+        }}
+      />
+    );
+  }
+
+  if (!screen) {
+    navigate(homeFor(who.role));
+    return null;
+  }
+
+  return (
+    <Shell>
+      <Content screen={screen} parts={route.parts} role={who.role} hasOrg={Boolean(who.org_id || org)} />
+    </Shell>
+  );
+}
+
+function Content({ screen, parts, role, hasOrg }: { screen: string; parts: string[]; role: string; hasOrg: boolean }) {
+  const known = NAV.some(([name]) => name === screen) || screen === "batches";
+  if (!known) {
+    return (
+      <section class="page">
+        <h1 id="page-title">{t("notfound.title")}</h1>
+      </section>
+    );
+  }
+  const target: Screen = screen === "batches" && parts[2] === "print" ? "print" : (screen as Screen);
+  if (!mayUse(target, role as never)) {
+    return (
+      <section class="page">
+        <h1 id="page-title">{t(`nav.${screen}`)}</h1>
+        <Alert message={t("notallowed")} />
+      </section>
+    );
+  }
+  if (!hasOrg && !ORG_FREE.includes(target)) {
+    return (
+      <section class="page">
+        <h1 id="page-title">{t(`nav.${screen}`)}</h1>
+        <p class="error" role="alert">
+          {t("err.noOrg")} <a href="#/platform">{t("nav.platform")}</a>
+        </p>
+      </section>
+    );
+  }
+  switch (target) {
+    case "dashboard":
+      return <Dashboard />;
+    case "plans":
+      return <Plans />;
+    case "sites":
+      return <Sites />;
+    case "batches":
+      return <Batches />;
+    case "print":
+      return <PrintView batchId={parts[1]} />;
+    case "sell":
+      return <Sell />;
+    case "vouchers":
+      return <Vouchers initialCode={parts[1]} />;
+    case "reports":
+      return <Reports />;
+    case "audit":
+      return <Audit />;
+    case "users":
+      return <Users />;
+    case "platform":
+      return <Platform />;
+  }
+}
+
+function Shell({ children }: { children: preact.ComponentChildren }) {
+  const who = useSignal(me)!;
+  const org = useSignal(actingOrg);
+  const route = useRoute();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const main = useRef<HTMLElement>(null);
+  const current = route.parts[0];
+
+  useEffect(() => {
+    setMenuOpen(false);
+    // Move focus to the new screen's heading so screen readers announce it.
+    const heading = document.getElementById("page-title");
+    heading?.focus({ preventScroll: true });
+  }, [route.path]);
+
+  const signOut = async () => {
+    await logout();
+    clearSession();
+    navigate("#/login");
+  };
+
+  return (
+    <div class="shell">
+      <a class="skip" href="#main" onClick={(event) => { event.preventDefault(); main.current?.focus(); }}>
+        {t("nav.skip")}
+      </a>
+      <header class="topbar no-print">
+        <a class="brand" href={homeFor(who.role)}>
+          Kuota
+        </a>
+        <button
+          type="button"
+          class="menu-toggle secondary"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          {t("nav.menu")}
+        </button>
+        <div class="who">
+          <span>{t("nav.signedInAs", { email: who.email, role: t(`role.${who.role}`) })}</span>
+          {org && <span class="org">{t("nav.actingIn", { org: org.name })}</span>}
+        </div>
+        <LanguageSwitch />
+        <button type="button" class="secondary" onClick={signOut}>
+          {t("nav.signout")}
+        </button>
+      </header>
+      <nav id="main-nav" class={`nav no-print${menuOpen ? " open" : ""}`} aria-label={t("nav.label")}>
+        <ul>
+          {NAV.filter(([screen]) => mayUse(screen, who.role)).map(([screen, label]) => (
+            <li key={screen}>
+              <a href={`#/${screen}`} aria-current={current === screen ? "page" : undefined}>
+                {t(label)}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1} ref={main}>
+        {children}
+      </main>
+    </div>
+  );
+}

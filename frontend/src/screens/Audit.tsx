@@ -1,0 +1,166 @@
+// Audit log: filters (actor, action, dates), newest first, paginated by next_cursor;
+// events outside the site's business hours are highlighted.
+
+import { useEffect, useState } from "preact/hooks";
+import { errorText, request } from "../api";
+import { DEFAULT_TZ, formatTime } from "../format";
+import { t } from "../i18n";
+import { orgPath } from "../session";
+import { Alert, Field, loadSites, Loading, onInput, Page, type Site, useLoad } from "../ui";
+
+export interface AuditEvent {
+  event_id: string;
+  at: string;
+  org_id: string | null;
+  actor_id: string | null;
+  actor_kind: string;
+  actor_role: string | null;
+  platform_action: boolean;
+  source_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  site_id: string | null;
+  off_hours: boolean | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+interface AuditPage {
+  events: AuditEvent[];
+  next_cursor: string | null;
+}
+
+export function fetchAudit(query: Record<string, string | number | undefined>): Promise<AuditPage> {
+  return request<AuditPage>(orgPath("/audit"), { query });
+}
+
+export function Audit() {
+  const sites = useLoad(loadSites);
+  const [actor, setActor] = useState("");
+  const [action, setAction] = useState("");
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const [events, setEvents] = useState<AuditEvent[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+
+  const load = async (more: boolean) => {
+    setError(null);
+    setLoading(true);
+    try {
+      const page = await fetchAudit({
+        actor: actor.trim() || undefined,
+        action: action.trim() || undefined,
+        from: from || undefined,
+        to: to || undefined,
+        limit: 50,
+        cursor: more && cursor ? cursor : undefined,
+      });
+      setEvents(more ? [...events, ...page.events] : page.events);
+      setCursor(page.next_cursor);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  useEffect(() => {
+    void load(false);
+  }, []);
+
+  return (
+    <Page title={t("audit.title")}>
+      <form
+        class="card form inline-form"
+        aria-label={t("audit.title")}
+        onSubmit={(event) => {
+          event.preventDefault();
+          void load(false);
+        }}
+      >
+        <Field label={t("audit.actor")}>{(id) => <input id={id} name="actor" value={actor} onInput={onInput(setActor)} />}</Field>
+        <Field label={t("audit.action")}>{(id) => <input id={id} name="action" value={action} onInput={onInput(setAction)} />}</Field>
+        <Field label={t("common.from")}>{(id) => <input id={id} name="from" type="date" value={from} onInput={onInput(setFrom)} />}</Field>
+        <Field label={t("common.to")}>{(id) => <input id={id} name="to" type="date" value={to} onInput={onInput(setTo)} />}</Field>
+        <button type="submit" disabled={loading}>
+          {t("common.apply")}
+        </button>
+        <Alert message={error} />
+      </form>
+      <p class="hint">{t("audit.offHoursNote")}</p>
+      <AuditTable events={events} sites={sites.data ?? []} />
+      <Loading show={loading} />
+      {cursor && (
+        <button type="button" class="secondary" disabled={loading} onClick={() => load(true)}>
+          {t("common.more")}
+        </button>
+      )}
+    </Page>
+  );
+}
+
+export function AuditTable({ events, sites, compact = false }: { events: AuditEvent[]; sites: Site[]; compact?: boolean }) {
+  if (events.length === 0) return <p>{t("common.empty")}</p>;
+  const tzOf = (siteId: string | null) => sites.find((s) => s.site_id === siteId)?.timezone ?? sites[0]?.timezone ?? DEFAULT_TZ;
+  return (
+    <div class="table-wrap">
+      <table class="audit-table">
+        <thead>
+          <tr>
+            <th scope="col">{t("audit.at")}</th>
+            <th scope="col">{t("audit.action")}</th>
+            <th scope="col">{t("audit.actor")}</th>
+            <th scope="col">{t("audit.target")}</th>
+            {!compact && <th scope="col">{t("audit.ip")}</th>}
+            {!compact && <th scope="col">{t("audit.details")}</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <tr key={event.event_id} class={event.off_hours ? "off-hours" : undefined}>
+              <td data-label={t("audit.at")}>
+                {formatTime(event.at, tzOf(event.site_id))}
+                {event.off_hours && <span class="badge off">{t("audit.offHours")}</span>}
+              </td>
+              <td data-label={t("audit.action")}>
+                <code>{event.action}</code>
+                {event.platform_action && <span class="badge">{t("audit.platform")}</span>}
+              </td>
+              <td data-label={t("audit.actor")}>
+                {event.actor_id ?? event.actor_kind}
+                {event.actor_role && ` (${event.actor_role})`}
+              </td>
+              <td data-label={t("audit.target")}>
+                {event.target_type}
+                {event.target_id && (
+                  <>
+                    {" "}
+                    <code>{event.target_id}</code>
+                  </>
+                )}
+              </td>
+              {!compact && <td data-label={t("audit.ip")}>{event.source_ip ?? t("common.none")}</td>}
+              {!compact && (
+                <td data-label={t("audit.details")}>
+                  {(event.before || event.after || event.user_agent) && (
+                    <details>
+                      <summary>{t("audit.details")}</summary>
+                      {event.user_agent && <p class="ua">{event.user_agent}</p>}
+                      {event.before && <pre>{JSON.stringify(event.before, null, 1)}</pre>}
+                      {event.after && <pre>{JSON.stringify(event.after, null, 1)}</pre>}
+                    </details>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,246 @@
+// Batches: issue vouchers with a live progress bar; the ones created here are listed.
+// There is no batch-list endpoint yet, so created batch ids are kept in localStorage per org.
+
+import { useEffect, useState } from "preact/hooks";
+import { api, errorText } from "../api";
+import { formatTime } from "../format";
+import { t } from "../i18n";
+import { orgId, orgPath } from "../session";
+import { Alert, Field, loadPlans, loadSites, Loading, onInput, Page, useLoad } from "../ui";
+
+export interface Batch {
+  batch_id: string;
+  status: "pending" | "running" | "done" | "failed";
+  issued: number;
+  quantity: number;
+  plan_id: string;
+  site_id: string | null;
+  valid_until: string;
+  entropy_bits: number;
+  warnings: string[];
+}
+
+interface Remembered {
+  batch_id: string;
+  created_at: string;
+  plan_name?: string;
+  site_name?: string;
+}
+
+const storeKey = () => `kuota.batches.${orgId()}`;
+
+export function rememberedBatches(): Remembered[] {
+  try {
+    return JSON.parse(localStorage.getItem(storeKey()) ?? "[]") as Remembered[];
+  } catch {
+    return [];
+  }
+}
+
+function remember(entry: Remembered): void {
+  const list = [entry, ...rememberedBatches().filter((b) => b.batch_id !== entry.batch_id)].slice(0, 200);
+  localStorage.setItem(storeKey(), JSON.stringify(list));
+}
+
+const POLL_MS = 1000;
+
+export function Batches() {
+  const plans = useLoad(loadPlans);
+  const sites = useLoad(loadSites);
+  const [planId, setPlanId] = useState("");
+  const [siteId, setSiteId] = useState("");
+  const [quantity, setQuantity] = useState("20");
+  const [codeLength, setCodeLength] = useState("10");
+  const [alphabet, setAlphabet] = useState("mixed");
+  const [prefix, setPrefix] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [current, setCurrent] = useState<Batch | null>(null);
+  const [list, setList] = useState<Remembered[]>(rememberedBatches());
+
+  const activePlans = plans.data?.filter((plan) => !plan.archived) ?? [];
+  useEffect(() => {
+    if (!planId && activePlans.length) setPlanId(activePlans[0].plan_id);
+  }, [plans.data]);
+
+  // Poll while the batch is being issued.
+  useEffect(() => {
+    if (!current || (current.status !== "pending" && current.status !== "running")) return;
+    const timer = window.setTimeout(async () => {
+      try {
+        const fresh = await api.get<Batch>(orgPath(`/batches/${current.batch_id}`));
+        setCurrent({ ...fresh, warnings: current.warnings.length ? current.warnings : fresh.warnings });
+      } catch (err) {
+        setError(errorText(err));
+      }
+    }, POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [current]);
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const batch = await api.post<Batch>(orgPath("/batches"), {
+        plan_id: planId,
+        site_id: siteId || null,
+        quantity: Number(quantity),
+        code_length: Number(codeLength),
+        alphabet,
+        prefix: prefix.trim(),
+      });
+      setCurrent(batch);
+      remember({
+        batch_id: batch.batch_id,
+        created_at: new Date().toISOString(),
+        plan_name: plans.data?.find((p) => p.plan_id === planId)?.name,
+        site_name: sites.data?.find((s) => s.site_id === siteId)?.name,
+      });
+      setList(rememberedBatches());
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Page title={t("batches.title")}>
+      <form class="card form" onSubmit={submit} aria-labelledby="batch-form-title">
+        <h2 id="batch-form-title">{t("batches.new")}</h2>
+        <Alert message={plans.error ?? sites.error} />
+        <div class="grid">
+          <Field label={t("batches.plan")}>
+            {(id) => (
+              <select id={id} name="plan" required value={planId} onChange={onInput(setPlanId)}>
+                {activePlans.map((plan) => (
+                  <option key={plan.plan_id} value={plan.plan_id}>
+                    {plan.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t("batches.site")}>
+            {(id) => (
+              <select id={id} name="site" value={siteId} onChange={onInput(setSiteId)}>
+                <option value="">{t("batches.anySite")}</option>
+                {sites.data?.map((site) => (
+                  <option key={site.site_id} value={site.site_id}>
+                    {site.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t("batches.quantity")}>
+            {(id) => <input id={id} name="quantity" type="number" min={1} max={100000} required value={quantity} onInput={onInput(setQuantity)} />}
+          </Field>
+          <Field label={t("batches.codeLength")}>
+            {(id) => <input id={id} name="code_length" type="number" min={6} max={16} value={codeLength} onInput={onInput(setCodeLength)} />}
+          </Field>
+          <Field label={t("batches.alphabet")}>
+            {(id) => (
+              <select id={id} name="alphabet" value={alphabet} onChange={onInput(setAlphabet)}>
+                <option value="mixed">{t("batches.mixed")}</option>
+                <option value="digits">{t("batches.digits")}</option>
+                <option value="letters">{t("batches.letters")}</option>
+              </select>
+            )}
+          </Field>
+          <Field label={t("batches.prefix")} hint={t("common.optional")}>
+            {(id, hint) => <input id={id} name="prefix" maxLength={8} value={prefix} aria-describedby={hint} onInput={onInput(setPrefix)} />}
+          </Field>
+        </div>
+        <Alert message={error} />
+        <button type="submit" disabled={busy || !planId}>
+          {t("batches.issue")}
+        </button>
+      </form>
+
+      {current && <BatchProgress batch={current} />}
+
+      <h2>{t("batches.list")}</h2>
+      <p class="hint">{t("batches.listNote")}</p>
+      {list.length === 0 ? (
+        <p>{t("common.empty")}</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="batches-table">
+            <thead>
+              <tr>
+                <th scope="col">{t("batches.id")}</th>
+                <th scope="col">{t("batches.plan")}</th>
+                <th scope="col">{t("batches.site")}</th>
+                <th scope="col">{t("batches.created")}</th>
+                <th scope="col">{t("common.status")}</th>
+                <th scope="col">{t("common.actions")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((entry) => (
+                <BatchRow key={entry.batch_id} entry={entry} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Page>
+  );
+}
+
+function BatchProgress({ batch }: { batch: Batch }) {
+  const percent = batch.quantity ? Math.round((batch.issued / batch.quantity) * 100) : 0;
+  const weak = batch.entropy_bits < 40;
+  return (
+    <div class="card batch-progress" aria-live="polite">
+      <h2>{t("batches.progress")}</h2>
+      <p>
+        {t("batches.id")} <code>{batch.batch_id}</code> · {t(`status.${batch.status}`)}
+      </p>
+      <label class="progress-label">
+        {t("batches.issued", { issued: batch.issued, quantity: batch.quantity })}
+        <progress max={batch.quantity} value={batch.issued} aria-valuetext={`${percent}%`}>
+          {percent}%
+        </progress>
+      </label>
+      <p class="hint">{t("batches.entropy", { bits: Math.floor(batch.entropy_bits) })}</p>
+      {(weak || batch.warnings.length > 0) && (
+        <div class="warning" role="alert">
+          {weak && <p>{t("batches.weak")}</p>}
+          {batch.warnings.map((warning) => (
+            <p key={warning}>{warning}</p>
+          ))}
+        </div>
+      )}
+      {batch.status === "done" && (
+        <a class="button" href={`#/batches/${batch.batch_id}/print`}>
+          {t("batches.open")}
+        </a>
+      )}
+    </div>
+  );
+}
+
+function BatchRow({ entry }: { entry: Remembered }) {
+  const batch = useLoad(() => api.get<Batch>(orgPath(`/batches/${entry.batch_id}`)), [entry.batch_id]);
+  return (
+    <tr>
+      <td data-label={t("batches.id")}>
+        <code>{entry.batch_id}</code>
+      </td>
+      <td data-label={t("batches.plan")}>{entry.plan_name ?? batch.data?.plan_id ?? ""}</td>
+      <td data-label={t("batches.site")}>{entry.site_name ?? t("common.allSites")}</td>
+      <td data-label={t("batches.created")}>{formatTime(entry.created_at)}</td>
+      <td data-label={t("common.status")}>
+        <Loading show={batch.loading} />
+        <Alert message={batch.error} />
+        {batch.data && `${t(`status.${batch.data.status}`)} (${batch.data.issued}/${batch.data.quantity})`}
+      </td>
+      <td>
+        <a href={`#/batches/${entry.batch_id}/print`}>{t("batches.open")}</a>
+      </td>
+    </tr>
+  );
+}

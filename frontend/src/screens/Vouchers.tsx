@@ -1,0 +1,197 @@
+// Find a voucher by code: status, terms, the timeline of every transition; revoke with a reason.
+
+import { useEffect, useState } from "preact/hooks";
+import { api, errorText } from "../api";
+import { bytes, duration, formatTime, groupCode, rupiah } from "../format";
+import { hasKey, t } from "../i18n";
+import { me, mayManage, orgPath } from "../session";
+import { useSignal } from "../signal";
+import { Alert, Field, loadSites, Notice, onInput, Page, type Site, useLoad } from "../ui";
+
+interface TimelineEvent {
+  at: string | null;
+  event: string;
+  by?: string | null;
+  site_id?: string | null;
+  reason?: string | null;
+  [key: string]: unknown;
+}
+
+interface Voucher {
+  voucher_id: string;
+  status: string;
+  plan: { plan_id: string; name: string; price: number; duration_minutes: number; time_mode: string; data_quota_bytes: number | null };
+  site_id: string | null;
+  issued_at: string | null;
+  valid_until: string | null;
+  sold_at: string | null;
+  activated_at: string | null;
+  expires_at: string | null;
+  devices_used: number;
+  max_devices: number;
+  used_seconds: number;
+  used_bytes: number;
+  timeline: TimelineEvent[];
+}
+
+function statusText(status: string): string {
+  return hasKey(`vstatus.${status}`) ? t(`vstatus.${status}`) : status;
+}
+
+export function Vouchers({ initialCode }: { initialCode?: string }) {
+  const who = useSignal(me);
+  const sites = useLoad(loadSites);
+  const [code, setCode] = useState(initialCode ?? "");
+  const [voucher, setVoucher] = useState<Voucher | null>(null);
+  const [shownCode, setShownCode] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [revokedNotice, setRevokedNotice] = useState<string | null>(null);
+
+  const find = async (value: string) => {
+    setError(null);
+    setRevokedNotice(null);
+    setVoucher(null);
+    const clean = value.replace(/[\s-]/g, "").toUpperCase();
+    if (!clean) return;
+    setBusy(true);
+    try {
+      setVoucher(await api.get<Voucher>(orgPath(`/vouchers/${encodeURIComponent(clean)}`)));
+      setShownCode(clean);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => {
+    if (initialCode) void find(initialCode);
+  }, [initialCode]);
+
+  const siteOf = (id: string | null | undefined): Site | undefined => sites.data?.find((s) => s.site_id === id);
+  const tz = siteOf(voucher?.site_id)?.timezone ?? sites.data?.[0]?.timezone;
+
+  return (
+    <Page title={t("vouchers.title")}>
+      <form
+        class="card form inline-form"
+        role="search"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void find(code);
+        }}
+      >
+        <Field label={t("vouchers.code")}>
+          {(id) => (
+            <input id={id} name="code" autocomplete="off" autocapitalize="characters" spellcheck={false} required value={code} onInput={onInput(setCode)} />
+          )}
+        </Field>
+        <button type="submit" disabled={busy}>
+          {t("vouchers.find")}
+        </button>
+        <Alert message={error} />
+      </form>
+      {voucher && (
+        <div class="card voucher-detail">
+          <h2>
+            <code>{groupCode(shownCode)}</code> · <span class={`status status-${voucher.status}`}>{statusText(voucher.status)}</span>
+          </h2>
+          <dl class="facts">
+            <dt>{t("common.plan")}</dt>
+            <dd>
+              {voucher.plan.name} · {rupiah(voucher.plan.price)} · {duration(voucher.plan.duration_minutes)}
+            </dd>
+            <dt>{t("common.site")}</dt>
+            <dd>{siteOf(voucher.site_id)?.name ?? t("common.allSites")}</dd>
+            <dt>{t("vouchers.validUntil")}</dt>
+            <dd>{formatTime(voucher.valid_until, tz)}</dd>
+            <dt>{t("vouchers.soldAt")}</dt>
+            <dd>{formatTime(voucher.sold_at, tz)}</dd>
+            <dt>{t("vouchers.activatedAt")}</dt>
+            <dd>{formatTime(voucher.activated_at, tz)}</dd>
+            <dt>{t("vouchers.expiresAt")}</dt>
+            <dd>{formatTime(voucher.expires_at, tz)}</dd>
+            <dt>{t("vouchers.devices")}</dt>
+            <dd>
+              {voucher.devices_used} / {voucher.max_devices}
+            </dd>
+            <dt>{t("vouchers.used")}</dt>
+            <dd>
+              {duration(Math.round(voucher.used_seconds / 60))} · {bytes(voucher.used_bytes)}
+            </dd>
+          </dl>
+          <h3>{t("vouchers.timeline")}</h3>
+          <div class="table-wrap">
+            <table class="timeline">
+              <thead>
+                <tr>
+                  <th scope="col">{t("vouchers.when")}</th>
+                  <th scope="col">{t("vouchers.event")}</th>
+                  <th scope="col">{t("vouchers.by")}</th>
+                  <th scope="col">{t("vouchers.where")}</th>
+                  <th scope="col">{t("vouchers.reason")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {voucher.timeline.map((entry, index) => {
+                  const where = siteOf(entry.site_id);
+                  return (
+                    <tr key={index}>
+                      <td data-label={t("vouchers.when")}>{formatTime(entry.at, where?.timezone ?? tz)}</td>
+                      <td data-label={t("vouchers.event")}>{statusText(entry.event)}</td>
+                      <td data-label={t("vouchers.by")}>{entry.by ?? t("common.none")}</td>
+                      <td data-label={t("vouchers.where")}>{where?.name ?? entry.site_id ?? t("common.none")}</td>
+                      <td data-label={t("vouchers.reason")}>{entry.reason ?? ""}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          {mayManage(who?.role) && voucher.status !== "revoked" && (
+            <RevokeForm
+              code={shownCode}
+              onRevoked={(updated) => {
+                setVoucher(updated);
+                setRevokedNotice(t("vouchers.revoked"));
+              }}
+            />
+          )}
+          <Notice message={revokedNotice} />
+        </div>
+      )}
+    </Page>
+  );
+}
+
+function RevokeForm({ code, onRevoked }: { code: string; onRevoked: (voucher: Voucher) => void }) {
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const updated = await api.post<Voucher>(orgPath(`/vouchers/${encodeURIComponent(code)}/revoke`), { reason: reason.trim() });
+      onRevoked(updated);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="form revoke-form" onSubmit={submit} aria-label={t("vouchers.revoke")}>
+      <h3>{t("vouchers.revoke")}</h3>
+      <Field label={t("vouchers.reason")}>
+        {(id) => <input id={id} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
+      </Field>
+      <Alert message={error} />
+      <button type="submit" class="danger" disabled={busy || !reason.trim()}>
+        {t("vouchers.revoke")}
+      </button>
+    </form>
+  );
+}
