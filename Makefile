@@ -3,18 +3,42 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+FRONTEND := frontend
+# npm ci runs again only when the lock file changes (or node_modules is gone).
+NPM_STAMP := $(FRONTEND)/node_modules/.kuota-npm-ci
 
-.PHONY: dev test lint typecheck unit install clean
+.PHONY: dev test lint typecheck unit install console system-deps console-screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 packages with pip < 26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
-dev: install
+# Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+# Quick and silent once it is installed.
+system-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	fi
+
+# The admin console: frontend/package.json -> frontend/dist. Nothing to do until the app exists.
+console:
+	@if [ -f $(FRONTEND)/package.json ]; then \
+		$(MAKE) --no-print-directory $(NPM_STAMP) && cd $(FRONTEND) && npm run build; \
+	else \
+		echo "No $(FRONTEND)/package.json yet: the console is not built"; \
+	fi
+
+$(NPM_STAMP): $(wildcard $(FRONTEND)/package.json $(FRONTEND)/package-lock.json)
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+dev: install console
 	$(PY) -m infra.dev
 
 lint: install
@@ -23,8 +47,14 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+test: lint typecheck console system-deps
 	$(VENV)/bin/pytest
 
+# After a green browser-test run: the screenshots docs/console.md shows, ready to commit.
+console-screenshots:
+	@ls test-artifacts/screenshots/*.png >/dev/null 2>&1 || { echo "No screenshots: run the browser tests first"; exit 1; }
+	mkdir -p docs/console
+	cp test-artifacts/screenshots/*.png docs/console/
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/dist $(FRONTEND)/node_modules

@@ -1,0 +1,250 @@
+"""Browser tests of the admin console against the real local stack (`make dev`).
+
+One dev stack (emulator, `chalice local`, console server) and one headless
+Debian Chromium serve the whole session; every test gets a fresh browser
+context, fails if the page logged an error, and can save screenshots at
+desktop and phone width under test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "frontend" / "dist"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+READY = "Kuota is running"
+ADMIN_EMAIL = "platform-admin@example.com"
+ADMIN_PASSWORD = "e2e-console-admin-password"
+START_TIMEOUT_SECONDS = 120
+STOP_TIMEOUT_SECONDS = 20
+UI_TIMEOUT_MS = 30_000  # the emulator is slow; so is the first render after a cold API
+
+
+def _free_ports(count: int) -> list[int]:
+    # Held open together so the kernel cannot hand out the same port twice.
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+class _Output:
+    """Everything the dev stack prints, read in a thread so its pipe never fills."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            self.lines.append(line)
+            if line.startswith(READY):
+                self.ready.set()
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Stack:
+    """The running dev stack: where its API and console are, and who may sign in."""
+
+    api: str
+    console: str
+    admin_email: str
+    admin_password: str = field(repr=False)
+    output: _Output = field(repr=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """One call to the API (urllib: quicker than clicking through setup the test is not about)."""
+        sent = {"Content-Type": "application/json"} if body is not None else {}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        sent.update(headers or {})
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.api}{path}", data=data, headers=sent, method=method)  # noqa: S310 (a local http URL)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (a local http URL)
+                return Response(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Response(error.code, dict(error.headers), error.read())
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, *, token: str | None = None) -> Any:
+        """A call that must succeed; its JSON body."""
+        response = self.request(method, path, body, token=token)
+        assert 200 <= response.status < 300, f"{method} {path}: {response.status} {response.body!r}"
+        return response.json
+
+    def login(self, email: str, password: str) -> str:
+        return str(self.call("POST", "/v1/auth/login", {"email": email, "password": password})["access_token"])
+
+
+def _console_built() -> bool:
+    return (DIST / "index.html").is_file()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """`python -m infra.dev` on free ports with its own emulator, stopped with Ctrl-C at the end."""
+    if not _console_built():
+        pytest.skip("frontend/dist does not exist: build the console first (`make console`; `make test` does it)")
+    api_port, console_port = _free_ports(2)
+    env = {
+        **os.environ,
+        "KUOTA_API_PORT": str(api_port),
+        "KUOTA_CONSOLE_PORT": str(console_port),
+        "KUOTA_ADMIN_EMAIL": ADMIN_EMAIL,
+        "KUOTA_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "KUOTA_JWT_KEYS_FILE": str(tmp_path_factory.mktemp("jwt") / "jwt-keys.json"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("AWS_ENDPOINT_URL", None)  # the dev stack starts its own emulator
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.dev"],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        output = _Output(process.stdout)
+        if not output.ready.wait(START_TIMEOUT_SECONDS):
+            pytest.fail(f"the dev stack printed no '{READY}' line:\n{output.text()}")
+        yield Stack(
+            api=f"http://127.0.0.1:{api_port}",
+            console=f"http://127.0.0.1:{console_port}",
+            admin_email=ADMIN_EMAIL,
+            admin_password=ADMIN_PASSWORD,
+            output=output,
+        )
+        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    finally:
+        # The whole session: the dev stack and its `chalice local` child.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def browser(stack: Stack) -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (never `playwright install`: no browser downloads here)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} is missing: run `make system-deps` (`make test` does it)")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class PageErrors:
+    """Errors the page reported (console.error and uncaught exceptions); any not expected fails the test."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._expected: list[re.Pattern[str]] = []
+
+    def expect(self, pattern: str) -> None:
+        """Allow an error the test causes on purpose (e.g. the browser's log line for a refused sign-in)."""
+        self._expected.append(re.compile(pattern))
+
+    def unexpected(self) -> list[str]:
+        return [text for text in self.seen if not any(p.search(text) for p in self._expected)]
+
+
+@pytest.fixture
+def page_errors() -> PageErrors:
+    return PageErrors()
+
+
+@pytest.fixture
+def page(browser: Any, stack: Stack, page_errors: PageErrors) -> Iterator[Any]:
+    """A fresh context (own localStorage) at desktop size, with console errors recorded."""
+    context = browser.new_context(viewport=DESKTOP, base_url=stack.console, accept_downloads=True)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    context.set_default_navigation_timeout(UI_TIMEOUT_MS)
+    new_page = context.new_page()
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            location = message.location or {}
+            page_errors.seen.append(f"console.error: {message.text} ({location.get('url', '')})")
+
+    new_page.on("console", on_console)
+    new_page.on("pageerror", lambda error: page_errors.seen.append(f"uncaught: {error}"))
+    try:
+        yield new_page
+    finally:
+        context.close()
+    unexpected = page_errors.unexpected()
+    if unexpected:
+        pytest.fail("the browser reported errors:\n" + "\n".join(unexpected), pytrace=False)
+
+
+def screenshot(page: Any, name: str) -> list[Path]:
+    """Save the page as <name>-desktop.png (1280x900) and <name>-phone.png (390x844), full height."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for suffix, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(150)  # let the layout settle after the resize
+        path = SCREENSHOTS / f"{name}-{suffix}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+    page.set_viewport_size(DESKTOP)
+    return saved
