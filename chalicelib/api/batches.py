@@ -6,7 +6,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, endpoint
-from chalicelib.api.schemas import BatchIn, BatchOut, CodesOut
+from chalicelib.api.schemas import BatchIn, BatchListOut, BatchOut, CodesOut
 from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER
 from chalicelib.codes import ALPHABETS, WEAK_BITS, CodeShape, display, normalise_prefix
 from chalicelib.errors import ValidationFailed
@@ -24,7 +24,7 @@ def _view(batch: Batch) -> BatchOut:
     return BatchOut(
         batch_id=batch.batch_id, status=batch.status, issued=int(batch.issued), quantity=int(batch.quantity),
         plan_id=batch.plan_id, site_id=batch.site_id, valid_until=batch.valid_until,
-        entropy_bits=shape.entropy_bits, warnings=warnings,
+        entropy_bits=shape.entropy_bits, warnings=warnings, created_at=batch.created_at,
     )  # fmt: skip
 
 
@@ -47,6 +47,12 @@ def create_batch(ctx: RequestContext, org_id: str, body: BatchIn) -> Response:
     status = 201 if batch.status == "done" else 202
     return Response(body=_view(batch).model_dump(mode="json"), status_code=status,
                     headers={"Content-Type": "application/json"})  # fmt: skip
+
+
+@endpoint(bp, BATCHES, "GET", summary="The organization's batches, newest first", tag="batches", roles=ORG_ROLES,
+          response=BatchListOut)  # fmt: skip
+def list_batches(ctx: RequestContext, org_id: str) -> BatchListOut:
+    return BatchListOut(batches=[_view(batch) for batch in services().issuing.list_batches(org_id)])
 
 
 @endpoint(bp, BATCHES + "/{batch_id}", "GET", summary="A batch and its progress", tag="batches", roles=ORG_ROLES,

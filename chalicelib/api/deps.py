@@ -13,6 +13,7 @@ from chalicelib.messaging import send_batch_job
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.accounts import AccountService
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.dashboard import DashboardService
 from chalicelib.services.issuing import IssuingService
 from chalicelib.services.plans import PlanService
 from chalicelib.services.redeeming import RedeemService
@@ -33,6 +34,7 @@ class Services:
     vouchers: VoucherService
     selling: SellingService
     reports: ReportingService
+    dashboard: DashboardService
     api_keys: ApiKeyVerifier
 
 
@@ -56,6 +58,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         vouchers=VoucherService(audit, clock),
         selling=SellingService(audit, plans, sites, clock),
         reports=ReportingService(),
+        dashboard=DashboardService(clock),
         api_keys=verifier,
     )
     return _services

@@ -161,10 +161,19 @@ class SiteIn(Strict):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
 
 
+VenueName = Annotated[str, StringConstraints(max_length=100)]
+Ssid = Annotated[str, StringConstraints(max_length=32)]
+# A small logo for printed cards, kept on the site (about 36 KB of image at most).
+Logo = Annotated[str, StringConstraints(max_length=48_000, pattern=r"^data:image/(png|jpeg);base64,[A-Za-z0-9+/=]+$")]
+
+
 class SiteUpdateIn(Strict):
     name: Name | None = None
     timezone: Timezone | None = None
     business_hours: BusinessHours | None = None
+    venue_name: VenueName | None = None
+    ssid: Ssid | None = None
+    logo: Logo | None = None
 
 
 class SiteCreatedOut(Out):
@@ -177,6 +186,9 @@ class SiteOut(Out):
     name: str
     timezone: str
     business_hours: dict[str, str]
+    venue_name: str | None = None
+    ssid: str | None = None
+    logo: str | None = None
 
 
 class SiteListOut(Out):
@@ -313,6 +325,11 @@ class BatchOut(Out):
     valid_until: datetime
     entropy_bits: float
     warnings: list[str]
+    created_at: datetime | None = None
+
+
+class BatchListOut(Out):
+    batches: list[BatchOut]
 
 
 class CodesOut(Out):
@@ -397,3 +414,24 @@ class VoucherOut(Out):
     used_seconds: int
     used_bytes: int
     timeline: list[dict[str, Any]]
+
+
+# --- dashboard -------------------------------------------------------------------------------
+
+
+class DayFiguresOut(Out):
+    day: str
+    amount: int
+    count: int
+    redemptions: int
+
+
+class TodayOut(Out):
+    count: int
+    amount: int
+
+
+class DashboardOut(Out):
+    today: TodayOut
+    active_vouchers: int
+    days: list[DayFiguresOut]

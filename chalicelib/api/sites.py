@@ -73,16 +73,10 @@ def get_site(ctx: RequestContext, org_id: str, site_id: str) -> SiteOut:
     extra_responses={409: "conflict"},
 )
 def update_site(ctx: RequestContext, org_id: str, site_id: str, body: SiteUpdateIn) -> SiteOut:
-    hours = body.business_hours
-    site = services().sites.update_site(
-        ctx.actor,
-        org_id,
-        site_id,
-        name=body.name,
-        timezone=body.timezone,
-        opens=hours.opens if hours else None,
-        closes=hours.closes if hours else None,
-    )
+    changes: dict[str, object] = body.model_dump(exclude_unset=True, exclude={"business_hours"})
+    if body.business_hours is not None:
+        changes.update(opens_at=body.business_hours.opens, closes_at=body.business_hours.closes)
+    site = services().sites.update_site(ctx.actor, org_id, site_id, changes)
     return SiteOut.model_validate(site_view(site))
 
 

@@ -95,6 +95,10 @@ class Site(Model):
     timezone = UnicodeAttribute()
     opens_at = UnicodeAttribute()  # "HH:MM", site-local
     closes_at = UnicodeAttribute()
+    # What printed voucher cards show (venue name, the WiFi network's SSID, a small logo).
+    venue_name = UnicodeAttribute(null=True)
+    ssid = UnicodeAttribute(null=True)
+    logo = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     version = VersionAttribute()
 

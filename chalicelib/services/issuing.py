@@ -199,6 +199,10 @@ class IssuingService:
         self._enqueue(org_id, batch_id)
         return batch
 
+    def list_batches(self, org_id: str) -> list[Batch]:
+        batches = Batch.query(f"ORG#{org_id}", Batch.sk.startswith("BATCH#"))
+        return sorted(batches, key=lambda batch: batch.created_at, reverse=True)
+
     def get_batch(self, org_id: str, batch_id: str) -> Batch:
         try:
             return Batch.get(*Batch.key(org_id, batch_id), consistent_read=True)

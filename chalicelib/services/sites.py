@@ -14,14 +14,20 @@ from chalicelib.models.base import failed_condition, transaction
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
 
+SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "venue_name", "ssid", "logo")
 
-def site_view(site: Site) -> dict[str, object]:
+
+def site_view(site: Site, *, with_logo: bool = True) -> dict[str, object]:
     return {
         "site_id": site.site_id,
         "org_id": site.org_id,
         "name": site.name,
         "timezone": site.timezone,
         "business_hours": {"opens": site.opens_at, "closes": site.closes_at},
+        "venue_name": site.venue_name,
+        "ssid": site.ssid,
+        # The audit trail notes that the logo changed, not its bytes.
+        "logo": site.logo if with_logo else ("set" if site.logo else None),
     }
 
 
@@ -61,7 +67,7 @@ class SiteService:
             action="site.create",
             target_type="site",
             target_id=site_id,
-            after=site_view(site),
+            after=site_view(site, with_logo=False),
             site=site,
         )
         save_with_event(site, event, condition=Site.pk.does_not_exist())
@@ -77,27 +83,14 @@ class SiteService:
     def list_sites(self, org_id: str) -> list[Site]:
         return list(Site.query(f"ORG#{org_id}", Site.sk.startswith("SITE#")))
 
-    def update_site(
-        self,
-        actor: Actor,
-        org_id: str,
-        site_id: str,
-        *,
-        name: str | None,
-        timezone: str | None,
-        opens: str | None,
-        closes: str | None,
-    ) -> Site:
+    def update_site(self, actor: Actor, org_id: str, site_id: str, changes: dict[str, object]) -> Site:
+        """Apply `changes` (fields of SITE_FIELDS; None clears a print setting)."""
         site = self.get_site(org_id, site_id)
-        before = site_view(site)
-        if name is not None:
-            site.name = name
-        if timezone is not None:
-            site.timezone = timezone
-        if opens is not None:
-            site.opens_at = opens
-        if closes is not None:
-            site.closes_at = closes
+        before = site_view(site, with_logo=False)
+        for field, value in changes.items():
+            if field not in SITE_FIELDS or (value is None and field in ("name", "timezone", "opens_at", "closes_at")):
+                continue
+            setattr(site, field, value)
         event = self._audit.event(
             actor,
             org_id=org_id,
@@ -105,7 +98,7 @@ class SiteService:
             target_type="site",
             target_id=site_id,
             before=before,
-            after=site_view(site),
+            after=site_view(site, with_logo=False),
             site=site,
         )
         save_with_event(site, event, conflict="The site was changed by someone else; reload and try again.")

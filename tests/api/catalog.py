@@ -43,6 +43,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orgs/{org_id}/plans/{plan_id}/archive"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/batches"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/batches/{batch_id}"): ALL_ORG_ROLES,
+    ("GET", "/v1/orgs/{org_id}/batches"): ALL_ORG_ROLES,
+    ("GET", "/v1/orgs/{org_id}/dashboard"): {"owner", "manager", "auditor", "platform_admin"},
     ("GET", "/v1/orgs/{org_id}/batches/{batch_id}/codes"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/sales"): {"owner", "manager", "cashier", "platform_admin"},
     # Everyone who may read sales; the catalog's sale was made by the cashier, who sees their own.
