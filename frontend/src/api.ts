@@ -192,6 +192,16 @@ export async function logout(): Promise<void> {
   }
 }
 
+/**
+ * The route is not there (yet): a 404, or the 403 without a Kuota error body that
+ * API Gateway and `chalice local` answer for an unknown path. Lets a screen fall back
+ * while a new endpoint is being deployed.
+ */
+export function isMissingEndpoint(error: unknown): boolean {
+  if (!(error instanceof ApiError)) return false;
+  return error.status === 404 || (error.status === 403 && error.code === "error");
+}
+
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   if (error instanceof Error && error.message) return error.message;

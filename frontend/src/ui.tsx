@@ -138,6 +138,10 @@ export interface Site {
   name: string;
   timezone: string;
   business_hours: { opens?: string; closes?: string };
+  // Voucher print settings (null when unset).
+  venue_name?: string | null;
+  ssid?: string | null;
+  logo?: string | null;
 }
 
 export interface Plan {

@@ -1,12 +1,12 @@
-// Batches: issue vouchers with a live progress bar; the ones created here are listed.
-// There is no batch-list endpoint yet, so created batch ids are kept in localStorage per org.
+// Batches: issue vouchers with a live progress bar, and the organization's batches
+// from GET /v1/orgs/{org}/batches (newest first); unfinished ones are polled until done.
 
 import { useEffect, useState } from "preact/hooks";
 import { api, errorText } from "../api";
 import { formatTime } from "../format";
 import { t } from "../i18n";
-import { orgId, orgPath } from "../session";
-import { Alert, Field, loadPlans, loadSites, Loading, onInput, Page, useLoad } from "../ui";
+import { orgPath } from "../session";
+import { Alert, Field, loadPlans, loadSites, Loading, onInput, Page, type Site, useLoad } from "../ui";
 
 export interface Batch {
   batch_id: string;
@@ -18,29 +18,12 @@ export interface Batch {
   valid_until: string;
   entropy_bits: number;
   warnings: string[];
+  created_at?: string | null;
 }
 
-interface Remembered {
-  batch_id: string;
-  created_at: string;
-  plan_name?: string;
-  site_name?: string;
-}
+export const loadBatches = () => api.get<{ batches: Batch[] }>(orgPath("/batches")).then((r) => r.batches);
 
-const storeKey = () => `kuota.batches.${orgId()}`;
-
-export function rememberedBatches(): Remembered[] {
-  try {
-    return JSON.parse(localStorage.getItem(storeKey()) ?? "[]") as Remembered[];
-  } catch {
-    return [];
-  }
-}
-
-function remember(entry: Remembered): void {
-  const list = [entry, ...rememberedBatches().filter((b) => b.batch_id !== entry.batch_id)].slice(0, 200);
-  localStorage.setItem(storeKey(), JSON.stringify(list));
-}
+const unfinished = (batch: Batch) => batch.status === "pending" || batch.status === "running";
 
 const POLL_MS = 1000;
 
@@ -56,12 +39,20 @@ export function Batches() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [current, setCurrent] = useState<Batch | null>(null);
-  const [list, setList] = useState<Remembered[]>(rememberedBatches());
+  const [list, setList] = useState<Batch[] | null>(null);
+  const [listError, setListError] = useState<string | null>(null);
+  const [listTick, setListTick] = useState(0);
 
   const activePlans = plans.data?.filter((plan) => !plan.archived) ?? [];
   useEffect(() => {
     if (!planId && activePlans.length) setPlanId(activePlans[0].plan_id);
   }, [plans.data]);
+
+  // Put fresh copies of some batches into the list (the rest stay as they are).
+  const merge = (fresh: Batch[]) => {
+    const byId = new Map(fresh.map((batch) => [batch.batch_id, batch]));
+    setList((prev) => prev && prev.map((batch) => byId.get(batch.batch_id) ?? batch));
+  };
 
   // Poll while the batch is being issued.
   useEffect(() => {
@@ -70,12 +61,45 @@ export function Batches() {
       try {
         const fresh = await api.get<Batch>(orgPath(`/batches/${current.batch_id}`));
         setCurrent({ ...fresh, warnings: current.warnings.length ? current.warnings : fresh.warnings });
+        merge([fresh]);
       } catch (err) {
         setError(errorText(err));
       }
     }, POLL_MS);
     return () => window.clearTimeout(timer);
   }, [current]);
+
+  // The organization's batches, newest first (again after each issue).
+  useEffect(() => {
+    let live = true;
+    loadBatches()
+      .then((batches) => {
+        if (!live) return;
+        setList(batches);
+        setListError(null);
+      })
+      .catch((err) => live && setListError(errorText(err)));
+    return () => {
+      live = false;
+    };
+  }, [listTick]);
+
+  // Poll the listed batches still being issued, as the progress card does (it merges
+  // its own batch here while it is unfinished, so that one is not fetched twice).
+  const currentPolls = current !== null && unfinished(current);
+  useEffect(() => {
+    const running = (list ?? []).filter((batch) => unfinished(batch) && !(currentPolls && batch.batch_id === current?.batch_id));
+    if (running.length === 0) return;
+    const timer = window.setTimeout(async () => {
+      try {
+        merge(await Promise.all(running.map((batch) => api.get<Batch>(orgPath(`/batches/${batch.batch_id}`)))));
+        setListError(null);
+      } catch (err) {
+        setListError(errorText(err));
+      }
+    }, POLL_MS);
+    return () => window.clearTimeout(timer);
+  }, [list, currentPolls]);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -91,13 +115,7 @@ export function Batches() {
         prefix: prefix.trim(),
       });
       setCurrent(batch);
-      remember({
-        batch_id: batch.batch_id,
-        created_at: new Date().toISOString(),
-        plan_name: plans.data?.find((p) => p.plan_id === planId)?.name,
-        site_name: sites.data?.find((s) => s.site_id === siteId)?.name,
-      });
-      setList(rememberedBatches());
+      setListTick((n) => n + 1); // the new batch heads the list
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -161,13 +179,13 @@ export function Batches() {
 
       {current && <BatchProgress batch={current} />}
 
-      <h2>{t("batches.list")}</h2>
-      <p class="hint">{t("batches.listNote")}</p>
-      {list.length === 0 ? (
-        <p>{t("common.empty")}</p>
-      ) : (
+      <h2 id="batches-list-title">{t("batches.list")}</h2>
+      <Loading show={list === null && !listError} />
+      <Alert message={listError} />
+      {list && list.length === 0 && <p>{t("common.empty")}</p>}
+      {list && list.length > 0 && (
         <div class="table-wrap">
-          <table class="batches-table">
+          <table class="batches-table" aria-labelledby="batches-list-title">
             <thead>
               <tr>
                 <th scope="col">{t("batches.id")}</th>
@@ -179,8 +197,13 @@ export function Batches() {
               </tr>
             </thead>
             <tbody>
-              {list.map((entry) => (
-                <BatchRow key={entry.batch_id} entry={entry} />
+              {list.map((batch) => (
+                <BatchRow
+                  key={batch.batch_id}
+                  batch={batch}
+                  planName={plans.data?.find((plan) => plan.plan_id === batch.plan_id)?.name}
+                  site={batch.site_id ? sites.data?.find((site) => site.site_id === batch.site_id) : undefined}
+                />
               ))}
             </tbody>
           </table>
@@ -223,23 +246,23 @@ function BatchProgress({ batch }: { batch: Batch }) {
   );
 }
 
-function BatchRow({ entry }: { entry: Remembered }) {
-  const batch = useLoad(() => api.get<Batch>(orgPath(`/batches/${entry.batch_id}`)), [entry.batch_id]);
+function BatchRow({ batch, planName, site }: { batch: Batch; planName?: string; site?: Site }) {
   return (
     <tr>
       <td data-label={t("batches.id")}>
-        <code>{entry.batch_id}</code>
+        <code>{batch.batch_id}</code>
       </td>
-      <td data-label={t("batches.plan")}>{entry.plan_name ?? batch.data?.plan_id ?? ""}</td>
-      <td data-label={t("batches.site")}>{entry.site_name ?? t("common.allSites")}</td>
-      <td data-label={t("batches.created")}>{formatTime(entry.created_at)}</td>
+      <td data-label={t("batches.plan")}>{planName ?? batch.plan_id}</td>
+      <td data-label={t("batches.site")}>{batch.site_id ? site?.name ?? batch.site_id : t("common.allSites")}</td>
+      <td data-label={t("batches.created")}>{formatTime(batch.created_at, site?.timezone)}</td>
       <td data-label={t("common.status")}>
-        <Loading show={batch.loading} />
-        <Alert message={batch.error} />
-        {batch.data && `${t(`status.${batch.data.status}`)} (${batch.data.issued}/${batch.data.quantity})`}
+        {`${t(`status.${batch.status}`)} (${batch.issued}/${batch.quantity})`}
+        {unfinished(batch) && (
+          <progress max={batch.quantity} value={batch.issued} aria-label={t("batches.issued", { issued: batch.issued, quantity: batch.quantity })} />
+        )}
       </td>
       <td>
-        <a href={`#/batches/${entry.batch_id}/print`}>{t("batches.open")}</a>
+        {batch.status === "done" ? <a href={`#/batches/${batch.batch_id}/print`}>{t("batches.open")}</a> : t("common.none")}
       </td>
     </tr>
   );

@@ -7,7 +7,7 @@ import { t } from "../i18n";
 import { orgPath } from "../session";
 import { QrImage } from "../qr";
 import { Alert, loadPlans, loadSites, Loading, Page, type Plan, type Site } from "../ui";
-import { readVenue, type Venue } from "../venue";
+import { venueOf, type Venue } from "../venue";
 import type { Batch } from "./Batches";
 
 type Layout = "a4" | "thermal";
@@ -58,7 +58,7 @@ export function PrintView({ batchId }: { batchId: string }) {
     };
   }, [batchId]);
 
-  const venue: Venue = readVenue(data?.site?.site_id, data?.site?.name ?? "");
+  const venue: Venue = venueOf(data?.site);
 
   return (
     <Page

@@ -7,7 +7,7 @@ import { formatTime, rupiah } from "../format";
 import { t } from "../i18n";
 import { orgPath } from "../session";
 import { Alert, Field, loadPlans, loadSites, Loading, onInput, Page, useLoad } from "../ui";
-import { readVenue } from "../venue";
+import { venueOf } from "../venue";
 import { VoucherCard } from "./Print";
 
 interface Receipt {
@@ -72,7 +72,7 @@ export function Sell() {
   };
 
   if (receipt) {
-    const venue = readVenue(site?.site_id, site?.name ?? "");
+    const venue = venueOf(site);
     const tz = site?.timezone;
     return (
       <Page

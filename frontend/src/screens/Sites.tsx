@@ -6,7 +6,9 @@ import { formatTime, zoneName } from "../format";
 import { t } from "../i18n";
 import { orgPath } from "../session";
 import { Alert, CopyButton, Field, loadSites, Loading, Notice, onInput, Page, type Site, useLoad } from "../ui";
-import { readVenue, writeVenue } from "../venue";
+import { downscaleLogo } from "../venue";
+
+const LOGO_MAX_UPLOAD_BYTES = 10_000_000; // larger files are not worth decoding to make a 256 px logo
 
 export const TIMEZONES = ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura", "Asia/Pontianak", "UTC"];
 
@@ -156,7 +158,7 @@ function SiteDetail({ site, onChanged }: { site: Site; onChanged: () => void }) 
   return (
     <div class="site-detail">
       <HoursForm site={site} onSaved={onChanged} />
-      <VenueForm site={site} />
+      <VenueForm site={site} onSaved={onChanged} />
       <h4>{t("sites.keysFor", { name: site.name })}</h4>
       <form class="form inline-form" onSubmit={create} aria-label={t("sites.createKey")}>
         <Field label={t("sites.keyKind")}>
@@ -297,51 +299,82 @@ function HoursForm({ site, onSaved }: { site: Site; onSaved: () => void }) {
   );
 }
 
-function VenueForm({ site }: { site: Site }) {
-  const initial = readVenue(site.site_id, site.name);
-  const [venueName, setVenueName] = useState(initial.venueName);
-  const [ssid, setSsid] = useState(initial.ssid);
-  const [logo, setLogo] = useState<string | null>(initial.logo);
+function VenueForm({ site, onSaved }: { site: Site; onSaved: () => void }) {
+  const [venueName, setVenueName] = useState(site.venue_name ?? "");
+  const [ssid, setSsid] = useState(site.ssid ?? "");
+  const [logo, setLogo] = useState<string | null>(site.logo ?? null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
-  const pickLogo = (event: Event) => {
-    const file = (event.currentTarget as HTMLInputElement).files?.[0];
+  const pickLogo = async (event: Event) => {
+    const input = event.currentTarget as HTMLInputElement;
+    const file = input.files?.[0];
     if (!file) return;
-    if (file.size > 100_000) {
-      setError("Logo > 100 KB");
+    setError(null);
+    setNotice(null);
+    if (file.size > LOGO_MAX_UPLOAD_BYTES) {
+      setError(t("sites.logoTooBig"));
+      input.value = "";
       return;
     }
-    const reader = new FileReader();
-    reader.onload = () => setLogo(String(reader.result));
-    reader.onerror = () => setError(t("err.generic"));
-    reader.readAsDataURL(file);
+    try {
+      setLogo(await downscaleLogo(file));
+    } catch {
+      setError(t("sites.logoUnreadable"));
+      input.value = "";
+    }
   };
 
-  const submit = (event: Event) => {
+  const submit = async (event: Event) => {
     event.preventDefault();
     setError(null);
+    setNotice(null);
+    setBusy(true);
+    const body: Record<string, string | null> = { venue_name: venueName.trim(), ssid: ssid.trim() };
+    if (logo !== (site.logo ?? null)) body.logo = logo; // null removes it
     try {
-      writeVenue(site.site_id, { venueName: venueName.trim(), ssid: ssid.trim(), logo });
+      await api.patch(orgPath(`/sites/${site.site_id}`), body);
       setNotice(t("sites.venueSaved"));
+      onSaved();
     } catch (err) {
-      setError(errorText(err));
+      setError(errorText(err)); // e.g. a 400 for a logo over the API's limit
+    } finally {
+      setBusy(false);
     }
   };
 
   return (
     <form class="form inline-form" onSubmit={submit} aria-label={t("sites.venue")}>
       <h4>{t("sites.venue")}</h4>
-      <p class="hint">{t("sites.venueNote")}</p>
-      <Field label={t("sites.venueName")}>
-        {(id) => <input id={id} name="venue-name" value={venueName} onInput={onInput(setVenueName)} />}
+      <Field label={t("sites.venueName")} hint={t("sites.venueNameHint", { name: site.name })}>
+        {(id, hint) => (
+          <input
+            id={id}
+            name="venue-name"
+            maxLength={100}
+            placeholder={site.name}
+            aria-describedby={hint}
+            value={venueName}
+            onInput={onInput(setVenueName)}
+          />
+        )}
       </Field>
-      <Field label={t("sites.ssid")}>{(id) => <input id={id} name="ssid" value={ssid} onInput={onInput(setSsid)} />}</Field>
-      <Field label={t("sites.logo")}>
-        {(id) => <input id={id} name="logo" type="file" accept="image/png,image/jpeg,image/svg+xml" onChange={pickLogo} />}
+      <Field label={t("sites.ssid")}>{(id) => <input id={id} name="ssid" maxLength={32} value={ssid} onInput={onInput(setSsid)} />}</Field>
+      <Field label={t("sites.logo")} hint={t("sites.logoHint")}>
+        {(id, hint) => (
+          <input id={id} name="logo" type="file" accept="image/png,image/jpeg,image/svg+xml" aria-describedby={hint} onChange={pickLogo} />
+        )}
       </Field>
-      {logo && <img class="logo-preview" src={logo} alt={t("sites.logo")} />}
-      <button type="submit" class="secondary">
+      {logo && (
+        <>
+          <img class="logo-preview" src={logo} alt={t("sites.logo")} />
+          <button type="button" class="secondary" onClick={() => setLogo(null)}>
+            {t("sites.removeLogo")}
+          </button>
+        </>
+      )}
+      <button type="submit" class="secondary" disabled={busy}>
         {t("common.save")}
       </button>
       <Alert message={error} />
