@@ -13,10 +13,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.e2e.processes import READY, StackOutput, free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -40,39 +40,11 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-READY = "Kuota is running"
 ADMIN_EMAIL = "platform-admin@example.com"
 ADMIN_PASSWORD = "e2e-console-admin-password"
 START_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 20
 UI_TIMEOUT_MS = 30_000  # the emulator is slow; so is the first render after a cold API
-
-
-def _free_ports(count: int) -> list[int]:
-    # Held open together so the kernel cannot hand out the same port twice.
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
-class _Output:
-    """Everything the dev stack prints, read in a thread so its pipe never fills."""
-
-    def __init__(self, stream: Any) -> None:
-        self.lines: list[str] = []
-        self.ready = threading.Event()
-        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            self.lines.append(line)
-            if line.startswith(READY):
-                self.ready.set()
-
-    def text(self) -> str:
-        return "".join(self.lines)
 
 
 @dataclass
@@ -94,7 +66,7 @@ class Stack:
     console: str
     admin_email: str
     admin_password: str = field(repr=False)
-    output: _Output = field(repr=False)
+    output: StackOutput = field(repr=False)
 
     def request(
         self,
@@ -137,7 +109,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """`python -m infra.dev` on free ports with its own emulator, stopped with Ctrl-C at the end."""
     if not _console_built():
         pytest.skip("frontend/dist does not exist: build the console first (`make console`; `make test` does it)")
-    api_port, console_port = _free_ports(2)
+    api_port, console_port = free_ports(2)
     env = {
         **os.environ,
         "KUOTA_API_PORT": str(api_port),
@@ -154,7 +126,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        output = _Output(process.stdout)
+        output = StackOutput(process.stdout)
         if not output.ready.wait(START_TIMEOUT_SECONDS):
             pytest.fail(f"the dev stack printed no '{READY}' line:\n{output.text()}")
         yield Stack(

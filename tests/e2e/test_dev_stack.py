@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,41 +16,14 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.processes import READY, StackOutput, free_ports
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-READY = "Kuota is running"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "e2e-dev-stack-password"
 START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 15
-
-
-def _free_ports(count: int) -> list[int]:
-    # Held open together so the kernel cannot hand out the same port twice.
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
-class Output:
-    """Everything the dev stack prints, read in a thread so its pipe never fills."""
-
-    def __init__(self, stream: Any) -> None:
-        self.lines: list[str] = []
-        self.ready = threading.Event()
-        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _read(self, stream: Any) -> None:
-        for line in stream:
-            self.lines.append(line)
-            if line.startswith(READY):
-                self.ready.set()
-
-    def text(self) -> str:
-        return "".join(self.lines)
 
 
 def _request(
@@ -76,7 +48,7 @@ def _port_is_closed(port: int) -> bool:
 
 
 def test_dev_stack_serves_api_and_console_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    api_port, console_port = _free_ports(2)
+    api_port, console_port = free_ports(2)
     api, console = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{console_port}"
     env = {
         **os.environ,
@@ -95,7 +67,7 @@ def test_dev_stack_serves_api_and_console_and_stops_on_ctrl_c(tmp_path: Path) ->
         text=True, start_new_session=True,
     )  # fmt: skip
     try:
-        output = Output(process.stdout)
+        output = StackOutput(process.stdout)
         assert output.ready.wait(START_TIMEOUT_SECONDS), f"no '{READY}' line:\n{output.text()}"
         assert f"API {api}  console {console}" in output.text()
 
