@@ -245,3 +245,25 @@ export function intOrNull(value: string): number | null {
 export function onInput(setter: (value: string) => void) {
   return (event: Event) => setter((event.currentTarget as HTMLInputElement).value);
 }
+
+/** A form's submit: clears old messages, shows busy, turns an API error into a message. */
+export function useSubmit(action: () => Promise<string | void>) {
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setNotice(null);
+    setBusy(true);
+    try {
+      const message = await action();
+      if (message) setNotice(message);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { submit, error, notice, busy };
+}

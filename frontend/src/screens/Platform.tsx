@@ -1,39 +1,25 @@
 // Platform admins: organizations, create one, revenue per organization, pick one to act in.
 
 import { useState } from "preact/hooks";
-import { api, errorText } from "../api";
+import { api } from "../api";
 import { localDate, rupiah } from "../format";
 import { t } from "../i18n";
 import { navigate } from "../router";
 import { actingOrg, setActingOrg, type Org } from "../session";
 import { useSignal } from "../signal";
-import { Alert, Field, Loading, Notice, onInput, Page, useLoad } from "../ui";
+import { Alert, Field, Loading, Notice, onInput, Page, useLoad, useSubmit } from "../ui";
 import type { SalesReport } from "./Reports";
 
 export function Platform() {
   const orgs = useLoad(() => api.get<{ orgs: Org[] }>("/v1/orgs").then((r) => r.orgs));
   const acting = useSignal(actingOrg);
   const [name, setName] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const create = async (event: Event) => {
-    event.preventDefault();
-    setError(null);
-    setNotice(null);
-    setBusy(true);
-    try {
-      await api.post<Org>("/v1/orgs", { name: name.trim() });
-      setName("");
-      setNotice(t("platform.created"));
-      orgs.reload();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit: create, error, notice, busy } = useSubmit(async () => {
+    await api.post<Org>("/v1/orgs", { name: name.trim() });
+    setName("");
+    orgs.reload();
+    return t("platform.created");
+  });
 
   return (
     <Page title={t("platform.title")}>

@@ -5,7 +5,7 @@ import { api, errorText } from "../api";
 import { t } from "../i18n";
 import { me, orgPath } from "../session";
 import { useSignal } from "../signal";
-import { Alert, Field, Loading, Notice, onInput, Page, useLoad } from "../ui";
+import { Alert, Field, Loading, Notice, onInput, Page, useLoad, useSubmit } from "../ui";
 
 interface User {
   user_id: string;
@@ -96,26 +96,13 @@ function UserForm({ onCreated }: { onCreated: () => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [role, setRole] = useState("cashier");
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setError(null);
-    setNotice(null);
-    setBusy(true);
-    try {
-      await api.post(orgPath("/users"), { email: email.trim(), password, role });
-      setEmail("");
-      setPassword("");
-      setNotice(t("users.created"));
-      onCreated();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, error, notice, busy } = useSubmit(async () => {
+    await api.post(orgPath("/users"), { email: email.trim(), password, role });
+    setEmail("");
+    setPassword("");
+    onCreated();
+    return t("users.created");
+  });
   return (
     <form class="card form" onSubmit={submit} aria-labelledby="user-form-title">
       <h2 id="user-form-title">{t("users.new")}</h2>
