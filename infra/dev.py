@@ -1,11 +1,14 @@
-"""`make dev`: Kuota on this machine, from the emulator up to the console.
+"""`make dev`: Kuota on this machine, from the emulators up to the console.
 
-Starts an in-process moto server (unless AWS_ENDPOINT_URL points at an emulator
-already), creates the tables, ensures a platform admin, runs `chalice local` as
-a child process, serves the console's static files with a strict
-Content-Security-Policy, and runs the scheduled jobs (expiry every
+Starts AWS's DynamoDB Local keeping its data in KUOTA_LOCAL_DIR/data (default
+`.kuota/data`, beside the keys that data depends on) and an in-process moto
+server for SQS, Secrets Manager and S3 (unless AWS_ENDPOINT_URL points at an
+emulator already), creates missing tables, ensures a platform admin, runs the
+API (`infra.api_server`) as a child process, serves the console's static files
+with a strict Content-Security-Policy, and runs the scheduled jobs (expiry every
 KUOTA_EXPIRY_INTERVAL seconds, the audit outbox every few seconds) in a
-background thread, as EventBridge does in production. Ctrl-C stops all of it.
+background thread, as EventBridge does in production. Ctrl-C stops all of it;
+`python -m infra.dev reset` (`make reset`) wipes the local data and its keys.
 """
 
 from __future__ import annotations
@@ -29,12 +32,17 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from infra import dynamodb_local
+from infra.children import die_with_parent
+from infra.local_data import LocalData, LocalDataError
+
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 STAGE = "dev"
+DEFAULT_LOCAL_DIR = ".kuota"
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
 MIN_ADMIN_PASSWORD_LENGTH = 10  # the API's rule for new passwords
 API_START_TIMEOUT_SECONDS = 60.0
@@ -59,13 +67,21 @@ def _port(name: str, default: int, *, minimum: int = 1) -> int:
     return port
 
 
-def _check_port_free(port: int, what: str) -> None:
+def _check_port_free(port: int, what: str, variable: str) -> None:
     # Without this, a stack already running on the port would answer our readiness check.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((HOST, port))
         except OSError as exc:
-            raise StartupError(f"cannot use {HOST}:{port} for the {what}: {exc.strerror}") from None
+            raise StartupError(
+                f"cannot use {HOST}:{port} for the {what}: {exc.strerror} (set {variable} to use another port)"
+            ) from None
+
+
+def local_data() -> LocalData:
+    """Where `make dev` keeps its data and the keys that data depends on."""
+    local_dir = ROOT / (os.environ.get("KUOTA_LOCAL_DIR") or DEFAULT_LOCAL_DIR)
+    return LocalData(data_dir=local_dir / "data", key_files=(local_dir / "jwt-keys.json", local_dir / "code-keys.json"))
 
 
 def _stage_environment(stage: str) -> dict[str, str]:
@@ -76,39 +92,63 @@ def _stage_environment(stage: str) -> dict[str, str]:
     return variables
 
 
-def _configure_environment(console_port: int) -> None:
+def _configure_environment(console_port: int, data: LocalData) -> None:
+    """The environment this process and the API share: what the caller set, then the stage's values."""
     defaults = {
         "AWS_ACCESS_KEY_ID": "dev",
         "AWS_SECRET_ACCESS_KEY": "dev",
         "AWS_DEFAULT_REGION": "ap-southeast-3",
         "AWS_REGION": "ap-southeast-3",
         "KUOTA_STAGE": STAGE,
-        "KUOTA_JWT_KEYS_FILE": ".kuota/jwt-keys.json",
         "KUOTA_CONSOLE_ORIGIN": f"http://{HOST}:{console_port}",
+        **_stage_environment(STAGE),
     }
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
-    # `chalice local` overwrites these with the stage's values; this process must
-    # agree with it, or the admin would land in tables the API never reads.
-    for name, value in _stage_environment(STAGE).items():
-        current = os.environ.get(name)
-        if current is not None and current != value:
-            print(f"Note: .chalice/config.json (stage {STAGE}) sets {name}={value}; using that", flush=True)
-        os.environ[name] = value
+    # The keys live beside the data they belong to, wherever KUOTA_LOCAL_DIR puts them.
+    jwt_keys, code_keys = data.key_files
+    os.environ["KUOTA_JWT_KEYS_FILE"] = str(jwt_keys)
+    os.environ["KUOTA_CODE_KEYS_FILE"] = str(code_keys)
 
 
-def _start_emulator() -> ThreadedMotoServer | None:
+@dataclass
+class Emulators:
+    """What this process started (nothing when the caller's AWS_ENDPOINT_URL points at an emulator)."""
+
+    dynamodb: dynamodb_local.DynamoDBLocal | None = None
+    moto: ThreadedMotoServer | None = None
+
+    def stop(self) -> None:
+        if self.moto is not None:
+            self.moto.stop()
+        if self.dynamodb is not None:
+            self.dynamodb.stop()
+
+
+def _start_emulators(emulators: Emulators, data: LocalData) -> None:
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         print(f"Using the AWS emulator at {endpoint}", flush=True)
-        return None
-    from infra.emulator import start_emulator
+        return
+    if os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        print(f"Using DynamoDB at {os.environ['AWS_ENDPOINT_URL_DYNAMODB']}", flush=True)
+    else:
+        port = _port("KUOTA_DYNAMODB_PORT", 8001)
+        _check_port_free(port, "DynamoDB Local", "KUOTA_DYNAMODB_PORT")
+        try:
+            emulators.dynamodb = dynamodb_local.start(port, data.data_dir)
+        except dynamodb_local.DynamoDBLocalError as exc:
+            raise StartupError(str(exc)) from None
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = emulators.dynamodb.endpoint
+        print(f"Started DynamoDB Local at {emulators.dynamodb.endpoint} (pid {emulators.dynamodb.process.pid}; "
+              f"data kept in {data.data_dir})", flush=True)  # fmt: skip
+    from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log
-    server, port = start_emulator(_port("KUOTA_EMULATOR_PORT", 0, minimum=0))
-    os.environ["AWS_ENDPOINT_URL"] = f"http://{HOST}:{port}"
-    print(f"Started the AWS emulator at {os.environ['AWS_ENDPOINT_URL']} (data lasts until you stop)", flush=True)
-    return server
+    emulators.moto = ThreadedMotoServer(ip_address=HOST, port=_port("KUOTA_EMULATOR_PORT", 0, minimum=0), verbose=False)
+    emulators.moto.start()
+    os.environ["AWS_ENDPOINT_URL"] = f"http://{HOST}:{emulators.moto.get_host_and_port()[1]}"
+    print(f"Started moto for SQS, Secrets Manager and S3 at {os.environ['AWS_ENDPOINT_URL']}", flush=True)
 
 
 @dataclass(frozen=True)
@@ -128,13 +168,18 @@ def _admin_credentials() -> AdminCredentials:
     return AdminCredentials(email, supplied, generated=False)
 
 
-def _prepare_storage(admin: AdminCredentials) -> None:
+def _prepare_storage(admin: AdminCredentials, data: LocalData) -> None:
     # chalicelib reads its settings at import time, so it is imported only now.
     from chalicelib.api.deps import services
+    from chalicelib.auth.signing_keys import get_key_set
+    from chalicelib.codes import get_code_keys
     from chalicelib.models.tables import ensure_tables
 
     ensure_tables()
-    _, created = services().accounts.ensure_platform_admin(admin.email, admin.password)
+    get_key_set(), get_code_keys()  # created on first use: the key files exist from here on
+    data.bind()
+    registry = services()
+    _, created = registry.accounts.ensure_platform_admin(admin.email, admin.password)
     if created and admin.generated:
         print(f"Created platform admin {admin.email} with generated password: {admin.password}", flush=True)
     elif created:
@@ -200,7 +245,9 @@ def content_security_policy(api_base: str) -> str:
 
 def _console_directory() -> Path:
     built = ROOT / "frontend" / "dist"
-    return built if built.is_dir() else ROOT / "frontend" / "static"
+    if not (built / "index.html").is_file():
+        raise StartupError("the console is not built (frontend/dist): run `make console` (make dev does it)")
+    return built
 
 
 def _start_console(port: int, api_base: str) -> ThreadingHTTPServer:
@@ -213,29 +260,25 @@ def _start_console(port: int, api_base: str) -> ThreadingHTTPServer:
     try:
         server = ThreadingHTTPServer((HOST, port), handler)
     except OSError as exc:
-        raise StartupError(f"cannot serve the console on {HOST}:{port}: {exc.strerror}") from None
+        raise StartupError(
+            f"cannot serve the console on {HOST}:{port}: {exc.strerror} (set KUOTA_CONSOLE_PORT to use another port)"
+        ) from None
     threading.Thread(target=server.serve_forever, name="console", daemon=True).start()
     return server
 
 
 def _start_api(port: int) -> subprocess.Popen[bytes]:
-    command = [
-        str(Path(sys.executable).parent / "chalice"),
-        "local",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--stage",
-        STAGE,
-        "--no-autoreload",
-    ]
+    threads = _port("KUOTA_API_THREADS", 64)  # a count, checked like a port: a positive number
+    command = [sys.executable, "-m", "infra.api_server", "--port", str(port), "--stage", STAGE]
+    command += ["--threads", str(threads)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # A terminal sends Ctrl-C to the whole process group. The child starts with
     # SIGINT ignored (that survives exec) so shutdown happens once, from here.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL)  # noqa: S603 (fixed argv)
+        return subprocess.Popen(  # noqa: S603 (fixed argv)
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, preexec_fn=die_with_parent
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -319,8 +362,18 @@ def _start_jobs(stop: threading.Event) -> threading.Thread:
     return thread
 
 
-def main() -> int:
-    os.chdir(ROOT)  # chalice resolves the stage's relative paths (key files) from here too
+def _stack_failure(api: subprocess.Popen[bytes], emulators: Emulators) -> str | None:
+    """Why the stack cannot go on, or None while everything runs."""
+    dynamodb = emulators.dynamodb
+    if dynamodb is not None and not dynamodb.alive():
+        return f"DynamoDB Local stopped unexpectedly (exit code {dynamodb.process.returncode}):\n{dynamodb.output()}"
+    if api.poll() is not None:
+        return f"The API exited with code {api.returncode}"
+    return None
+
+
+def run() -> int:
+    os.chdir(ROOT)  # the stage's relative paths resolve from here
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -329,7 +382,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    emulator: ThreadedMotoServer | None = None
+    emulators = Emulators()
     console: ThreadingHTTPServer | None = None
     api: subprocess.Popen[bytes] | None = None
     jobs: threading.Thread | None = None
@@ -339,11 +392,15 @@ def main() -> int:
         api_base = f"http://{HOST}:{api_port}"
         console_base = f"http://{HOST}:{console_port}"
         admin = _admin_credentials()
-        _check_port_free(api_port, "API")
+        data = local_data()
+        data.check()
+        _check_port_free(api_port, "API", "KUOTA_API_PORT")
+        _check_port_free(console_port, "console", "KUOTA_CONSOLE_PORT")
+        _console_directory()
 
-        emulator = _start_emulator()
-        _configure_environment(console_port)
-        _prepare_storage(admin)
+        _configure_environment(console_port, data)
+        _start_emulators(emulators, data)
+        _prepare_storage(admin, data)
         console = _start_console(console_port, api_base)
         if stop.is_set():
             return 0
@@ -358,25 +415,50 @@ def main() -> int:
         jobs = _start_jobs(stop)
         print(f"Kuota is running: API {api_base}  console {console_base}  (Ctrl-C to stop)", flush=True)
         while not stop.wait(0.5):
-            if api.poll() is not None:
-                print(f"The API exited with code {api.returncode}; stopping", file=sys.stderr, flush=True)
+            failure = _stack_failure(api, emulators)
+            if failure:
+                print(f"{failure}; stopping", file=sys.stderr, flush=True)
                 return 1
         print("Stopping Kuota", flush=True)
         return 0
-    except StartupError as exc:
+    except (StartupError, LocalDataError) as exc:
         print(f"infra.dev: {exc}", file=sys.stderr, flush=True)
         return 2
     finally:
-        stop.set()  # also when the API exited on its own: the jobs thread must not outlive the emulator
-        if jobs is not None:
-            jobs.join(timeout=JOBS_STOP_GRACE_SECONDS)
+        stop.set()  # also when the API exited on its own: the jobs thread must not outlive the emulators
         if api is not None:
             _stop_api(api)
+        if jobs is not None:
+            jobs.join(timeout=JOBS_STOP_GRACE_SECONDS)
         if console is not None:
             console.shutdown()
             console.server_close()
-        if emulator is not None:
-            emulator.stop()
+        emulators.stop()
+
+
+def reset() -> int:
+    """`make reset`: delete the local data and its keys, saying what goes first."""
+    data = local_data()
+    doomed = data.contents()
+    if not doomed:
+        print("Nothing to delete: no local data or keys.", flush=True)
+        return 0
+    print("Deleting Kuota's local data and the keys it depends on:", flush=True)
+    for path in doomed:
+        print(f"  {path}{'/' if path.is_dir() else ''}", flush=True)
+    data.reset()
+    print("Done: the next `make dev` starts empty.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["reset"]:
+        return reset()
+    if args:
+        print("usage: python -m infra.dev [reset]", file=sys.stderr)
+        return 2
+    return run()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
-"""Test harness: the AWS emulator through pytest-localstack, the API in-process.
+"""Test harness for the whole suite: configuration, and the AWS emulators for the tests that use AWS.
 
-Storage is a moto server started in this process and reached through
-pytest-localstack's `RunningSession`; set LOCALSTACK_HOST to run the same suite
-against LocalStack instead. Items are removed after every test, so tests are
-independent.
+DynamoDB is AWS's own DynamoDB Local (one in-memory instance per session, a Java
+child process); SQS, Secrets Manager and S3 are a moto server in this process.
+Both are reached through pytest-localstack's `RunningSession`; set
+LOCALSTACK_HOST to run the same suite against LocalStack instead. The session
+fixture `aws` starts them on first use, so pure unit tests start nothing;
+`tests/api/conftest.py` empties the tables after every API test. The end of the
+run prints the suite's wall time and the peak memory of this process.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Configuration must be in place before chalicelib reads it at import time.
@@ -34,98 +37,59 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("KUOTA_JWT_KEYS_SECRET_ID", None)
 
-import boto3  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+
 import pytest  # noqa: E402
 from pytest_localstack.session import RunningSession  # noqa: E402
 
-from tests.support import Api, FakeClock, World  # noqa: E402
-
-SERVICES = ["dynamodb", "secretsmanager", "s3"]
+MOTO_SERVICES = ["secretsmanager", "s3", "sqs"]
+PEAK_RSS_BUDGET_MIB = 1536
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log
-
-
-def _start_session() -> tuple[RunningSession, object | None]:
-    host = os.environ.get("LOCALSTACK_HOST")
-    if host:
-        hostname, _, edge_port = host.partition(":")
-        session = RunningSession(hostname, services={name: int(edge_port or 4566) for name in SERVICES})
-        return session, None
-    from infra.emulator import start_emulator
-
-    server, port = start_emulator()
-    session = RunningSession("127.0.0.1", services={name: port for name in SERVICES})
-    return session, server
+_STARTED = time.monotonic()
 
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[RunningSession]:
-    session, server = _start_session()
+    """The emulators, started once per session; AWS_ENDPOINT_URL(_DYNAMODB) point every client at them."""
+    host = os.environ.get("LOCALSTACK_HOST")
+    if host:
+        hostname, _, edge_port = host.partition(":")
+        services = dict.fromkeys(["dynamodb", *MOTO_SERVICES], int(edge_port or 4566))
+        session = RunningSession(hostname, services=services)
+        stop_servers: list[Callable[[], None]] = []
+    else:
+        from moto.server import ThreadedMotoServer
+
+        from infra import dynamodb_local
+
+        dynamodb = dynamodb_local.start()
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        services = {"dynamodb": dynamodb.port, **dict.fromkeys(MOTO_SERVICES, moto.get_host_and_port()[1])}
+        session = RunningSession("127.0.0.1", services=services)
+        stop_servers = [moto.stop, dynamodb.stop]
     session.start(timeout=60)
-    os.environ["AWS_ENDPOINT_URL"] = session.endpoint_url("dynamodb")
+    os.environ["AWS_ENDPOINT_URL"] = session.endpoint_url("sqs")
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = session.endpoint_url("dynamodb")
     from chalicelib.models.tables import ensure_tables
 
     ensure_tables()
     yield session
     session.stop()
-    if server is not None:
-        server.stop()  # type: ignore[attr-defined]
+    for stop in stop_servers:
+        stop()
 
 
-def _wipe_tables() -> None:
-    """Test-only maintenance: scans are fine here, never in the application."""
-    from chalicelib.config import get_settings
-
-    settings = get_settings()
-    client = boto3.client("dynamodb")
-    for table, keys in (
-        (settings.app_table, ("PK", "SK")),
-        (settings.audit_table, ("PK", "SK")),
-        (settings.idempotency_table, ("id",)),
-    ):
-        names = {f"#{k}": k for k in keys}
-        deletes = [
-            {"DeleteRequest": {"Key": {k: item[k] for k in keys}}}
-            for page in client.get_paginator("scan").paginate(
-                TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
-            )
-            for item in page["Items"]
-        ]
-        for start in range(0, len(deletes), 25):
-            pending = deletes[start : start + 25]
-            while pending:
-                response = client.batch_write_item(RequestItems={table: pending})
-                pending = response.get("UnprocessedItems", {}).get(table, [])
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    terminalreporter.write_line(
+        f"suite wall time {time.monotonic() - _STARTED:.0f} s; peak RSS of the pytest process {peak_mib:.0f} MiB "
+        f"(budget {PEAK_RSS_BUDGET_MIB} MiB)"
+    )
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state(aws: RunningSession) -> Iterator[None]:
-    from chalicelib.api import deps
-
-    deps.configure()
-    yield
-    _wipe_tables()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """Time the test moves by hand, for every service (tokens stay valid: PyJWT uses real time)."""
-    from chalicelib.api import deps
-
-    clock = FakeClock()
-    deps.configure(clock=clock, monotonic=clock.monotonic)
-    return clock
-
-
-@pytest.fixture
-def api() -> Iterator[Api]:
-    from chalice.test import Client
-
-    from app import app
-
-    with Client(app) as client:
-        yield Api(client)
-
-
-@pytest.fixture
-def world(api: Api) -> World:
-    return World(api)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if peak_mib > PEAK_RSS_BUDGET_MIB and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the summary line says why

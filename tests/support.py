@@ -13,6 +13,7 @@ from chalice.test import Client
 ADMIN_EMAIL = "platform@example.com"
 ADMIN_PASSWORD = "platform-admin-password"
 PASSWORD = "correct horse battery staple"
+MAC = "AA:BB:CC:00:11:22"
 
 
 @dataclass
@@ -152,6 +153,32 @@ class World:
         )
         assert reply.status == 201, reply.body
         return reply.json["key_id"], reply.json["api_key"]
+
+
+@dataclass
+class Venue:
+    tenant: Tenant
+    site_a: str
+    site_b: str
+    controller_a: str
+    controller_b: str
+    key_id_a: str
+
+
+def issue(
+    api: Api, world: World, venue: Venue, quantity: int = 1, site_id: str | None = None, **terms: Any
+) -> list[str]:
+    plan_id = world.plan(venue.tenant, **terms)
+    body: dict[str, Any] = {"plan_id": plan_id, "quantity": quantity}
+    if site_id:
+        body["site_id"] = site_id
+    batch = api.post(f"/v1/orgs/{venue.tenant.org_id}/batches", body, token=venue.tenant.owner.token).json
+    codes = api.get(f"/v1/orgs/{venue.tenant.org_id}/batches/{batch['batch_id']}/codes", token=venue.tenant.owner.token)
+    return list(codes.json["codes"])
+
+
+def redeem(api: Api, key: str, code: str, mac: str = MAC) -> Any:
+    return api.post("/v1/redeem", {"code": code, "mac": mac}, token=key)
 
 
 class FakeClock:

@@ -13,6 +13,7 @@ class AuditEvent(Model):
         table_name = get_settings().audit_table
         region = aws_region()
         billing_mode = "PAY_PER_REQUEST"
+        max_pool_connections = get_settings().aws_max_pool_connections
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # ORG#<org> or PLATFORM
     sk = UnicodeAttribute(range_key=True, attr_name="SK")  # <iso time>#<event id>

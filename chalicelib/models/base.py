@@ -52,6 +52,7 @@ class AppMeta:
     table_name = get_settings().app_table
     region = aws_region()
     billing_mode = "PAY_PER_REQUEST"
+    max_pool_connections = get_settings().aws_max_pool_connections
 
 
 class AppTable(Model):
@@ -69,7 +70,7 @@ class AppTable(Model):
 
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
-    return Connection(region=aws_region())
+    return Connection(region=aws_region(), max_pool_connections=get_settings().aws_max_pool_connections)
 
 
 def transaction() -> TransactWrite:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.api.test_redeem import Venue, issue, redeem
-from tests.api.test_redeem import venue as venue  # a fixture, used by name
-from tests.support import Api, World, audit_events
+from tests.support import Api, Venue, World, audit_events, issue, redeem
 
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
 

@@ -4,53 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from chalicelib.api import deps
 from chalicelib.auth.principal import Actor, Principal, RequestMeta
 from chalicelib.errors import KuotaError
-from tests.support import Api, FakeClock, Tenant, World, dump_app_table
-
-MAC = "AA:BB:CC:00:11:22"
-
-
-@dataclass
-class Venue:
-    tenant: Tenant
-    site_a: str
-    site_b: str
-    controller_a: str
-    controller_b: str
-    key_id_a: str
-
-
-@pytest.fixture
-def venue(world: World) -> Venue:
-    tenant = world.org()
-    site_a, site_b = world.site(tenant, "A"), world.site(tenant, "B")
-    key_a, controller_a = world.key(tenant, site_a)
-    _, controller_b = world.key(tenant, site_b)
-    return Venue(tenant, site_a, site_b, controller_a, controller_b, key_a)
-
-
-def issue(
-    api: Api, world: World, venue: Venue, quantity: int = 1, site_id: str | None = None, **terms: Any
-) -> list[str]:
-    plan_id = world.plan(venue.tenant, **terms)
-    body: dict[str, Any] = {"plan_id": plan_id, "quantity": quantity}
-    if site_id:
-        body["site_id"] = site_id
-    batch = api.post(f"/v1/orgs/{venue.tenant.org_id}/batches", body, token=venue.tenant.owner.token).json
-    codes = api.get(f"/v1/orgs/{venue.tenant.org_id}/batches/{batch['batch_id']}/codes", token=venue.tenant.owner.token)
-    return list(codes.json["codes"])
-
-
-def redeem(api: Api, key: str, code: str, mac: str = MAC) -> Any:
-    return api.post("/v1/redeem", {"code": code, "mac": mac}, token=key)
+from tests.support import MAC, Api, FakeClock, Venue, World, dump_app_table, issue, redeem
 
 
 def test_first_redeem_starts_the_clock_and_a_reconnect_gets_the_remaining_time(

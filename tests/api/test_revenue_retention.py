@@ -6,9 +6,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.models import Voucher
 from chalicelib.services.expiring import ExpiryService
-from tests.api.test_redeem import Venue, issue, redeem
-from tests.api.test_redeem import venue as venue  # a fixture, used by name
-from tests.support import Api, FakeClock, World, dump_app_table
+from tests.support import Api, FakeClock, Venue, World, dump_app_table, issue, redeem
 
 
 def _report(api: Api, venue: Venue, day: str) -> dict[str, int]:

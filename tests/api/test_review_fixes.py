@@ -9,9 +9,7 @@ import pytest
 from chalicelib.api import deps
 from chalicelib.models import RefreshToken, Voucher
 from chalicelib.services.expiring import ExpiryService
-from tests.api.test_redeem import MAC, Venue, issue, redeem
-from tests.api.test_redeem import venue as venue  # a fixture, used by name
-from tests.support import Api, FakeClock, World, audit_events, dump_app_table
+from tests.support import MAC, Api, FakeClock, Venue, World, audit_events, dump_app_table, issue, redeem
 
 
 def test_refresh_token_used_twice_at_the_same_moment_revokes_the_family(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from tests.api.test_redeem import MAC, Venue, issue, redeem
-from tests.api.test_redeem import venue as venue
-from tests.support import Api, FakeClock, World, audit_events
+from tests.support import MAC, Api, FakeClock, Venue, World, audit_events, issue, redeem
 
 
 def path(venue: Venue, code: str, action: str = "") -> str:

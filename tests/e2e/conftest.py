@@ -8,13 +8,8 @@ desktop and phone width under test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.processes import READY, StackOutput, free_ports
+from tests.e2e.processes import StackOutput, launched_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -42,8 +37,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ADMIN_EMAIL = "platform-admin@example.com"
 ADMIN_PASSWORD = "e2e-console-admin-password"
-START_TIMEOUT_SECONDS = 120
-STOP_TIMEOUT_SECONDS = 20
 UI_TIMEOUT_MS = 30_000  # the emulator is slow; so is the first render after a cold API
 
 
@@ -106,46 +99,19 @@ def _console_built() -> bool:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """`python -m infra.dev` on free ports with its own emulator, stopped with Ctrl-C at the end."""
+    """The local stack (`make dev`) on free ports with its own data directory, stopped with Ctrl-C at the end."""
     if not _console_built():
         pytest.skip("frontend/dist does not exist: build the console first (`make console`; `make test` does it)")
-    api_port, console_port = free_ports(2)
-    env = {
-        **os.environ,
-        "KUOTA_API_PORT": str(api_port),
-        "KUOTA_CONSOLE_PORT": str(console_port),
-        "KUOTA_ADMIN_EMAIL": ADMIN_EMAIL,
-        "KUOTA_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "KUOTA_JWT_KEYS_FILE": str(tmp_path_factory.mktemp("jwt") / "jwt-keys.json"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("AWS_ENDPOINT_URL", None)  # the dev stack starts its own emulator
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.dev"],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        output = StackOutput(process.stdout)
-        if not output.ready.wait(START_TIMEOUT_SECONDS):
-            pytest.fail(f"the dev stack printed no '{READY}' line:\n{output.text()}")
+    with launched_stack(
+        tmp_path_factory.mktemp("kuota-local"), admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
+    ) as running:
         yield Stack(
-            api=f"http://127.0.0.1:{api_port}",
-            console=f"http://127.0.0.1:{console_port}",
+            api=running.api,
+            console=running.console,
             admin_email=ADMIN_EMAIL,
             admin_password=ADMIN_PASSWORD,
-            output=output,
+            output=running.output,
         )
-        process.send_signal(signal.SIGINT)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    finally:
-        # The whole session: the dev stack and its `chalice local` child.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,123 @@
+"""The local API server: Kuota's Chalice app behind a server sized for a busy venue.
+
+`chalice local` serves with socketserver's defaults: a listen backlog of 5 and a
+thread per connection, so a burst of a few dozen connections gets resets. This
+serves the same app through Chalice's own local gateway and request handler
+(`chalice.local.LocalDevServer`, the app still the one source of routes) with a
+server class that has a deep listen backlog and a bounded pool of worker
+threads, and sizes botocore's connection pools to that pool.
+
+Run: python -m infra.api_server --port 8000 [--stage dev] [--threads 64]
+(`make dev` runs it as a child process; SIGTERM or SIGINT stops it.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.server import HTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+LISTEN_BACKLOG = 1024  # connections the kernel holds while every worker is busy
+DEFAULT_THREADS = 64
+IDLE_CONNECTION_SECONDS = 5  # a kept-alive connection with nothing to say gives its worker back
+
+
+class PooledHTTPServer(HTTPServer):
+    """An HTTP server whose connections are handled by a fixed pool of worker threads."""
+
+    request_queue_size = LISTEN_BACKLOG
+    allow_reuse_address = True  # a restart right after Ctrl-C finds the port free
+
+    def __init__(self, address: tuple[str, int], handler: Any, threads: int = DEFAULT_THREADS) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="api")
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._pool.submit(self._handle, request, client_address)
+
+    def _handle(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-response is routine under load, not worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError | socket.timeout):
+            super().handle_error(request, client_address)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def serve(port: int, stage: str, threads: int) -> None:
+    """Serve the app on 127.0.0.1:`port` until SIGTERM or SIGINT."""
+    # Every worker may talk to DynamoDB at once: botocore's pools must be as large (read in chalicelib.config).
+    os.environ["KUOTA_AWS_MAX_POOL_CONNECTIONS"] = str(threads)
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
+
+    # The stage's environment variables fill in what the caller did not set (`make dev` sets the
+    # local ones, such as where the keys are); `chalice local` would overwrite them instead.
+    config = CLIFactory(project_dir=str(ROOT), environ=dict(os.environ)).create_config_obj(chalice_stage_name=stage)
+    for name, value in config.environment_variables.items():
+        os.environ.setdefault(name, value)
+    app = config.chalice_app
+    # As chalice.local.create_local_server does: `current_request` becomes per thread.
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+
+    class Handler(ChaliceRequestHandler):
+        timeout = IDLE_CONNECTION_SECONDS
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the app logs every request itself (JSON, by route template, never the raw path)
+
+    server = LocalDevServer(
+        app, config, HOST, port, handler_cls=Handler,
+        server_cls=lambda address, handler: PooledHTTPServer(address, handler, threads),
+    )  # fmt: skip
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()  # shutdown() must not run on the serving thread
+
+    signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # `make dev` stops it with SIGTERM, once
+        signal.signal(signal.SIGINT, stop)
+    print(f"Serving the API on http://{HOST}:{port} with {threads} worker threads", flush=True)
+    try:
+        server.server.serve_forever()
+    finally:
+        server.server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)  # the stage's relative paths (key files) resolve from the project
+    try:
+        serve(args.port, args.stage, max(1, args.threads))
+    except OSError as exc:
+        print(f"infra.api_server: cannot serve on {HOST}:{args.port}: {exc.strerror}", file=sys.stderr, flush=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Fixtures for the API tests: fresh tables, the app in-process, a world of tenants, a clock, a venue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from pytest_localstack.session import RunningSession
+
+from tests.support import Api, FakeClock, Venue, World
+
+
+def _wipe_tables() -> None:
+    """Test-only maintenance: scans are fine here, never in the application."""
+    from chalicelib.config import get_settings
+
+    settings = get_settings()
+    client = boto3.client("dynamodb")
+    for table, keys in (
+        (settings.app_table, ("PK", "SK")),
+        (settings.audit_table, ("PK", "SK")),
+        (settings.idempotency_table, ("id",)),
+    ):
+        names = {f"#{k}": k for k in keys}
+        deletes = [
+            {"DeleteRequest": {"Key": {k: item[k] for k in keys}}}
+            for page in client.get_paginator("scan").paginate(
+                TableName=table, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
+            )
+            for item in page["Items"]
+        ]
+        for start in range(0, len(deletes), 25):
+            pending = deletes[start : start + 25]
+            while pending:
+                response = client.batch_write_item(RequestItems={table: pending})
+                pending = response.get("UnprocessedItems", {}).get(table, [])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(aws: RunningSession) -> Iterator[None]:
+    from chalicelib.api import deps
+
+    deps.configure()
+    yield
+    _wipe_tables()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Time the test moves by hand, for every service (tokens stay valid: PyJWT uses real time)."""
+    from chalicelib.api import deps
+
+    clock = FakeClock()
+    deps.configure(clock=clock, monotonic=clock.monotonic)
+    return clock
+
+
+@pytest.fixture
+def api() -> Iterator[Api]:
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def world(api: Api) -> World:
+    return World(api)
+
+
+@pytest.fixture
+def venue(world: World) -> Venue:
+    """An org with sites A and B, each with a controller key."""
+    tenant = world.org()
+    site_a, site_b = world.site(tenant, "A"), world.site(tenant, "B")
+    key_a, controller_a = world.key(tenant, site_a)
+    _, controller_b = world.key(tenant, site_b)
+    return Venue(tenant, site_a, site_b, controller_a, controller_b, key_a)
