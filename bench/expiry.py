@@ -1,48 +1,25 @@
 """The expiry job's cost against table size: 100 due vouchers in a table of 1,000, then of 50,000.
 
 Budget (design): requests grow with the number of due vouchers, not with table size.
-Run: .venv/bin/python bench/expiry.py
+Run: .venv/bin/python bench/expiry.py [--dynamodb moto]
 Last line: requests_small=<n> requests_large=<n> (DynamoDB requests of one run at each size).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import os
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import stack
 
 SMALL, LARGE = 1_000, 50_000
 DUE = 100  # per size: active, expiry passed, in the expiry index
 RUNNING_SHARE = 20  # one voucher in this many is active with its expiry still ahead (in the index, not due)
 HOUR, DAY = 3600, 86400
-
-# chalicelib reads its settings at import time: configure first, import after.
-_KEYS = tempfile.mkdtemp(prefix="kuota-bench-expiry-")
-os.environ.update(
-    {
-        "KUOTA_STAGE": "bench",
-        "KUOTA_JWT_KEYS_FILE": f"{_KEYS}/jwt-keys.json",
-        "KUOTA_CODE_KEYS_FILE": f"{_KEYS}/code-keys.json",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "ap-southeast-3",
-        "AWS_REGION": "ap-southeast-3",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-os.environ.pop("AWS_PROFILE", None)
-logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
 
 
 class Requests:
@@ -69,7 +46,8 @@ class Requests:
 def counting_requests() -> Iterator[Requests]:
     """Count on the client the voucher model (and so the expiry job) sends its requests through."""
     from chalicelib.models import Voucher
-    from chalicelib.models.batching import dynamodb_client
+    from chalicelib.models.base import dynamodb_client
+
 
     requests = Requests()
     events = dynamodb_client(Voucher).meta.events
@@ -86,7 +64,8 @@ def fill(start: int, count: int, due: int, now: int) -> float:
     """Write vouchers start..start+count: `due` past their expiry, some running, the rest unused."""
     from chalicelib.models import Voucher
     from chalicelib.models.batching import write_items
-    from chalicelib.services.issuing import expiry_shard
+    from chalicelib.models.vouchers import expiry_shard
+
 
     items = []
     for number in range(start, start + count):
@@ -129,15 +108,8 @@ def measure(label: str, table_size: int) -> int:
 
 
 def main() -> None:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    stop = stack.start(stack.options(__doc__.splitlines()[0]).dynamodb)
     try:
-        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
-        from chalicelib.models.tables import ensure_tables
-
-        ensure_tables()
         now = int(time.time())
 
         seconds = fill(0, SMALL, DUE, now)
@@ -153,7 +125,7 @@ def main() -> None:
         print(f"requests at {LARGE:,} / at {SMALL:,}: {large / small:.2f} ({verdict})")
         print(f"requests_small={small} requests_large={large}")
     finally:
-        server.stop()
+        stop()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Issuing 10,000 vouchers vs a raw BatchWriteItem of the same items, on the same emulator.
 
 Budget (design): <= 2 WCU per voucher; <= 2 x the raw BatchWriteItem time.
-Run: .venv/bin/python bench/issue.py
+Run: .venv/bin/python bench/issue.py [--dynamodb moto]
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ QUANTITY = 10_000
 
 
 def main() -> None:
-    server = stack.start()
+    stop = stack.start(stack.options(__doc__.splitlines()[0]).dynamodb)
     from chalicelib.api.deps import configure
     from chalicelib.auth.principal import Actor, RequestMeta
     from chalicelib.codes import CodeShape
     from chalicelib.models import Voucher
-    from chalicelib.models.batching import dynamodb_client
+    from chalicelib.models.base import dynamodb_client
+
 
     registry = configure()
     actor = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="bench", request_id="bench"))
@@ -57,7 +58,7 @@ def main() -> None:
         f"issue_seconds={issue_seconds:.2f} raw_batchwrite_seconds={raw_seconds:.2f} "
         f"wcu_per_voucher={wcu_per_voucher:.3f}"
     )
-    server.stop()
+    stop()
 
 
 if __name__ == "__main__":

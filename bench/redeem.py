@@ -2,7 +2,7 @@
 
 Budget (design): exactly one DynamoDB write request per successful redeem, and
 a median latency <= 1.5 x a bare UpdateItem measured in the same run.
-Run: .venv/bin/python bench/redeem.py
+Run: .venv/bin/python bench/redeem.py [--dynamodb moto]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ ROUNDS = 400
 
 
 def main() -> None:
-    server = stack.start()
+    stop = stack.start(stack.options(__doc__.splitlines()[0]).dynamodb)
     from chalice.test import Client
 
     from app import app
@@ -25,7 +25,8 @@ def main() -> None:
     from chalicelib.auth.principal import Actor, RequestMeta
     from chalicelib.codes import CodeShape
     from chalicelib.models import Voucher
-    from chalicelib.models.batching import dynamodb_client
+    from chalicelib.models.base import dynamodb_client
+
 
     registry = configure()
     actor = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="bench", request_id="bench"))
@@ -92,7 +93,7 @@ def main() -> None:
     print(f"DynamoDB requests:         {dict(calls.requests)} for {ROUNDS} first redeems")
     print(f"write requests per redeem: {writes_per_redeem:.2f}")
     print(f"redeem_ratio={app_median / bare_median:.2f} requests_per_redeem={requests_per_redeem:g}")
-    server.stop()
+    stop()
 
 
 def redeem_again(http: object, headers: dict[str, str], code: str) -> float:

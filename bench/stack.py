@@ -1,18 +1,22 @@
-"""What every benchmark needs: the emulator, the tables, and a count of DynamoDB calls.
+"""What every benchmark needs: the emulators, the tables, and a count of DynamoDB calls.
 
+DynamoDB is AWS's DynamoDB Local by default (in memory, a Java child process);
+`--dynamodb moto` runs the same benchmark on moto server instead, for the
+figure beside it. SQS, Secrets Manager and S3 are moto either way.
 Import this before anything from chalicelib: it sets the configuration those
 modules read at import time.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import math
 import os
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -35,19 +39,43 @@ os.environ.update(
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+    os.environ.pop(_name, None)
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
-def start() -> Any:
-    """Start the emulator and create the tables; return the server (stop it at the end)."""
-    from infra.emulator import start_emulator
+def options(description: str) -> argparse.Namespace:
+    """The command line every benchmark shares: which DynamoDB to measure on."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--dynamodb", choices=("local", "moto"), default="local",
+                        help="AWS's DynamoDB Local (default) or moto server")  # fmt: skip
+    return parser.parse_args()
 
-    server, port = start_emulator()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+
+def start(dynamodb: str = "local") -> Callable[[], None]:
+    """Start the emulators and create the tables; return the function that stops them."""
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    stops: list[Callable[[], None]] = [moto.stop]
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
+    if dynamodb == "local":
+        from infra import dynamodb_local
+
+        server = dynamodb_local.start()
+        stops.append(server.stop)
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = server.endpoint
     from chalicelib.models.tables import ensure_tables
 
     ensure_tables()
-    return server
+    print(f"DynamoDB: {'DynamoDB Local' if dynamodb == 'local' else 'moto server'}")
+
+    def stop() -> None:
+        for each in stops:
+            each()
+
+    return stop
 
 
 def item_size(item: dict[str, Any]) -> int:

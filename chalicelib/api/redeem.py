@@ -7,7 +7,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, endpoint
 from chalicelib.api.schemas import AccountingIn, AccountingOut, RedeemIn, RedeemOut
-from chalicelib.services.redeeming import as_utc
+from chalicelib.services import as_utc
 
 bp = Blueprint(__name__)
 CONTROLLER = frozenset({"controller"})

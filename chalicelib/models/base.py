@@ -73,6 +73,11 @@ def _connection() -> Connection:
     return Connection(region=aws_region(), max_pool_connections=get_settings().aws_max_pool_connections)
 
 
+def dynamodb_client(model: type[Model]) -> Any:
+    """The botocore client PynamoDB uses for `model` (tests hook fault injection here)."""
+    return model._get_connection().connection.client
+
+
 def transaction() -> TransactWrite:
     """All-or-nothing writes across items and tables (a change and its audit event)."""
     return TransactWrite(connection=_connection())

@@ -11,6 +11,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.models import Model
 
+from chalicelib.models.base import dynamodb_client
+
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 BATCH_SIZE = 25  # DynamoDB's limit per BatchWriteItem
 
@@ -24,11 +26,6 @@ class WriteStats:
     requests: int = 0
     retries: int = 0
     items: int = 0
-
-
-def dynamodb_client(model: type[Model]) -> Any:
-    """The botocore client PynamoDB uses for `model` (tests hook fault injection here)."""
-    return model._get_connection().connection.client
 
 
 def write_items(

@@ -18,7 +18,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
-from chalicelib.models.batching import dynamodb_client
+from chalicelib.models.base import dynamodb_client
 from chalicelib.models.vouchers import Batch, LedgerEntry, Voucher
 
 EXPIRY_INDEX = "GSI2"

@@ -14,7 +14,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from chalicelib.models.batching import dynamodb_client
+from chalicelib.models.base import dynamodb_client
 from chalicelib.models.vouchers import Voucher
 
 _serializer = TypeSerializer()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
@@ -79,6 +81,14 @@ class _ExpiryIndex(GlobalSecondaryIndex["Model"]):
 
     gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
     gsi2sk = NumberAttribute(range_key=True, attr_name="GSI2SK")
+
+
+EXPIRY_SHARDS = 16
+
+
+def expiry_shard(key: str) -> str:
+    """The expiry index partition of an item: due expiries are spread over a few; the job queries each one."""
+    return f"EXP#{int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % EXPIRY_SHARDS}"
 
 
 class _OutboxIndex(GlobalSecondaryIndex["Model"]):

@@ -28,9 +28,10 @@ from chalicelib.codes import code_hash
 from chalicelib.config import get_settings
 from chalicelib.models import Batch, LedgerEntry, Voucher
 from chalicelib.models.expiry import Outcome, due_page, put_if_absent, update_if
+from chalicelib.models.vouchers import EXPIRY_SHARDS
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
-from chalicelib.services.issuing import EXPIRY_SHARDS, IssuingService
+from chalicelib.services.issuing import IssuingService
 from chalicelib.services.outbox import outbox_actions, outbox_entry
 
 UNUSED = ("issued", "sold")

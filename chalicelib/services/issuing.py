@@ -7,7 +7,6 @@ writing twice changes nothing, and nothing is issued twice.
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -21,24 +20,13 @@ from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import Batch, Plan, ShapeCounter, ShapeRegistry, Voucher
 from chalicelib.models.base import transaction
 from chalicelib.models.batching import write_items
-from chalicelib.services import Clock, utc_now
+from chalicelib.models.vouchers import expiry_shard
+from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog
 from chalicelib.services.plans import plan_view
 
 SYNC_LIMIT = 500  # batches up to this size are issued within the request
 CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most this many
-
-
-EXPIRY_SHARDS = 16
-
-
-def expiry_shard(key: str) -> str:
-    """Spread due expiries over a few index partitions; the job queries each one."""
-    return f"EXP#{int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % EXPIRY_SHARDS}"
-
-
-def epoch(at: datetime) -> int:
-    return int(at.timestamp())
 
 
 def terms_of(plan: Plan) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -28,8 +27,8 @@ from chalicelib.config import Settings
 from chalicelib.errors import KuotaError, NotFound, TooManyAttempts
 from chalicelib.models import Site, Voucher
 from chalicelib.models.redeem import Activation, RedeemRefused, activate
+from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.issuing import expiry_shard
 from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, outbox_shard
 from chalicelib.services.ratelimit import FailureLimiter
 
@@ -282,7 +281,3 @@ def _time_is_up(voucher: Voucher, now: int) -> bool:
     if voucher.status == "active":
         return voucher.expires_at is not None and voucher.expires_at <= now
     return voucher.valid_until <= now
-
-
-def as_utc(epoch_seconds: float | None) -> datetime | None:
-    return datetime.fromtimestamp(epoch_seconds, UTC) if epoch_seconds is not None else None

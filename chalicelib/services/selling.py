@@ -26,9 +26,10 @@ from chalicelib.codes import CodeGenerator, CodeShape
 from chalicelib.errors import Conflict, IdempotencyMismatch, NotFound, ValidationFailed
 from chalicelib.models import LedgerEntry, Sale, Site, Voucher
 from chalicelib.models.base import cancelled_by_condition, transaction
-from chalicelib.services import Clock, utc_now
+from chalicelib.models.vouchers import expiry_shard
+from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog
-from chalicelib.services.issuing import CodeShapes, epoch, expiry_shard, terms_of, voucher_item
+from chalicelib.services.issuing import CodeShapes, terms_of, voucher_item
 from chalicelib.services.plans import PlanService
 from chalicelib.services.sites import SiteService
 

@@ -12,9 +12,9 @@ from chalicelib.codes import code_hash
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Voucher
 from chalicelib.models.base import failed_condition, transaction
+from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog
-from chalicelib.services.issuing import expiry_shard
 from chalicelib.services.outbox import voucher_id
 
 UNUSED = ("issued", "sold")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from chalicelib.api import deps
+from chalicelib.models import RefreshToken
 from tests.support import PASSWORD, Api, FakeClock, World, audit_events
 
 
@@ -158,3 +162,21 @@ def test_emails_are_unique_across_organizations(api: Api, world: World) -> None:
     )
     assert (reply.status, reply.error_code) == (409, "conflict")
     assert reply.json["error"]["field"] == "email"
+
+
+def test_refresh_token_used_twice_at_the_same_moment_revokes_the_family(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = world.org()
+    original_get = RefreshToken.get
+
+    def get_then_lose_the_race(*args: Any, **kwargs: Any) -> RefreshToken:
+        token = original_get(*args, **kwargs)
+        twin = original_get(*args, **kwargs)  # the thief's request wins the write meanwhile
+        twin.update(actions=[RefreshToken.used_at.set(deps.services().accounts._clock())])
+        return token
+
+    monkeypatch.setattr(RefreshToken, "get", get_then_lose_the_race)
+    reply = api.post("/v1/auth/refresh", {"refresh_token": tenant.owner.refresh_token})
+    assert (reply.status, reply.error_code) == (401, "unauthorized")
+    assert "auth.token_family_revoked" in [e["action"] for e in audit_events(tenant.org_id)]

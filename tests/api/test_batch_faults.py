@@ -17,7 +17,7 @@ from chalicelib.auth.principal import Actor, RequestMeta
 from chalicelib.codes import CodeShape
 from chalicelib.config import get_settings
 from chalicelib.models import Voucher
-from chalicelib.models.batching import dynamodb_client
+from chalicelib.models.base import dynamodb_client
 from tests.support import World
 
 ACTOR = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="test", request_id="faults"))

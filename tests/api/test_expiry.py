@@ -22,9 +22,11 @@ from chalicelib.api.deps import Services
 from chalicelib.auth.principal import Actor, Principal, RequestMeta
 from chalicelib.codes import CodeShape, code_hash
 from chalicelib.models import Batch, Plan, Voucher
-from chalicelib.models.batching import dynamodb_client, write_items
+from chalicelib.models.base import dynamodb_client
+from chalicelib.models.batching import write_items
+from chalicelib.models.vouchers import expiry_shard
+from chalicelib.services import epoch
 from chalicelib.services.expiring import ExpiryReport, ExpiryService
-from chalicelib.services.issuing import epoch, expiry_shard
 from chalicelib.services.outbox import AuditOutbox
 from chalicelib.services.redeeming import VoucherExpired
 from tests.support import Api, FakeClock, audit_events

@@ -16,10 +16,9 @@ from chalicelib.codes import code_hash, normalise
 from chalicelib.config import get_settings
 from chalicelib.models import LedgerEntry, Sale, Voucher
 from chalicelib.models.base import transaction_client
-from tests.support import Api, FakeClock, Reply, Tenant, World, audit_events, dump_app_table
+from tests.support import MAC, Api, FakeClock, Reply, Tenant, Venue, World, audit_events, dump_app_table
 
 TIMEZONE = "Asia/Jayapura"  # UTC+9: the local day differs from UTC's for nine hours of every day
-MAC = "AA:BB:CC:00:11:22"
 
 
 @dataclass
@@ -366,3 +365,14 @@ def test_each_sale_and_void_writes_exactly_one_audit_event(api: Api, till: Till,
     assert created["site_id"] == till.site_id and created["off_hours"] is not None
     assert created["after"]["total"] == 10_000
     assert voided["after"]["reason"] == "double charge" and voided["actor_id"] == till.tenant.owner.user_id
+
+
+def test_a_sale_can_be_voided_after_ttl_removed_one_of_its_vouchers(api: Api, world: World, venue: Venue) -> None:
+    _, pos_key = world.key(venue.tenant, venue.site_a, kind="pos")
+    plan_id = world.plan(venue.tenant)
+    sale = api.post("/v1/pos/sales", {"plan_id": plan_id, "quantity": 2}, token=pos_key,
+                    headers={"Idempotency-Key": "void-after-ttl"}).json  # fmt: skip
+    first = next(item for item in dump_app_table() if item["PK"]["S"].startswith("V#"))
+    Voucher(first["PK"]["S"], "META").delete()
+    path = f"/v1/orgs/{venue.tenant.org_id}/sales/{sale['sale_id']}/void"
+    assert api.post(path, {"reason": "refund"}, token=venue.tenant.owner.token).status == 200

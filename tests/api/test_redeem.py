@@ -192,3 +192,11 @@ def test_redeem_times_are_utc(api: Api, world: World, venue: Venue) -> None:
     (code,) = issue(api, world, venue)
     assert redeem(api, venue.controller_a, code).json["expires_at"].endswith("Z")
     assert datetime.now(UTC)
+
+
+def test_accounting_from_another_site_is_refused_for_a_site_bound_voucher(api: Api, world: World, venue: Venue) -> None:
+    (code,) = issue(api, world, venue, site_id=venue.site_a)
+    redeem(api, venue.controller_a, code)
+    session = {"code": code, "mac": MAC, "session_id": "s1", "event": "start"}
+    assert api.post("/v1/accounting", session, token=venue.controller_b).error_code == "invalid_code"
+    assert api.post("/v1/accounting", session, token=venue.controller_a).status == 200

@@ -20,7 +20,8 @@ import pytest
 
 from chalicelib.api import deps
 from chalicelib.models import LedgerEntry
-from chalicelib.services.issuing import epoch, terms_of, voucher_item
+from chalicelib.services import epoch
+from chalicelib.services.issuing import terms_of, voucher_item
 from chalicelib.services.reporting import NO_CASHIER, ReportingService
 from tests.support import Api, Tenant, World
 

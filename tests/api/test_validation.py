@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Api, World, dump_app_table
+from tests.support import Api, Venue, World, dump_app_table
 
 
 @pytest.fixture
@@ -87,3 +87,8 @@ def test_errors_have_the_contract_shape_and_a_request_id(api: Api) -> None:
     assert set(reply.json) == {"error"}
     assert set(reply.json["error"]) >= {"code", "message"}
     assert reply.headers["X-Request-Id"]
+
+
+def test_absurdly_nested_json_is_a_400(api: Api, venue: Venue) -> None:
+    reply = api.call("POST", "/v1/redeem", raw="[" * 60_000, token=venue.controller_a)
+    assert (reply.status, reply.error_code) == (400, "validation_error")

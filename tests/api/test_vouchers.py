@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import cast
 
-from tests.support import MAC, Api, FakeClock, Venue, World, audit_events, issue, redeem
+import pytest
+
+from chalicelib.api import deps
+from chalicelib.models import Voucher
+from chalicelib.services.expiring import ExpiryService
+from tests.support import MAC, Api, FakeClock, Venue, World, audit_events, dump_app_table, issue, redeem
 
 
 def path(venue: Venue, code: str, action: str = "") -> str:
@@ -100,7 +105,6 @@ def test_redeem_is_audited_through_the_outbox(api: Api, world: World, venue: Ven
 
 
 def test_a_stale_drain_never_clears_entries_it_did_not_write(api: Api, world: World, venue: Venue) -> None:
-    from chalicelib.models import Voucher
     from chalicelib.services.outbox import AuditOutbox
 
     (code,) = issue(api, world, venue)
@@ -112,3 +116,43 @@ def test_a_stale_drain_never_clears_entries_it_did_not_write(api: Api, world: Wo
     outbox._flush(stale)  # a drain that read the index before the first cleared it
     assert AuditOutbox().drain() == 1  # the reconnect's entry is still there, and is written
     assert len([e for e in audit_events(venue.tenant.org_id) if e["action"] == "voucher.redeem"]) == 2
+
+
+def test_revoke_that_loses_a_race_with_a_redeem_is_a_conflict(
+    api: Api, world: World, venue: Venue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (code,) = issue(api, world, venue)
+    service = deps.services().vouchers
+    stale = service.find(venue.tenant.org_id, code)
+    redeem(api, venue.controller_a, code)  # lands between the staff's read and write
+    monkeypatch.setattr(service, "find", lambda org_id, code: stale)
+    path = f"/v1/orgs/{venue.tenant.org_id}/vouchers/{code}/revoke"
+    reply = api.post(path, {"reason": "lost"}, token=venue.tenant.owner.token)
+    assert (reply.status, reply.error_code) == (409, "conflict")
+
+
+def test_extending_a_used_up_usage_voucher_gives_connected_time(
+    api: Api, world: World, venue: Venue, clock: FakeClock
+) -> None:
+    (code,) = issue(api, world, venue, duration_minutes=10, time_mode="usage")
+    redeem(api, venue.controller_a, code)
+    used_up = {"code": code, "mac": MAC, "session_id": "s1", "event": "stop", "session_time": 600}
+    assert api.post("/v1/accounting", used_up, token=venue.controller_a).json["continue"] is False
+    path = f"/v1/orgs/{venue.tenant.org_id}/vouchers/{code}/extend"
+    assert api.post(path, {"minutes": 15, "reason": "outage"}, token=venue.tenant.owner.token).status == 200
+    assert redeem(api, venue.controller_a, code).json["session_timeout"] == 15 * 60
+    more = {**used_up, "session_id": "s2", "event": "interim", "session_time": 60}
+    assert api.post("/v1/accounting", more, token=venue.controller_a).json["continue"] is True
+
+
+def test_an_extended_voucher_is_no_longer_due_for_deletion(
+    api: Api, world: World, venue: Venue, clock: FakeClock
+) -> None:
+    (code,) = issue(api, world, venue, duration_minutes=30)
+    redeem(api, venue.controller_a, code)
+    clock.advance(31 * 60)
+    assert ExpiryService(clock).run(request_id="t").vouchers_expired == 1
+    path = f"/v1/orgs/{venue.tenant.org_id}/vouchers/{code}/extend"
+    assert api.post(path, {"minutes": 30, "reason": "outage"}, token=venue.tenant.owner.token).status == 200
+    (item,) = [item for item in dump_app_table() if item["PK"]["S"].startswith("V#")]
+    assert item["status"]["S"] == "active" and "ttl" not in item
