@@ -66,7 +66,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: synth deploy destroy keys rotate-keys checkov
+.PHONY: synth deploy destroy keys rotate-keys admin checkov
 
 $(CHECKOV):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -90,3 +90,6 @@ keys: install
 
 rotate-keys: install
 	$(PY) -m infra.deploy rotate-keys --stage $(STAGE) $(if $(STEP),--step $(STEP))
+
+admin: install
+	$(PY) -m infra.deploy admin --stage $(STAGE)

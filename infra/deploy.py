@@ -3,6 +3,7 @@
     python -m infra.deploy deploy  --stage prod --certificate-arn ARN --artifact-bucket BUCKET [--alarm-email E]
     python -m infra.deploy destroy --stage dev
     python -m infra.deploy keys    --stage prod            # fill the key secrets once, after the first deploy
+    python -m infra.deploy admin   --stage prod --email E  # the first platform admin (password printed once)
     python -m infra.deploy rotate-keys --stage prod --step add|activate|retire
 
 Every command first checks that real AWS credentials are at hand (and that no
@@ -172,15 +173,36 @@ def rotate_keys(spec: StageSpec, step: str) -> None:
     print(f"{name}: {step} done at {stamp}; every function now starts with the new key set.")
 
 
+def ensure_admin(spec: StageSpec, email: str) -> None:
+    """The first platform admin, written straight to the stage's tables with the operator's credentials."""
+    import secrets
+
+    os.environ.update(
+        KUOTA_STAGE=spec.name, KUOTA_APP_TABLE=f"{spec.prefix}-app", KUOTA_AUDIT_TABLE=f"{spec.prefix}-audit",
+        KUOTA_IDEMPOTENCY_TABLE=f"{spec.prefix}-idempotency",
+    )  # fmt: skip
+    from chalicelib.api.deps import services
+
+    password = os.environ.get("KUOTA_ADMIN_PASSWORD") or secrets.token_urlsafe(18)
+    _, created = services().accounts.ensure_platform_admin(email, password)
+    if not created:
+        print(f"Platform admin {email} already exists; its password is unchanged.")
+    elif os.environ.get("KUOTA_ADMIN_PASSWORD"):
+        print(f"Created platform admin {email} with the password from KUOTA_ADMIN_PASSWORD.")
+    else:
+        print(f"Created platform admin {email}; password (shown once, change it after signing in): {password}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.deploy")
-    parser.add_argument("command", choices=["deploy", "destroy", "keys", "rotate-keys"])
+    parser.add_argument("command", choices=["deploy", "destroy", "keys", "rotate-keys", "admin"])
     parser.add_argument("--stage", required=True, choices=["dev", "prod"])
     parser.add_argument("--certificate-arn", default=os.environ.get("CERTIFICATE_ARN", ""))
     parser.add_argument("--artifact-bucket", default=os.environ.get("ARTIFACT_BUCKET", ""))
     parser.add_argument("--alarm-email", default=os.environ.get("ALARM_EMAIL", ""))
     parser.add_argument("--console-origin", default=os.environ.get("CONSOLE_ORIGIN") or None)
     parser.add_argument("--step", choices=["add", "activate", "retire"])
+    parser.add_argument("--email", default=os.environ.get("KUOTA_ADMIN_EMAIL", ""))
     args = parser.parse_args(argv)
     spec = stage_spec(args.stage, args.console_origin)
     try:
@@ -195,6 +217,10 @@ def main(argv: list[str]) -> int:
             destroy(spec)
         elif args.command == "keys":
             fill_keys(spec)
+        elif args.command == "admin":
+            if not args.email:
+                raise Refused("admin needs KUOTA_ADMIN_EMAIL=<email> (password: KUOTA_ADMIN_PASSWORD or generated).")
+            ensure_admin(spec, args.email)
         else:
             if not args.step:
                 raise Refused("rotate-keys needs STEP=add, STEP=activate or STEP=retire (docs/deploy.md).")

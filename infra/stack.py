@@ -122,7 +122,7 @@ def stage_spec(stage: str, console_origin: str | None = None) -> StageSpec:
     if stage == "prod":
         return StageSpec(
             name="prod", console_origin=console_origin or configured or "https://console.kuota.id", retain=True,
-            log_retention_days=365, throttle_rate=2500, throttle_burst=5000, redeem_failures_per_5_minutes=3000,
+            log_retention_days=365, throttle_rate=5000, throttle_burst=5000, redeem_failures_per_5_minutes=3000,
         )  # fmt: skip
     if stage == "dev":
         # The chalice `dev` stage's origin is the laptop's; on AWS the console has its own domain.
