@@ -79,7 +79,9 @@ synth: install
 	$(PY) -m infra.package --stage $(STAGE) $(if $(CONSOLE_ORIGIN),--console-origin $(CONSOLE_ORIGIN))
 
 # These talk to AWS and refuse without credentials. Never run by the tests.
-deploy: synth console
+deploy: install
+	$(PY) -m infra.deploy check --stage $(STAGE)
+	$(MAKE) --no-print-directory synth console
 	$(PY) -m infra.deploy deploy --stage $(STAGE)
 
 destroy: install

@@ -195,7 +195,7 @@ def ensure_admin(spec: StageSpec, email: str) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.deploy")
-    parser.add_argument("command", choices=["deploy", "destroy", "keys", "rotate-keys", "admin"])
+    parser.add_argument("command", choices=["check", "deploy", "destroy", "keys", "rotate-keys", "admin"])
     parser.add_argument("--stage", required=True, choices=["dev", "prod"])
     parser.add_argument("--certificate-arn", default=os.environ.get("CERTIFICATE_ARN", ""))
     parser.add_argument("--artifact-bucket", default=os.environ.get("ARTIFACT_BUCKET", ""))
@@ -208,9 +208,11 @@ def main(argv: list[str]) -> int:
     try:
         account = require_aws()
         print(f"AWS account {account}, stage {spec.name}", flush=True)
-        if args.command == "deploy":
-            if not args.certificate_arn or not args.artifact_bucket:
-                raise Refused("deploy needs CERTIFICATE_ARN (ACM, us-east-1) and ARTIFACT_BUCKET (see docs/deploy.md).")
+        if args.command in ("check", "deploy") and (not args.certificate_arn or not args.artifact_bucket):
+            raise Refused("deploy needs CERTIFICATE_ARN (ACM, us-east-1) and ARTIFACT_BUCKET (see docs/deploy.md).")
+        if args.command == "check":
+            pass  # `make deploy` asks before it spends minutes on synth and the console build
+        elif args.command == "deploy":
             deploy(spec, certificate_arn=args.certificate_arn, artifact_bucket=args.artifact_bucket,
                    alarm_email=args.alarm_email)  # fmt: skip
         elif args.command == "destroy":
@@ -221,7 +223,7 @@ def main(argv: list[str]) -> int:
             if not args.email:
                 raise Refused("admin needs KUOTA_ADMIN_EMAIL=<email> (password: KUOTA_ADMIN_PASSWORD or generated).")
             ensure_admin(spec, args.email)
-        else:
+        elif args.command == "rotate-keys":
             if not args.step:
                 raise Refused("rotate-keys needs STEP=add, STEP=activate or STEP=retire (docs/deploy.md).")
             rotate_keys(spec, args.step)
