@@ -1,6 +1,7 @@
 """Deploy, destroy and re-key a stage on AWS: what `make deploy|destroy|keys|rotate-keys` run.
 
     python -m infra.deploy deploy  --stage prod --certificate-arn ARN --artifact-bucket BUCKET [--alarm-email E]
+    python -m infra.deploy check   --stage prod            # credentials and deploy parameters only
     python -m infra.deploy destroy --stage dev
     python -m infra.deploy keys    --stage prod            # fill the key secrets once, after the first deploy
     python -m infra.deploy admin   --stage prod --email E  # the first platform admin (password printed once)
