@@ -68,7 +68,7 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # The suite prints its wall time and the pytest process's peak memory at the end.
-test: lint typecheck console system-deps dynamodb-local
+test: lint typecheck console system-deps dynamodb-local checkov
 	$(VENV)/bin/pytest
 
 # After a green browser-test run: the screenshots docs/console.md shows, ready to commit.
@@ -79,3 +79,40 @@ console-screenshots:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/dist $(FRONTEND)/node_modules $(DDB_LOCAL)/node_modules
+
+# ---- Deploying a stage to AWS (docs/deploy.md) ------------------------------------------
+STAGE ?= dev
+# checkov pins versions that clash with the project's, so it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+
+.PHONY: synth deploy destroy keys rotate-keys admin checkov
+
+$(CHECKOV):
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)
+
+# Offline: templates and the Lambda package into build/$(STAGE)/ (no AWS account needed).
+synth: install
+	$(PY) -m infra.package --stage $(STAGE) $(if $(CONSOLE_ORIGIN),--console-origin $(CONSOLE_ORIGIN))
+
+# These talk to AWS and refuse without credentials. Never run by the tests.
+deploy: install
+	$(PY) -m infra.deploy check --stage $(STAGE)
+	$(MAKE) --no-print-directory synth console
+	$(PY) -m infra.deploy deploy --stage $(STAGE)
+
+destroy: install
+	$(PY) -m infra.deploy destroy --stage $(STAGE)
+
+keys: install
+	$(PY) -m infra.deploy keys --stage $(STAGE)
+
+rotate-keys: install
+	$(PY) -m infra.deploy rotate-keys --stage $(STAGE) $(if $(STEP),--step $(STEP))
+
+admin: install
+	$(PY) -m infra.deploy admin --stage $(STAGE)
