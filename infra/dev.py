@@ -39,6 +39,8 @@ from infra.local_data import LocalData, LocalDataError
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
+    from chalicelib.api.deps import Services
+
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 STAGE = "dev"
@@ -179,6 +181,7 @@ def _prepare_storage(admin: AdminCredentials, data: LocalData) -> None:
     get_key_set(), get_code_keys()  # created on first use: the key files exist from here on
     data.bind()
     registry = services()
+    _requeue_unfinished_batches(registry)
     _, created = registry.accounts.ensure_platform_admin(admin.email, admin.password)
     if created and admin.generated:
         print(f"Created platform admin {admin.email} with generated password: {admin.password}", flush=True)
@@ -187,6 +190,21 @@ def _prepare_storage(admin: AdminCredentials, data: LocalData) -> None:
     else:
         unused = "the generated one was not applied" if admin.generated else "KUOTA_ADMIN_PASSWORD was not applied"
         print(f"Platform admin {admin.email} already exists; its password is unchanged ({unused})", flush=True)
+
+
+def _requeue_unfinished_batches(registry: Services) -> None:
+    """Large batches that were waiting or running when the stack stopped go back on the queue.
+
+    The queue is moto's, in memory, so its messages did not survive the restart; issuing
+    resumes where a batch stopped, so queueing one twice does no harm.
+    """
+    from chalicelib.messaging import send_batch_job
+
+    for org in registry.accounts.list_orgs():
+        for batch in registry.issuing.list_batches(org.org_id):
+            if batch.status in ("pending", "running"):
+                send_batch_job(org.org_id, batch.batch_id)
+                print(f"Queued batch {batch.batch_id} again ({batch.issued} of {batch.quantity} issued)", flush=True)
 
 
 class ConsoleHandler(SimpleHTTPRequestHandler):

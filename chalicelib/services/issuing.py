@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from chalicelib.codes import CodeGenerator, CodeShape, code_hash, overlaps
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import Batch, Plan, ShapeCounter, ShapeRegistry, Voucher
 from chalicelib.models.base import transaction
-from chalicelib.models.batching import write_items
+from chalicelib.models.batching import WriteStats, write_items
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog
@@ -203,13 +204,27 @@ class IssuingService:
         if batch.status == "done":
             return batch
         batch.update(actions=[Batch.status.set("running"), Batch.error.remove()])
+        quantity = int(batch.quantity)
         try:
-            issued = int(batch.issued)
-            while issued < batch.quantity:
-                count = min(CHUNK, int(batch.quantity) - issued)
-                write_items(Voucher, [item.serialize() for item in self._vouchers(batch, issued, count)])
-                issued += count
-                batch.update(actions=[Batch.issued.set(issued)])
+            # Each chunk is built while the one before it is written (the writer mostly waits on
+            # DynamoDB), and progress is saved only once a chunk is written, so a resume repeats
+            # at most one chunk.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-writer") as writer:
+                written = built = int(batch.issued)
+                writing: Future[WriteStats] | None = None
+                while written < quantity:
+                    chunk = None
+                    if built < quantity:
+                        count = min(CHUNK, quantity - built)
+                        chunk = list(self.voucher_items(batch, built, count))
+                    if writing is not None:
+                        writing.result()
+                        written = built
+                        batch.update(actions=[Batch.issued.set(written)])
+                        writing = None
+                    if chunk is not None:
+                        writing = writer.submit(write_items, Voucher, chunk)
+                        built += len(chunk)
         except Exception as exc:
             batch.update(actions=[Batch.status.set("failed"), Batch.error.set(type(exc).__name__)])
             raise
@@ -222,17 +237,27 @@ class IssuingService:
         for index in range(start, end):
             yield generator.code(int(batch.first_number) + index)
 
-    def _vouchers(self, batch: Batch, start: int, count: int) -> Iterator[Voucher]:
+    def voucher_items(self, batch: Batch, start: int, count: int) -> Iterator[dict[str, Any]]:
+        """The batch's vouchers start..start+count, serialized for BatchWriteItem.
+
+        They differ only in their key, so one voucher is built and serialized and
+        the rest are copies with their own key (building a model per code would
+        cost more than writing it).
+        """
+        template: dict[str, Any] | None = None
         for code in self.codes(batch, start, count):
-            yield voucher_item(
-                org_id=batch.org_id,
-                code=code,
-                source_id=batch.batch_id,
-                site_id=batch.site_id,
-                terms=batch.terms,
-                issued_at=batch.created_at,
-                valid_until=batch.valid_until,
-            )
+            key = Voucher.key(code_hash(batch.org_id, code))[0]
+            if template is None:
+                template = voucher_item(
+                    org_id=batch.org_id,
+                    code=code,
+                    source_id=batch.batch_id,
+                    site_id=batch.site_id,
+                    terms=batch.terms,
+                    issued_at=batch.created_at,
+                    valid_until=batch.valid_until,
+                ).serialize()
+            yield {**template, "PK": {"S": key}}
 
     def export_codes(self, actor: Actor, org_id: str, batch_id: str) -> list[str]:
         batch = self.get_batch(org_id, batch_id)

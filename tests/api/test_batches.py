@@ -142,3 +142,22 @@ def test_the_sqs_worker_issues_a_queued_batch(api: Api, world: World) -> None:
     finish_batch_job(receipt)
     done = api.get(f"/v1/orgs/{tenant.org_id}/batches/{batch_id}", token=tenant.owner.token).json
     assert (done["status"], done["issued"]) == ("done", 600)
+
+
+def test_make_dev_queues_again_a_batch_its_restart_lost(api: Api, world: World) -> None:
+    """make dev's queue lives in memory: a batch waiting in it at Ctrl-C is queued again at the next start."""
+    from chalicelib.api import deps
+    from chalicelib.messaging import finish_batch_job, receive_batch_jobs
+    from infra.dev import _requeue_unfinished_batches
+
+    tenant = world.org()
+    waiting = _batch(api, tenant, plan_id=world.plan(tenant), quantity=600).json["batch_id"]
+    done = _batch(api, tenant, plan_id=world.plan(tenant), quantity=2).json["batch_id"]
+    for _, _, receipt in receive_batch_jobs():  # the restart: the queue's messages are gone
+        finish_batch_job(receipt)
+
+    _requeue_unfinished_batches(deps.services())
+    assert run_batch_jobs() == 1  # the waiting batch, not the one that was done
+    reply = api.get(f"/v1/orgs/{tenant.org_id}/batches/{waiting}", token=tenant.owner.token).json
+    assert (reply["status"], reply["issued"]) == ("done", 600)
+    assert api.get(f"/v1/orgs/{tenant.org_id}/batches/{done}", token=tenant.owner.token).json["status"] == "done"
