@@ -2,7 +2,8 @@
 
 `endpoint` registers a Chalice route and records its contract (who may call it,
 its body, query and response models) so `/v1/openapi.json` is generated from
-the same declarations that enforce them.
+the same declarations that enforce them. Models are named with `Schema` and
+imported on first use, which keeps pydantic out of `import app` (cold start).
 """
 
 from __future__ import annotations
