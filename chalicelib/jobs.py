@@ -13,7 +13,7 @@ from typing import Any
 from chalice.app import Blueprint, CloudWatchEvent, SQSEvent
 
 from chalicelib.config import get_settings
-from chalicelib.observability import logger
+from chalicelib.observability import get_logger
 
 bp = Blueprint(__name__)
 
@@ -44,7 +44,7 @@ def expire_vouchers(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.services.expiring import ExpiryService
 
     report = ExpiryService().run(_seconds_left(event), request_id=_request_id(event))
-    logger.info("expiry run", extra=asdict(report))
+    get_logger().info("expiry run", extra=asdict(report))
     return asdict(report)
 
 
@@ -59,7 +59,7 @@ def drain_audit_outbox(event: CloudWatchEvent) -> dict[str, Any]:
     while drained and seconds_left is not None and seconds_left() > 0:
         drained = outbox.drain()
         written += drained
-    logger.info("audit outbox drained", extra={"events_written": written})
+    get_logger().info("audit outbox drained", extra={"events_written": written})
     return {"events_written": written}
 
 
@@ -72,4 +72,4 @@ def issue_batches(event: SQSEvent) -> None:
     for record in event:
         org_id, batch_id = parse_batch_job(record.body)
         batch = services().issuing.issue(org_id, batch_id)
-        logger.info("batch issued", extra={"batch_id": batch_id, "issued": int(batch.issued)})
+        get_logger().info("batch issued", extra={"batch_id": batch_id, "issued": int(batch.issued)})

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, endpoint
-from chalicelib.api.schemas import AuditEventOut, AuditPageOut, AuditQuery
+from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import OWNER_AUDITOR
 from chalicelib.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import AuditPageOut, AuditQuery
 
 bp = Blueprint(__name__)
 
@@ -32,10 +35,12 @@ def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
     summary="Audit events, newest first",
     tag="audit",
     roles=OWNER_AUDITOR,
-    query=AuditQuery,
-    response=AuditPageOut,
+    query=Schema("AuditQuery"),
+    response=Schema("AuditPageOut"),
 )
 def list_audit(ctx: RequestContext, org_id: str, query: AuditQuery) -> AuditPageOut:
+    from chalicelib.api.schemas import AuditEventOut, AuditPageOut
+
     start, end = _bound(query.from_, end=False), _bound(query.to, end=True)
     if start and end and start > end:
         raise ValidationFailed("from: must not be after to", field="from")

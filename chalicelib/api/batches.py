@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, endpoint
-from chalicelib.api.schemas import BatchIn, BatchListOut, BatchOut, CodesOut
+from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER
 from chalicelib.codes import ALPHABETS, WEAK_BITS, CodeShape, display, normalise_prefix
 from chalicelib.errors import ValidationFailed
-from chalicelib.models import Batch
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import BatchIn, BatchListOut, BatchOut, CodesOut
+    from chalicelib.models import Batch
 
 bp = Blueprint(__name__)
 BATCHES = "/v1/orgs/{org_id}/batches"
 
 
 def _view(batch: Batch) -> BatchOut:
+    from chalicelib.api.schemas import BatchOut
+
     shape = CodeShape(alphabet=batch.alphabet, length=int(batch.code_length), prefix=batch.prefix)  # type: ignore[arg-type]
     warnings = []
     if shape.entropy_bits < WEAK_BITS:
@@ -30,7 +36,8 @@ def _view(batch: Batch) -> BatchOut:
 
 @endpoint(
     bp, BATCHES, "POST", summary="Issue a batch of vouchers (201 when done, 202 while it runs)", tag="batches",
-    roles=OWNER_MANAGER, body=BatchIn, response=BatchOut, status=201, extra_responses={202: "accepted"},
+    roles=OWNER_MANAGER, body=Schema("BatchIn"), response=Schema("BatchOut"), status=201,
+    extra_responses={202: "accepted"},
 )  # fmt: skip
 def create_batch(ctx: RequestContext, org_id: str, body: BatchIn) -> Response:
     registry = services()
@@ -50,20 +57,24 @@ def create_batch(ctx: RequestContext, org_id: str, body: BatchIn) -> Response:
 
 
 @endpoint(bp, BATCHES, "GET", summary="The organization's batches, newest first", tag="batches", roles=ORG_ROLES,
-          response=BatchListOut)  # fmt: skip
+          response=Schema("BatchListOut"))  # fmt: skip
 def list_batches(ctx: RequestContext, org_id: str) -> BatchListOut:
+    from chalicelib.api.schemas import BatchListOut
+
     return BatchListOut(batches=[_view(batch) for batch in services().issuing.list_batches(org_id)])
 
 
 @endpoint(bp, BATCHES + "/{batch_id}", "GET", summary="A batch and its progress", tag="batches", roles=ORG_ROLES,
-          response=BatchOut)  # fmt: skip
+          response=Schema("BatchOut"))  # fmt: skip
 def get_batch(ctx: RequestContext, org_id: str, batch_id: str) -> BatchOut:
     return _view(services().issuing.get_batch(org_id, batch_id))
 
 
 @endpoint(
     bp, BATCHES + "/{batch_id}/codes", "GET", summary="The batch's readable codes (audited)", tag="batches",
-    roles=OWNER_MANAGER, response=CodesOut, extra_responses={409: "conflict"},
+    roles=OWNER_MANAGER, response=Schema("CodesOut"), extra_responses={409: "conflict"},
 )  # fmt: skip
 def batch_codes(ctx: RequestContext, org_id: str, batch_id: str) -> CodesOut:
+    from chalicelib.api.schemas import CodesOut
+
     return CodesOut(codes=[display(code) for code in services().issuing.export_codes(ctx.actor, org_id, batch_id)])

@@ -1,26 +1,31 @@
-"""Service wiring, built lazily once per container (tests may rebuild it)."""
+"""Service wiring, built lazily once per container (tests may rebuild it).
+
+The services and what they load (PynamoDB models, argon2, boto3, key material)
+are imported on the first `services()` call, not by `import app`.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chalicelib.auth.api_keys import ApiKeyVerifier
-from chalicelib.auth.signing_keys import get_key_set
 from chalicelib.config import get_settings
-from chalicelib.messaging import send_batch_job
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.accounts import AccountService
-from chalicelib.services.audit import AuditLog
-from chalicelib.services.dashboard import DashboardService
-from chalicelib.services.issuing import IssuingService
-from chalicelib.services.plans import PlanService
-from chalicelib.services.redeeming import RedeemService
-from chalicelib.services.reporting import ReportingService
-from chalicelib.services.selling import SellingService
-from chalicelib.services.sites import SiteService
-from chalicelib.services.vouchers import VoucherService
+
+if TYPE_CHECKING:
+    from chalicelib.auth.api_keys import ApiKeyVerifier
+    from chalicelib.services.accounts import AccountService
+    from chalicelib.services.audit import AuditLog
+    from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.issuing import IssuingService
+    from chalicelib.services.plans import PlanService
+    from chalicelib.services.redeeming import RedeemService
+    from chalicelib.services.reporting import ReportingService
+    from chalicelib.services.selling import SellingService
+    from chalicelib.services.sites import SiteService
+    from chalicelib.services.vouchers import VoucherService
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,20 @@ _services: Services | None = None
 
 
 def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.monotonic) -> Services:
+    from chalicelib.auth.api_keys import ApiKeyVerifier
+    from chalicelib.auth.signing_keys import get_key_set
+    from chalicelib.messaging import send_batch_job
+    from chalicelib.services.accounts import AccountService
+    from chalicelib.services.audit import AuditLog
+    from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.issuing import IssuingService
+    from chalicelib.services.plans import PlanService
+    from chalicelib.services.redeeming import RedeemService
+    from chalicelib.services.reporting import ReportingService
+    from chalicelib.services.selling import SellingService
+    from chalicelib.services.sites import SiteService
+    from chalicelib.services.vouchers import VoucherService
+
     global _services
     settings = get_settings()
     audit = AuditLog(clock)

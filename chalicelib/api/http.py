@@ -2,25 +2,24 @@
 
 `endpoint` registers a Chalice route and records its contract (who may call it,
 its body, query and response models) so `/v1/openapi.json` is generated from
-the same declarations that enforce them.
+the same declarations that enforce them. Models are named with `Schema` and
+imported on first use, which keeps pydantic out of `import app` (cold start).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from aws_lambda_powertools import Logger
 from chalice.app import Blueprint, Request, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.deps import services
-from chalicelib.auth.api_keys import looks_like_api_key
 from chalicelib.auth.principal import Actor, Principal, RequestMeta
 from chalicelib.auth.roles import Role, may_act_in_org
 from chalicelib.config import get_settings
@@ -33,11 +32,29 @@ from chalicelib.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from chalicelib.observability import get_logger
 
-logger = Logger(service="kuota", child=True)
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 AuthKind = Literal["none", "user", "api_key", "any"]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A request or response model, named where a route is declared and imported on first use.
+
+    Declarations name their models rather than import them, so `import app` loads
+    neither pydantic nor the schema modules: a route's first request, or the
+    OpenAPI document, does.
+    """
+
+    name: str
+    module: str = "chalicelib.api.schemas"
+
+    def load(self) -> type[BaseModel]:
+        return cast("type[BaseModel]", getattr(importlib.import_module(self.module), self.name))
 
 
 @dataclass(frozen=True)
@@ -49,9 +66,9 @@ class RouteSpec:
     auth: AuthKind
     roles: frozenset[Role] | None
     key_kinds: frozenset[str] | None
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: type[BaseModel] | None
+    body: Schema | None
+    query: Schema | None
+    response: Schema | None
     status: int
     tag: str
     extra_responses: dict[int, str] = field(default_factory=dict)
@@ -109,6 +126,8 @@ def _bearer(request: Request) -> str:
 def _authenticate(spec: RouteSpec, request: Request) -> Principal | None:
     if spec.auth == "none":
         return None
+    from chalicelib.auth.api_keys import looks_like_api_key
+
     credential = _bearer(request)
     registry = services()
     if looks_like_api_key(credential):
@@ -162,6 +181,8 @@ def _validation_error(error: ValidationError, source: str) -> ValidationFailed:
 
 
 def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    from pydantic import ValidationError
+
     raw = request.raw_body or b""
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge()
@@ -178,6 +199,8 @@ def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
+    from pydantic import ValidationError
+
     params = request.query_params
     data = {name: params.get(name) for name in params} if params else {}
     try:
@@ -187,6 +210,8 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 def _to_response(result: Any, status: int) -> Response:
+    from pydantic import BaseModel
+
     if isinstance(result, Response):
         return result
     if result is None:
@@ -205,9 +230,9 @@ def endpoint(
     auth: AuthKind = "user",
     roles: frozenset[Role] | None = None,
     key_kinds: frozenset[str] | None = None,
-    body: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    body: Schema | None = None,
+    query: Schema | None = None,
+    response: Schema | None = None,
     status: int = 200,
     extra_responses: dict[int, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -233,6 +258,7 @@ def endpoint(
         def view(**path_params: str) -> Response:
             request = blueprint.current_request
             meta = request_meta(request)
+            logger = get_logger()
             logger.append_keys(request_id=meta.request_id)
             try:
                 principal = _authenticate(spec, request)
@@ -241,9 +267,9 @@ def endpoint(
                     logger.append_keys(actor_id=principal.id, org_id=principal.org_id)
                 kwargs: dict[str, Any] = dict(path_params)
                 if body is not None:
-                    kwargs["body"] = parse_body(request, body)
+                    kwargs["body"] = parse_body(request, body.load())
                 if query is not None:
-                    kwargs["query"] = parse_query(request, query)
+                    kwargs["query"] = parse_query(request, query.load())
                 ctx = RequestContext(principal=principal, meta=meta, platform_action=platform_action)
                 result = _to_response(handler(ctx, **kwargs), status)
             except KuotaError as error:

@@ -18,15 +18,12 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-
 from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, IdempotencyMismatch, KuotaError, ValidationFailed
+from chalicelib.observability import get_logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-logger = Logger(service="kuota", child=True)
 
 HEADER = "Idempotency-Key"
 REMEMBER_SECONDS = 24 * 3600  # a till may retry for a day after losing a response
@@ -113,6 +110,6 @@ def _domain_error(exc: Exception) -> KuotaError | None:
     if isinstance(exc, BaseError):
         # The store failed or changed under us; the messages carry only hashed keys, but the
         # type is all an operator needs. A 5xx tells the client to retry with the same key.
-        logger.warning("idempotency store error", extra={"error": type(exc).__name__})
+        get_logger().warning("idempotency store error", extra={"error": type(exc).__name__})
         return KuotaError(f"The request could not be recorded; retry with the same {HEADER}.")
     return None

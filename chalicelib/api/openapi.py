@@ -1,4 +1,4 @@
-"""`GET /v1/openapi.json`, generated from the routes' own declarations."""
+"""`GET /v1/openapi.json`, generated from the routes' own declarations (on first request)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from functools import lru_cache
 from typing import Any
 
 from chalice.app import Blueprint
-from pydantic.json_schema import models_json_schema
 
 from chalicelib.api.http import ROUTES, RequestContext, RouteSpec, endpoint
 
@@ -42,7 +41,7 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.response is not None:
         responses[str(spec.status)] = {
             "description": "Success",
-            "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.response.__name__)}}},
+            "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.response.load().__name__)}}},
         }
     else:
         responses[str(spec.status)] = {"description": "Success"}
@@ -70,7 +69,7 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in _path_params(spec.path)
     ]
     if spec.query is not None:
-        schema = spec.query.model_json_schema(by_alias=True, ref_template=REF)
+        schema = spec.query.load().model_json_schema(by_alias=True, ref_template=REF)
         for name, prop in schema.get("properties", {}).items():
             parameters.append(
                 {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
@@ -80,7 +79,7 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
     if spec.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.body.__name__)}}},
+            "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.body.load().__name__)}}},
         }
     return operation
 
@@ -91,10 +90,13 @@ def _path_params(path: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def build_document() -> dict[str, Any]:
-    models = {spec.body for spec in ROUTES if spec.body} | {spec.response for spec in ROUTES if spec.response}
+    from pydantic.json_schema import models_json_schema
+
+    bodies = {spec.body.load() for spec in ROUTES if spec.body}
+    models = bodies | {spec.response.load() for spec in ROUTES if spec.response}
     _, schemas = models_json_schema(
         [
-            (model, "validation" if model in {s.body for s in ROUTES} else "serialization")
+            (model, "validation" if model in bodies else "serialization")
             for model in sorted(models, key=lambda m: m.__name__)
         ],
         ref_template=REF,

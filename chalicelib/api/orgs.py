@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, endpoint
-from chalicelib.api.schemas import (
-    OrgIn,
-    OrgListOut,
-    OrgOut,
-    UserCreatedOut,
-    UserIn,
-    UserListOut,
-    UserOut,
-    UserUpdateIn,
-)
+from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import ORG_ROLES, OWNER_ONLY, PLATFORM_ONLY, Role
-from chalicelib.models import Org
-from chalicelib.services.accounts import user_view
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import (
+        OrgIn,
+        OrgListOut,
+        OrgOut,
+        UserCreatedOut,
+        UserIn,
+        UserListOut,
+        UserOut,
+        UserUpdateIn,
+    )
+    from chalicelib.models import Org
 
 bp = Blueprint(__name__)
 
 
 def _org(org: Org) -> OrgOut:
+    from chalicelib.api.schemas import OrgOut
+
     return OrgOut(org_id=org.org_id, name=org.name, created_at=org.created_at)
 
 
@@ -34,20 +39,24 @@ def _org(org: Org) -> OrgOut:
     summary="Create a reseller organization",
     tag="orgs",
     roles=PLATFORM_ONLY,
-    body=OrgIn,
-    response=OrgOut,
+    body=Schema("OrgIn"),
+    response=Schema("OrgOut"),
     status=201,
 )
 def create_org(ctx: RequestContext, body: OrgIn) -> OrgOut:
     return _org(services().accounts.create_org(ctx.actor, body.name))
 
 
-@endpoint(bp, "/v1/orgs", "GET", summary="List organizations", tag="orgs", roles=PLATFORM_ONLY, response=OrgListOut)
+@endpoint(bp, "/v1/orgs", "GET", summary="List organizations", tag="orgs", roles=PLATFORM_ONLY,
+          response=Schema("OrgListOut"))  # fmt: skip
 def list_orgs(ctx: RequestContext) -> OrgListOut:
+    from chalicelib.api.schemas import OrgListOut
+
     return OrgListOut(orgs=[_org(org) for org in services().accounts.list_orgs()])
 
 
-@endpoint(bp, "/v1/orgs/{org_id}", "GET", summary="One organization", tag="orgs", roles=ORG_ROLES, response=OrgOut)
+@endpoint(bp, "/v1/orgs/{org_id}", "GET", summary="One organization", tag="orgs", roles=ORG_ROLES,
+          response=Schema("OrgOut"))  # fmt: skip
 def get_org(ctx: RequestContext, org_id: str) -> OrgOut:
     return _org(services().accounts.get_org(org_id))
 
@@ -59,12 +68,14 @@ def get_org(ctx: RequestContext, org_id: str) -> OrgOut:
     summary="Create a user in the organization",
     tag="users",
     roles=OWNER_ONLY,
-    body=UserIn,
-    response=UserCreatedOut,
+    body=Schema("UserIn"),
+    response=Schema("UserCreatedOut"),
     status=201,
     extra_responses={409: "conflict"},
 )
 def create_user(ctx: RequestContext, org_id: str, body: UserIn) -> UserCreatedOut:
+    from chalicelib.api.schemas import UserCreatedOut
+
     user = services().accounts.create_user(ctx.actor, org_id, str(body.email), body.password, Role(body.role))
     return UserCreatedOut(user_id=user.user_id)
 
@@ -76,9 +87,12 @@ def create_user(ctx: RequestContext, org_id: str, body: UserIn) -> UserCreatedOu
     summary="List the organization's users",
     tag="users",
     roles=OWNER_ONLY,
-    response=UserListOut,
+    response=Schema("UserListOut"),
 )
 def list_users(ctx: RequestContext, org_id: str) -> UserListOut:
+    from chalicelib.api.schemas import UserListOut, UserOut
+    from chalicelib.services.accounts import user_view
+
     users = services().accounts.list_users(org_id)
     return UserListOut(users=[UserOut.model_validate(user_view(user)) for user in users])
 
@@ -90,11 +104,14 @@ def list_users(ctx: RequestContext, org_id: str) -> UserListOut:
     summary="Change a user's role or disable them",
     tag="users",
     roles=OWNER_ONLY,
-    body=UserUpdateIn,
-    response=UserOut,
+    body=Schema("UserUpdateIn"),
+    response=Schema("UserOut"),
     extra_responses={409: "conflict"},
 )
 def update_user(ctx: RequestContext, org_id: str, user_id: str, body: UserUpdateIn) -> UserOut:
+    from chalicelib.api.schemas import UserOut
+    from chalicelib.services.accounts import user_view
+
     role = Role(body.role) if body.role else None
     user = services().accounts.update_user(ctx.actor, org_id, user_id, role=role, disabled=body.disabled)
     return UserOut.model_validate(user_view(user))

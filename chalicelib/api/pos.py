@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, endpoint
+from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.api.idempotency import idempotency_key, run_once
-from chalicelib.api.sales_schemas import (
-    ConsoleSaleIn,
-    PosSaleIn,
-    SaleOut,
-    SaleReceiptOut,
-    SoldVoucherOut,
-    VoidIn,
-    VoidOut,
-)
 from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER, Role
 from chalicelib.codes import display
-from chalicelib.models import Sale
-from chalicelib.services.selling import sale_view
+
+if TYPE_CHECKING:
+    from chalicelib.api.sales_schemas import ConsoleSaleIn, PosSaleIn, SaleOut, SaleReceiptOut, VoidIn, VoidOut
+    from chalicelib.models import Sale
 
 bp = Blueprint(__name__)
+SCHEMAS = "chalicelib.api.sales_schemas"
 SALES = "/v1/orgs/{org_id}/sales"
 SELLERS = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
 POS_KEYS = frozenset({"pos"})
@@ -31,6 +25,8 @@ SALE_ERRORS = {409: "conflict", 422: "idempotency_mismatch"}
 
 
 def _receipt(sale: Sale) -> SaleReceiptOut:
+    from chalicelib.api.sales_schemas import SaleReceiptOut, SoldVoucherOut
+
     codes = services().selling.codes(sale)
     return SaleReceiptOut(
         sale_id=sale.sale_id,
@@ -75,7 +71,8 @@ def _sell(
 
 @endpoint(
     bp, "/v1/pos/sales", "POST", summary="Sell vouchers from a POS (header Idempotency-Key required)", tag="sales",
-    auth="api_key", key_kinds=POS_KEYS, body=PosSaleIn, response=SaleReceiptOut, status=201,
+    auth="api_key", key_kinds=POS_KEYS, body=Schema("PosSaleIn", SCHEMAS), response=Schema("SaleReceiptOut", SCHEMAS),
+    status=201,
     extra_responses=SALE_ERRORS,
 )  # fmt: skip
 def pos_sale(ctx: RequestContext, body: PosSaleIn) -> SaleReceiptOut:
@@ -85,7 +82,8 @@ def pos_sale(ctx: RequestContext, body: PosSaleIn) -> SaleReceiptOut:
 
 @endpoint(
     bp, SALES, "POST", summary="Sell vouchers at the console (Idempotency-Key honoured when sent)", tag="sales",
-    roles=SELLERS, body=ConsoleSaleIn, response=SaleReceiptOut, status=201, extra_responses=SALE_ERRORS,
+    roles=SELLERS, body=Schema("ConsoleSaleIn", SCHEMAS), response=Schema("SaleReceiptOut", SCHEMAS), status=201,
+    extra_responses=SALE_ERRORS,
 )  # fmt: skip
 def console_sale(ctx: RequestContext, org_id: str, body: ConsoleSaleIn) -> SaleReceiptOut:
     return _sell(ctx, org_id, body.site_id, body, key_required=False)
@@ -93,9 +91,12 @@ def console_sale(ctx: RequestContext, org_id: str, body: ConsoleSaleIn) -> SaleR
 
 @endpoint(
     bp, SALES + "/{sale_id}", "GET", summary="A sale, without its codes (a cashier sees only their own)",
-    tag="sales", roles=ORG_ROLES, response=SaleOut,
+    tag="sales", roles=ORG_ROLES, response=Schema("SaleOut", SCHEMAS),
 )  # fmt: skip
 def get_sale(ctx: RequestContext, org_id: str, sale_id: str) -> SaleOut:
+    from chalicelib.api.sales_schemas import SaleOut
+    from chalicelib.services.selling import sale_view
+
     only_seller = ctx.user.id if ctx.user.role is Role.CASHIER else None
     sale = services().selling.get_sale(org_id, sale_id, seller_id=only_seller)
     return SaleOut.model_validate(sale_view(sale))
@@ -103,8 +104,11 @@ def get_sale(ctx: RequestContext, org_id: str, sale_id: str) -> SaleOut:
 
 @endpoint(
     bp, SALES + "/{sale_id}/void", "POST", summary="Void a sale: revoke its vouchers, reverse its revenue",
-    tag="sales", roles=OWNER_MANAGER, body=VoidIn, response=VoidOut, extra_responses={409: "conflict"},
+    tag="sales", roles=OWNER_MANAGER, body=Schema("VoidIn", SCHEMAS), response=Schema("VoidOut", SCHEMAS),
+    extra_responses={409: "conflict"},
 )  # fmt: skip
 def void_sale(ctx: RequestContext, org_id: str, sale_id: str, body: VoidIn) -> VoidOut:
+    from chalicelib.api.sales_schemas import VoidOut
+
     sale = services().selling.void(ctx.actor, org_id, sale_id, body.reason)
     return VoidOut(sale_id=sale.sale_id, status="voided")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, endpoint
-from chalicelib.api.schemas import AccountingIn, AccountingOut, RedeemIn, RedeemOut
-from chalicelib.services import as_utc
+from chalicelib.api.http import RequestContext, Schema, endpoint
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import AccountingIn, RedeemIn, RedeemOut
 
 bp = Blueprint(__name__)
 CONTROLLER = frozenset({"controller"})
@@ -15,11 +18,15 @@ CONTROLLER = frozenset({"controller"})
 
 @endpoint(
     bp, "/v1/redeem", "POST", summary="May this device use this code? Starts the clock on first use.",
-    tag="controller", auth="api_key", key_kinds=CONTROLLER, body=RedeemIn, response=RedeemOut,
+    tag="controller", auth="api_key", key_kinds=CONTROLLER, body=Schema("RedeemIn"),
+    response=Schema("RedeemOut"),
     extra_responses={404: "invalid_code", 410: "voucher_expired | voucher_revoked | voucher_exhausted",
                      409: "device_limit_reached", 429: "too_many_attempts"},
 )  # fmt: skip
 def redeem(ctx: RequestContext, body: RedeemIn) -> RedeemOut:
+    from chalicelib.api.schemas import RedeemOut
+    from chalicelib.services import as_utc
+
     admission = services().redeem.redeem(ctx.user, body.code, body.mac, ctx.actor)
     voucher = admission.voucher
     return RedeemOut(
@@ -36,10 +43,13 @@ def redeem(ctx: RequestContext, body: RedeemIn) -> RedeemOut:
 
 @endpoint(
     bp, "/v1/accounting", "POST", summary="Session start, interim update or stop; says whether to continue",
-    tag="controller", auth="api_key", key_kinds=CONTROLLER, body=AccountingIn, response=AccountingOut,
+    tag="controller", auth="api_key", key_kinds=CONTROLLER, body=Schema("AccountingIn"),
+    response=Schema("AccountingOut"),
     extra_responses={404: "invalid_code"},
 )  # fmt: skip
 def accounting(ctx: RequestContext, body: AccountingIn) -> Response:
+    from chalicelib.api.schemas import AccountingOut
+
     usage = services().redeem.account(
         ctx.user, body.code, body.mac, session_id=body.session_id, session_time=body.session_time,
         octets=body.input_octets + body.output_octets, actor=ctx.actor,

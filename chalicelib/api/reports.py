@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, endpoint
-from chalicelib.api.report_schemas import SalesLineOut, SalesReportOut, SalesReportQuery, SalesTotalOut
+from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import REPORT_READERS
-from chalicelib.services.reporting import SalesLine, SalesReport
+
+if TYPE_CHECKING:
+    from chalicelib.api.report_schemas import SalesReportOut, SalesReportQuery
+    from chalicelib.services.reporting import SalesLine, SalesReport
 
 bp = Blueprint(__name__)
+SCHEMAS = "chalicelib.api.report_schemas"
 
 CSV_COLUMNS = ["name", "count", "amount", "voided_count", "voided_amount"]
 # A cell starting with one of these is a formula to a spreadsheet; names and cashier refs are typed by people.
@@ -27,8 +31,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
     summary="Net sales per day, site, plan or cashier over site-local days (format=csv for a download)",
     tag="reports",
     roles=REPORT_READERS,
-    query=SalesReportQuery,
-    response=SalesReportOut,
+    query=Schema("SalesReportQuery", SCHEMAS),
+    response=Schema("SalesReportOut", SCHEMAS),
 )
 def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> Response:
     report = services().reports.sales(org_id, query.from_, query.to, query.group_by)
@@ -51,6 +55,8 @@ def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> R
 
 
 def report_out(report: SalesReport) -> SalesReportOut:
+    from chalicelib.api.report_schemas import SalesLineOut, SalesReportOut, SalesTotalOut
+
     return SalesReportOut(
         from_=report.start,
         to=report.end,

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.observability import logger
+from chalicelib.observability import get_logger
 from tests.support import PASSWORD, Api, World
 
 
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
     """What the Powertools handler writes (it holds its own reference to stdout)."""
+    logger = get_logger()
     stream = io.StringIO()
     previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
     yield stream
