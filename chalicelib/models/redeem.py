@@ -6,10 +6,11 @@ first use + window) and the old item back when the condition fails, so the
 caller learns *why* without a second request.
 
 The write asks for the item as it was (ALL_OLD) on success too, and derives the
-new state here, clause by clause: the old item is smaller than the new one (a
-first redeem adds the revenue line, the index keys and the outbox entry), and
-parsing the returned item is most of what the redeem costs on top of the write
-itself. The expression and its constant values are built once, at import.
+new state here, clause by clause (`_after`): the old item is smaller than the
+new one (a first redeem adds the revenue line, the index keys and the outbox
+entry), and botocore's parsing of a returned item grows with it, about 0.1 ms
+more for ALL_NEW on a first redeem and 0.07 ms per outbox entry not yet drained.
+The expression and its constant values are built once, at import.
 """
 
 from __future__ import annotations
