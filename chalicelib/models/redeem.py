@@ -26,6 +26,7 @@ from chalicelib.models.vouchers import Voucher
 
 _serializer = TypeSerializer()
 
+# `_after` derives the same new state in Python: change both together (a test compares them).
 _UPDATE = (
     "SET #st = :active, "
     "activated_at = if_not_exists(activated_at, :now), "
