@@ -5,12 +5,16 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from chalicelib.api import deps
 from chalicelib.auth.principal import Actor, Principal, RequestMeta
 from chalicelib.errors import KuotaError
+from chalicelib.models import Voucher
+from chalicelib.models.base import dynamodb_client
+from chalicelib.models.redeem import NOT_LOADED
 from tests.support import MAC, Api, FakeClock, Venue, World, dump_app_table, issue, redeem
 
 
@@ -139,6 +143,60 @@ def test_a_printed_voucher_counts_as_sold_at_first_redeem_once(api: Api, world: 
     lines = [item for item in dump_app_table() if "GSI3PK" in item]
     assert len(lines) == 1
     assert lines[0]["rev_amount"]["N"] == "3000" and lines[0]["rev_site"]["S"] == venue.site_a
+
+
+def _controller(venue: Venue) -> Principal:
+    return Principal(kind="api_key", id=venue.key_id_a, org_id=venue.tenant.org_id, site_id=venue.site_a,
+                     key_kind="controller")  # fmt: skip
+
+
+def _loaded(voucher: Voucher) -> dict[str, Any]:
+    return {name: value for name, value in voucher.attribute_values.items() if name not in NOT_LOADED}
+
+
+def test_the_redeem_answer_is_the_voucher_as_stored(api: Api, world: World, venue: Venue) -> None:
+    """The write returns the item as it was; the state derived from it is what the write stored."""
+    printed = issue(api, world, venue, quantity=2, price=3000, max_devices=2, data_quota_mb=100)
+    _, pos_key = world.key(venue.tenant, venue.site_a, kind="pos")
+    sale = api.post("/v1/pos/sales", {"plan_id": world.plan(venue.tenant, price=4000), "quantity": 1},
+                    token=pos_key, headers={"Idempotency-Key": "receipt-1"})  # fmt: skip
+    sold = sale.json["vouchers"][0]["code"]
+    service = deps.services().redeem
+    actor = Actor(principal=_controller(venue), meta=RequestMeta(source_ip="10.0.0.1", user_agent="t", request_id="r"))
+    # first use, the same device again, a second device, a second code, a voucher sold at a till
+    for code, mac in ((printed[0], MAC), (printed[0], MAC), (printed[0], "AA:BB:CC:00:00:09"), (printed[1], MAC),
+                      (sold, MAC)):  # fmt: skip
+        answer = service.redeem(_controller(venue), code, mac, actor).voucher
+        stored = Voucher.get(answer.pk, answer.sk, consistent_read=True)
+        assert _loaded(answer) == _loaded(stored)
+        assert stored.pending_audit  # the outbox entry travelled in the same write
+
+
+def test_a_redeem_is_one_request_whether_admitted_or_refused(api: Api, world: World, venue: Venue) -> None:
+    first, second, spare = issue(api, world, venue, quantity=3)
+    (scoped,) = issue(api, world, venue, site_id=venue.site_a)
+    for controller, code in ((venue.controller_a, first), (venue.controller_b, spare)):
+        assert redeem(api, controller, code).status == 200  # from here on, keys and sites come from the caches
+    requests: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        requests.append(model.name)
+
+    events = dynamodb_client(Voucher).meta.events
+    events.register("before-call.dynamodb", record)
+    try:
+        replies = [
+            redeem(api, venue.controller_a, first),  # the same device reconnects
+            redeem(api, venue.controller_a, second),  # first use
+            redeem(api, venue.controller_a, first, "AA:BB:CC:00:00:09"),
+            redeem(api, venue.controller_b, scoped),
+        ]
+    finally:
+        events.unregister("before-call.dynamodb", record)
+    assert [(reply.status, reply.error_code) for reply in replies] == [
+        (200, None), (200, None), (409, "device_limit_reached"), (403, "wrong_site")
+    ]  # fmt: skip
+    assert requests == ["UpdateItem"] * 4  # the refusal reason came back with the failed write
 
 
 def _race(key: Principal, code: str, attempts: int = 30) -> Counter[str]:
