@@ -1,8 +1,17 @@
-"""Redeem latency through the Chalice app vs a bare UpdateItem, side by side on one emulator.
+"""Redeem latency through the app vs a bare UpdateItem, side by side on one emulator.
 
 Budget (design): exactly one DynamoDB write request per successful redeem, and
 a median latency <= 1.5 x a bare UpdateItem measured in the same run.
 Run: .venv/bin/python bench/redeem.py [--dynamodb moto]
+
+The app is called as Lambda calls it: `app(event, context)` with the event API
+Gateway delivers for `POST /v1/redeem` (routing, middleware and logging, the API
+key check from its cache, validation, HMAC, the conditional write, the JSON
+answer). Each round runs, back to back and in rotating order, one first redeem
+through the app, one bare `UpdateItem` (`SET n = n + :one` on a small item of
+the same table) and the redeem's own `UpdateItem` sent without the app (a
+reconnect, the same single write); so load on a shared machine cannot favour
+one side. DynamoDB calls are counted during the first redeems.
 """
 
 from __future__ import annotations
@@ -10,23 +19,24 @@ from __future__ import annotations
 import json
 import statistics
 import time
+import uuid
+from collections.abc import Callable
+from typing import Any
 
 import stack
 
 ROUNDS = 400
+WARM_UP = 40
 
 
 def main() -> None:
     stop = stack.start(stack.options(__doc__.splitlines()[0]).dynamodb)
-    from chalice.test import Client
-
     from app import app
     from chalicelib.api.deps import configure
     from chalicelib.auth.principal import Actor, RequestMeta
     from chalicelib.codes import CodeShape
     from chalicelib.models import Voucher
     from chalicelib.models.base import dynamodb_client
-
 
     registry = configure()
     actor = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="bench", request_id="bench"))
@@ -37,15 +47,25 @@ def main() -> None:
     plan = registry.plans.create(
         actor, org.org_id, {"name": "1 Jam", "price": 5000, "duration_minutes": 60, "validity_days": 30}
     )
-    batch = registry.issuing.create_batch(actor, org.org_id, plan=plan, site_id=None, quantity=ROUNDS + 20,
+    batch = registry.issuing.create_batch(actor, org.org_id, plan=plan, site_id=None, quantity=ROUNDS + WARM_UP,
                                           shape=CodeShape())  # fmt: skip
-    registry.issuing._enqueue(org.org_id, batch.batch_id) if batch.status != "done" else None
     registry.issuing.issue(org.org_id, batch.batch_id)
     codes = list(registry.issuing.codes(batch))
     client = dynamodb_client(Voucher)
     table = Voucher.Meta.table_name
     client.put_item(TableName=table, Item={"PK": {"S": "BENCH"}, "SK": {"S": "META"}, "n": {"N": "0"}})
-    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"}
+    mac = "02:00:00:00:00:01"
+
+    counted = stack.Calls()
+
+    def redeem_through_app(code: str) -> float:
+        event = api_gateway_event(api_key, {"code": code, "mac": mac})
+        with stack.counting(counted):
+            started = time.perf_counter()
+            response = app(event, LambdaContext())
+            elapsed = time.perf_counter() - started
+        assert response["statusCode"] == 200, response
+        return elapsed
 
     def bare_update() -> float:
         started = time.perf_counter()
@@ -55,78 +75,97 @@ def main() -> None:
         )  # fmt: skip
         return time.perf_counter() - started
 
-    with Client(app) as http:
+    write_alone = redeem_write(org.org_id, site.site_id, mac)
 
-        def redeem(code: str) -> float:
-            body = json.dumps({"code": code, "mac": "02:00:00:00:00:01"})
-            started = time.perf_counter()
-            response = http.http.post("/v1/redeem", headers=headers, body=body)
-            elapsed = time.perf_counter() - started
-            assert response.status_code == 200, response.body
-            return elapsed
+    warm, measured = codes[:WARM_UP], codes[WARM_UP:]
+    for code in warm:  # caches (API key, site), connections, the emulator's JIT
+        redeem_through_app(code)
+        bare_update()
+        write_alone(code)
+    counted.requests.clear()
+    # Each round: a first redeem of a fresh code through the app, a bare update, and the redeem's
+    # write alone for a device reconnecting with a warm-up code; in rotating order.
+    sides: list[tuple[str, Callable[[int], float]]] = [
+        ("app", lambda i: redeem_through_app(measured[i])),
+        ("bare", lambda i: bare_update()),
+        ("write", lambda i: write_alone(warm[i % WARM_UP])),
+    ]
+    times: dict[str, list[float]] = {name: [] for name, _ in sides}
+    for index in range(ROUNDS):
+        for name, measure in sides[index % 3 :] + sides[: index % 3]:
+            times[name].append(measure(index))
 
-        for code in codes[:20]:  # warm caches (API key, site) and connections
-            redeem(code)
-            bare_update()
-        app_times, bare_times = [], []
-        with stack.counting() as calls:
-            for code in codes[20:]:
-                app_times.append(redeem(code))
-        for _ in codes[20:]:
-            bare_times.append(bare_update())
-        # Interleaved too, so drift on a shared machine cannot favour either side.
-        for code in codes[20:]:
-            bare_times.append(bare_update())
-            app_times.append(redeem_again(http, headers, code))
-        # The redeem's own UpdateItem sent without the app: what the emulator charges for the expression.
-        write_times = [same_write(registry, org.org_id, site.site_id, code) for code in codes[20:]]
-
-    write_median = statistics.median(write_times) * 1000
-    app_median = statistics.median(app_times) * 1000
-    bare_median = statistics.median(bare_times) * 1000
-    requests_per_redeem = calls.total / ROUNDS
-    writes_per_redeem = (calls.requests["UpdateItem"] + calls.requests["PutItem"]) / ROUNDS
-    print(f"redeems through the app:   {len(app_times)}, median {app_median:.2f} ms")
-    print(f"bare UpdateItem:           {len(bare_times)}, median {bare_median:.2f} ms")
-    print(f"the redeem's UpdateItem alone (no app): median {write_median:.2f} ms -> app overhead "
-          f"{app_median - write_median:.2f} ms")  # fmt: skip
-    print(f"DynamoDB requests:         {dict(calls.requests)} for {ROUNDS} first redeems")
+    app_ms, bare_ms, write_ms = (statistics.median(times[name]) * 1000 for name in ("app", "bare", "write"))
+    writes_per_redeem = (counted.requests["UpdateItem"] + counted.requests["PutItem"]) / ROUNDS
+    print(f"redeem through the app (Lambda handler): median {app_ms:.2f} ms over {len(times['app'])}")
+    print(f"bare UpdateItem:                         median {bare_ms:.2f} ms over {len(times['bare'])}")
+    print(f"the redeem's UpdateItem alone, no app:   median {write_ms:.2f} ms ({write_ms / bare_ms:.2f} x bare); "
+          f"app overhead {app_ms - write_ms:.2f} ms")  # fmt: skip
+    print(f"DynamoDB requests of the {ROUNDS} first redeems: {dict(counted.requests)}")
     print(f"write requests per redeem: {writes_per_redeem:.2f}")
-    print(f"redeem_ratio={app_median / bare_median:.2f} requests_per_redeem={requests_per_redeem:g}")
+    print(f"redeem_ratio={app_ms / bare_ms:.2f} write_ratio={write_ms / bare_ms:.2f} "
+          f"requests_per_redeem={counted.total / ROUNDS:g}")  # fmt: skip
     stop()
 
 
-def redeem_again(http: object, headers: dict[str, str], code: str) -> float:
-    """A reconnect of the same device: the same single conditional write."""
-    body = json.dumps({"code": code, "mac": "02:00:00:00:00:01"})
-    started = time.perf_counter()
-    response = http.http.post("/v1/redeem", headers=headers, body=body)  # type: ignore[attr-defined]
-    elapsed = time.perf_counter() - started
-    assert response.status_code == 200, response.body
-    return elapsed
+class LambdaContext:
+    """What Chalice reads from Lambda's context object."""
+
+    function_name = "kuota-bench-APIHandler"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
 
 
-def same_write(registry: object, org_id: str, site_id: str, code: str) -> float:
-    """Time `models.redeem.activate` itself for a reconnect of the same device."""
+def api_gateway_event(api_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The REST API proxy event API Gateway hands the API function for `POST /v1/redeem`."""
+    headers = {"authorization": f"Bearer {api_key}", "content-type": "application/json", "user-agent": "bench"}
+    return {
+        "resource": "/v1/redeem",
+        "path": "/v1/redeem",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/v1/redeem",
+            "httpMethod": "POST",
+            "path": "/api/v1/redeem",
+            "requestId": uuid.uuid4().hex,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def redeem_write(org_id: str, site_id: str, mac: str) -> Callable[[str], float]:
+    """Time `models.redeem.activate` itself: a reconnect of the same device, without the app around it."""
     from chalicelib.auth.principal import Actor, Principal, RequestMeta
     from chalicelib.codes import code_hash
     from chalicelib.models.redeem import Activation, activate
+    from chalicelib.services.outbox import outbox_entry
     from chalicelib.services.redeeming import mac_hash
 
     key = Principal(kind="api_key", id="bench", org_id=org_id, site_id=site_id, key_kind="controller")
     actor = Actor(principal=key, meta=RequestMeta(source_ip=None, user_agent="bench", request_id="bench"))
-    voucher_hash = code_hash(org_id, code)
-    from chalicelib.services.outbox import outbox_entry
+    device = mac_hash(org_id, mac)
 
-    activation = Activation(
-        voucher_hash=voucher_hash, mac_hash=mac_hash(org_id, "02:00:00:00:00:01"), site_id=site_id,
-        now=int(time.time()), sales_day_key="ORG#x#DAY#2026-01-01", sales_sort_key="x", expiry_shard="EXP#0",
-        outbox_shard="OUTBOX#0", audit_entry=outbox_entry(actor, action="voucher.redeem", at=0, site_id=site_id,
-                                                          after={}),
-    )  # fmt: skip
-    started = time.perf_counter()
-    activate(activation)
-    return time.perf_counter() - started
+    def write(code: str) -> float:
+        activation = Activation(
+            voucher_hash=code_hash(org_id, code), mac_hash=device, site_id=site_id, now=int(time.time()),
+            sales_day_key="ORG#x#DAY#2026-01-01", sales_sort_key="x", expiry_shard="EXP#0", outbox_shard="OUTBOX#0",
+            audit_entry=outbox_entry(actor, action="voucher.redeem", at=0, site_id=site_id, after={}),
+        )  # fmt: skip
+        started = time.perf_counter()
+        activate(activation)
+        return time.perf_counter() - started
+
+    return write
 
 
 if __name__ == "__main__":

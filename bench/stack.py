@@ -128,11 +128,11 @@ class Calls:
 
 
 @contextmanager
-def counting() -> Iterator[Calls]:
-    """Count every DynamoDB call any client in this process makes."""
+def counting(calls: Calls | None = None) -> Iterator[Calls]:
+    """Count every DynamoDB call any client in this process makes (into `calls`, to add up several spans)."""
     from botocore.client import BaseClient
 
-    calls = Calls()
+    calls = calls if calls is not None else Calls()
     original = BaseClient._make_api_call
 
     def counted(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
