@@ -9,7 +9,7 @@ from chalicelib.api import audit, auth, batches, dashboard, openapi, orgs, plans
 from chalicelib.config import get_settings
 from chalicelib.observability import log_requests
 
-app = Chalice(app_name="kuota")
+app = Chalice(app_name="kuota", configure_logs=False)  # Powertools logs (JSON); the app name is its logger name too
 app.api.cors = CORSConfig(
     allow_origin=get_settings().console_origin,
     allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],

@@ -39,3 +39,11 @@ def test_logs_are_structured_and_free_of_secrets(api: Api, world: World, log_out
     for secret in (PASSWORD, "a wrong password", api_key, tenant.owner.refresh_token, refreshed["access_token"],
                    refreshed["refresh_token"], tenant.owner.token):  # fmt: skip
         assert secret not in output
+
+
+def test_each_line_is_written_once_as_json(api: Api) -> None:
+    """Chalice's own plain-text handler would write every line a second time ("kuota - INFO - request")."""
+    import logging
+
+    api.get("/v1/openapi.json")
+    assert logging.getLogger("kuota").handlers == [get_logger().registered_handler]
