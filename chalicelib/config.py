@@ -63,6 +63,8 @@ class Settings:
     # Connections each botocore client keeps: a Lambda serves one request at a time (botocore's
     # default suffices); the local server sets it to its worker threads.
     aws_max_pool_connections: int
+    # RADIUS Access-Accept's Acct-Interim-Interval: how often a NAS reports usage (and can be told to disconnect).
+    radius_interim_seconds: int
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +100,7 @@ def get_settings() -> Settings:
         voucher_retention_days=max(_int("KUOTA_VOUCHER_RETENTION_DAYS", 180), 1),
         expiry_interval_seconds=max(_int("KUOTA_EXPIRY_INTERVAL", 60), 1),
         aws_max_pool_connections=max(_int("KUOTA_AWS_MAX_POOL_CONNECTIONS", 10), 1),
+        radius_interim_seconds=min(max(_int("KUOTA_RADIUS_INTERIM_SECONDS", 300), 60), 3600),
     )
 
 

@@ -89,5 +89,5 @@ def key_self(ctx: RequestContext) -> KeySelfOut:
 
     key = ctx.user
     return KeySelfOut(
-        key_id=key.id, kind=key.key_kind or "", name=key.name, org_id=key.org_id or "", site_id=key.site_id or ""
+        key_id=key.id, kind=key.key_kind or "", name=key.name, org_id=key.org_id, site_id=key.site_id
     )

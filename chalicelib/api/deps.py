@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.issuing import IssuingService
+    from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
+    from chalicelib.services.radius import RadiusService
+    from chalicelib.services.radius_keys import RadiusKeyService
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
@@ -41,6 +44,10 @@ class Services:
     reports: ReportingService
     dashboard: DashboardService
     api_keys: ApiKeyVerifier
+    radius_keys: RadiusKeyService
+    nas: NasService
+    nas_directory: NasDirectory
+    radius: RadiusService
 
 
 _services: Services | None = None
@@ -54,7 +61,10 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.issuing import IssuingService
+    from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
+    from chalicelib.services.radius import RadiusService
+    from chalicelib.services.radius_keys import RadiusKeyService
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
@@ -67,18 +77,26 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     verifier = ApiKeyVerifier(settings.api_key_cache_seconds, monotonic)
     plans = PlanService(audit, clock)
     sites = SiteService(audit, verifier, clock)
+    redeem = RedeemService(settings, clock, monotonic)
+    nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     _services = Services(
         accounts=AccountService(settings, get_key_set(), audit, clock),
         sites=sites,
         audit=audit,
         plans=plans,
         issuing=IssuingService(audit, send_batch_job, clock),
-        redeem=RedeemService(settings, clock),
+        redeem=redeem,
         vouchers=VoucherService(audit, clock),
         selling=SellingService(audit, plans, sites, clock),
         reports=ReportingService(),
         dashboard=DashboardService(clock),
         api_keys=verifier,
+        radius_keys=RadiusKeyService(audit, verifier, clock),
+        nas=NasService(audit, nas_directory, clock),
+        nas_directory=nas_directory,
+        radius=RadiusService(
+            redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic
+        ),
     )
     return _services
 

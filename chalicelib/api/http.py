@@ -72,6 +72,8 @@ class RouteSpec:
     status: int
     tag: str
     extra_responses: dict[int, str] = field(default_factory=dict)
+    # API keys also as HTTP Basic auth (any user name, the key as password): rlm_rest's simplest credential.
+    basic_auth: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -115,12 +117,29 @@ def request_meta(request: Request) -> RequestMeta:
     return RequestMeta(source_ip=source_ip, user_agent=user_agent[:256] if user_agent else None, request_id=request_id)
 
 
-def _bearer(request: Request) -> str:
+def _bearer(request: Request, *, basic: bool = False) -> str:
     header = request.headers.get("authorization") or ""
     scheme, _, credential = header.partition(" ")
+    if basic and scheme.lower() == "basic":
+        return _basic_password(credential.strip())
     if scheme.lower() != "bearer" or not credential.strip():
         raise Unauthorized()
     return credential.strip()
+
+
+def _basic_password(credential: str) -> str:
+    """The password of an HTTP Basic credential (RFC 7617); the user name is not used."""
+    import base64
+    import binascii
+
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise Unauthorized() from exc
+    _, separator, password = decoded.partition(":")
+    if not separator or not password:
+        raise Unauthorized()
+    return password
 
 
 def _authenticate(spec: RouteSpec, request: Request) -> Principal | None:
@@ -128,7 +147,7 @@ def _authenticate(spec: RouteSpec, request: Request) -> Principal | None:
         return None
     from chalicelib.auth.api_keys import looks_like_api_key
 
-    credential = _bearer(request)
+    credential = _bearer(request, basic=spec.basic_auth)
     registry = services()
     if looks_like_api_key(credential):
         if spec.auth not in ("api_key", "any"):
@@ -235,6 +254,7 @@ def endpoint(
     response: Schema | None = None,
     status: int = 200,
     extra_responses: dict[int, str] | None = None,
+    basic_auth: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -251,6 +271,7 @@ def endpoint(
             status=status,
             tag=tag,
             extra_responses=extra_responses or {},
+            basic_auth=basic_auth,
         )
         ROUTES.append(spec)
 

@@ -33,6 +33,8 @@ def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
     if spec.auth == "none":
         return []
     schemes = {"user": ["bearerJwt"], "api_key": ["apiKey"], "any": ["bearerJwt", "apiKey"]}[spec.auth]
+    if spec.basic_auth:
+        schemes = [*schemes, "basicApiKey"]
     return [{scheme: []} for scheme in schemes]
 
 
@@ -120,6 +122,11 @@ def build_document() -> dict[str, Any]:
             "securitySchemes": {
                 "bearerJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "apiKey": {"type": "http", "scheme": "bearer", "description": "A site's controller or POS key."},
+                "basicApiKey": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "A radius key as the password of HTTP Basic auth (any user name).",
+                },
             },
         },
     }

@@ -99,8 +99,8 @@ class KeySelfOut(Out):
     key_id: str
     kind: str
     name: str | None = None
-    org_id: str
-    site_id: str
+    org_id: str | None = Field(description="None for a platform radius key (every organisation)")
+    site_id: str | None = Field(description="None for a radius key: the NAS of each request picks the site")
 
 
 # --- organizations and users ----------------------------------------------------
@@ -155,10 +155,14 @@ class BusinessHours(Strict):
     closes: ClockTime = "22:00"
 
 
+Language = Literal["id", "en"]
+
+
 class SiteIn(Strict):
     name: Name
     timezone: Timezone
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    language: Language = Field(default="id", description="Guest-facing messages: Bahasa Indonesia or English")
 
 
 VenueName = Annotated[str, StringConstraints(max_length=100)]
@@ -174,6 +178,7 @@ class SiteUpdateIn(Strict):
     venue_name: VenueName | None = None
     ssid: Ssid | None = None
     logo: Logo | None = None
+    language: Language | None = None
 
 
 class SiteCreatedOut(Out):
@@ -189,6 +194,7 @@ class SiteOut(Out):
     venue_name: str | None = None
     ssid: str | None = None
     logo: str | None = None
+    language: str = "id"
 
 
 class SiteListOut(Out):

@@ -46,6 +46,7 @@ def create_site(ctx: RequestContext, org_id: str, body: SiteIn) -> SiteCreatedOu
         timezone=body.timezone,
         opens=body.business_hours.opens,
         closes=body.business_hours.closes,
+        language=body.language,
     )
     return SiteCreatedOut(site_id=site.site_id)
 

@@ -1,4 +1,4 @@
-"""API keys for hotspot controllers and POS systems.
+"""API keys for hotspot controllers, POS systems and FreeRADIUS (`radius` keys).
 
 A key reads `kq_<key_id>_<secret>`. Only the SHA-256 of the secret is stored.
 Each container caches key records for at most `api_key_cache_seconds` (<= 60),
@@ -24,8 +24,8 @@ KEY_PREFIX = "kq_"
 @dataclass(frozen=True)
 class KeyRecord:
     key_id: str
-    org_id: str
-    site_id: str
+    org_id: str | None  # None: a platform radius key
+    site_id: str | None  # None: a radius key
     kind: str
     name: str
     secret_hash: str

@@ -12,7 +12,11 @@ queries an index, never scans):
 | list users / sites of an org        | app           | PK=ORG#<org>, SK begins USER# / SITE#            | query         |
 | get site                            | app           | PK=ORG#<org>, SK=SITE#<id>                       | 1 RCU         |
 | API key by id (cached <= 60 s)      | app           | PK=KEY#<key_id>, SK=META                         | 1 RCU         |
-| list keys of a site                 | app GSI1      | GSI1PK=ORG#<org>#SITE#<site> | query         |
+| list keys of a site                 | app GSI1      | GSI1PK=ORG#<org>#SITE#<site>                     | query         |
+| list radius keys of an org / platform | app GSI1    | GSI1PK=ORG#<org>#KEYS / PLATFORM#KEYS            | query         |
+| list NASes of a site                | app           | PK=ORG#<org>, SK begins NAS#<site>#              | query         |
+| RADIUS request -> NAS -> org, site  | app           | PK=NASID#<NAS-Identifier>, else PK=NASIP#<NAS-IP-Address>, SK=META: one namespace for every org, so an identifier or address is registered once in all Kuota (a platform key serves every org: a second claim would be ambiguous for it; the second registration is a 409); cached <= 60 s | 1 RCU (2 when only the address is registered) |
+| register / delete a NAS             | app, audit    | TransactWriteItems: NAS#<site>#<nas>, its NASID# and NASIP# claims (does_not_exist / nas_id =), event | 2 WCU x 3-4 |
 | refresh token by hash               | app           | PK=RT#<sha256(token)>, SK=META                   | 1 RCU         |
 | refresh token family                | app           | PK=RTF#<family>, SK=META                         | 1 RCU         |
 | rate-limit counter (login, redeem)  | app           | PK=RL#<scope>, SK=<window start>, TTL            | 1 WCU         |
@@ -36,7 +40,7 @@ The audit table is append-only: the Lambda role may only PutItem and Query it
 
 from __future__ import annotations
 
-from chalicelib.models.accounts import ApiKey, EmailClaim, Org, Site, User
+from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import AppTable
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
@@ -49,6 +53,8 @@ __all__ = [
     "Batch",
     "EmailClaim",
     "LedgerEntry",
+    "Nas",
+    "NasClaim",
     "Org",
     "Plan",
     "RateCounter",

@@ -79,30 +79,55 @@ class Usage:
     proceed: bool
     session_timeout: int
     data_remaining_bytes: int | None
+    # Why the guest may not stay: "revoked", "expired" or "exhausted"; None while `proceed`.
+    ended: str | None = None
+    # False when the report was older than what the session already reported (not counted).
+    counted: bool = True
+
+
+class SessionRefused(InvalidCode):
+    """Accounting for a session Kuota does not admit; `reason` says which check failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("No voucher with this code is in use by this device.")
+        self.reason = reason  # invalid_code | wrong_site | device_released
+
+
+@dataclass(frozen=True)
+class SiteFacts:
+    """What the hot paths need to know about a site: its timezone and its guests' language."""
+
+    timezone: ZoneInfo
+    language: str
 
 
 class SiteCache:
-    """Sites' timezones, per container, refreshed after `ttl` seconds."""
+    """Sites' timezones and languages, per container, refreshed after `ttl` seconds."""
 
     def __init__(self, ttl: float = 60.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
         self._monotonic = monotonic
-        self._sites: dict[tuple[str, str], tuple[float, ZoneInfo]] = {}
+        self._sites: dict[tuple[str, str], tuple[float, SiteFacts]] = {}
         self._lock = threading.Lock()
 
     def timezone(self, org_id: str, site_id: str) -> ZoneInfo:
+        return self.facts(org_id, site_id).timezone
+
+    def facts(self, org_id: str, site_id: str) -> SiteFacts:
         now = self._monotonic()
         with self._lock:
             cached = self._sites.get((org_id, site_id))
         if cached and now - cached[0] < self._ttl:
             return cached[1]
         try:
-            zone = ZoneInfo(Site.get(*Site.key(org_id, site_id)).timezone)
+            site = Site.get(*Site.key(org_id, site_id))
+            facts = SiteFacts(ZoneInfo(site.timezone), site.language or "id")
         except DoesNotExist:
-            zone = ZoneInfo("Asia/Jakarta")  # a key outlived its site: still count the day somewhere sane
+            # A key outlived its site: still count the day somewhere sane.
+            facts = SiteFacts(ZoneInfo("Asia/Jakarta"), "id")
         with self._lock:
-            self._sites[(org_id, site_id)] = (now, zone)
-        return zone
+            self._sites[(org_id, site_id)] = (now, facts)
+        return facts
 
 
 class Blocklist:
@@ -123,13 +148,15 @@ class Blocklist:
 
 
 class RedeemService:
-    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock = utc_now, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self._clock = clock
         window = settings.redeem_window_seconds
         self._mac_limiter = FailureLimiter(settings.redeem_max_failures_per_mac, window, clock)
         self._site_limiter = FailureLimiter(settings.redeem_max_failures_per_site, window, clock)
         self._window = window
-        self.sites = SiteCache()
+        self.sites = SiteCache(monotonic=monotonic)
         self.blocklist = Blocklist()
 
     def redeem(self, key: Principal, code: str, mac: str, actor: Actor) -> Admission:
@@ -188,22 +215,29 @@ class RedeemService:
         octets: int,
         actor: Actor,
     ) -> Usage:
-        """Record a session's cumulative usage; say whether the guest may stay connected."""
+        """Record a session's cumulative usage; say whether the guest may stay connected.
+
+        A session's counters are cumulative, so a report is stored as the session's totals,
+        never added: a retried report changes nothing, and a report older than one already
+        stored (octets or time lower) is not counted at all.
+        """
         org_id = cast(str, key.org_id)
         voucher_hash = code_hash(org_id, code)
         device = mac_hash(org_id, mac)
         voucher = Voucher(*Voucher.key(voucher_hash))
+        session: Any = Voucher.sessions[session_id]  # a path into the map: sessions.<id>
         try:
             voucher.update(
-                actions=[Voucher.sessions[session_id].set({"s": session_time, "b": octets})],  # type: ignore[attr-defined]
+                actions=[session.set({"s": session_time, "b": octets})],
                 condition=Voucher.pk.exists()
                 & Voucher.devices.contains(device)
-                & (Voucher.site_id.does_not_exist() | (Voucher.site_id == key.site_id)),
+                & (Voucher.site_id.does_not_exist() | (Voucher.site_id == key.site_id))
+                & (session.does_not_exist() | ((session["b"] <= octets) & (session["s"] <= session_time))),
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            raise InvalidCode("No voucher with this code is in use by this device.") from exc
+            return self._not_counted(voucher_hash, device, key.site_id)
         sessions = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
         used_seconds = sum(int(entry["s"]) for entry in sessions.values())
         used_bytes = sum(int(entry["b"]) for entry in sessions.values())
@@ -233,6 +267,29 @@ class RedeemService:
             proceed=proceed,
             session_timeout=_session_timeout(voucher, now) if proceed else 0,
             data_remaining_bytes=_data_remaining(voucher),
+            ended=None if proceed else (ending if voucher.status == "active" else voucher.status),
+        )
+
+    def _not_counted(self, voucher_hash: str, device: str, site_id: str | None) -> Usage:
+        """The report was refused: say why (a read, on this failure path only)."""
+        try:
+            voucher = Voucher.get(*Voucher.key(voucher_hash), consistent_read=True)
+        except DoesNotExist as exc:
+            raise SessionRefused("invalid_code") from exc
+        if voucher.site_id is not None and voucher.site_id != site_id:
+            raise SessionRefused("wrong_site")
+        if device not in (voucher.devices or set()):
+            raise SessionRefused("device_released")  # never admitted here, or its slot was freed
+        # An older report of a session than one already stored: answered, not counted.
+        now = int(self._clock().timestamp())
+        ending = _ending(voucher, int(voucher.used_seconds), int(voucher.used_bytes), now)
+        proceed = voucher.status == "active" and not ending
+        return Usage(
+            proceed=proceed,
+            session_timeout=_session_timeout(voucher, now) if proceed else 0,
+            data_remaining_bytes=_data_remaining(voucher),
+            ended=None if proceed else (ending if voucher.status == "active" else voucher.status),
+            counted=False,
         )
 
 

@@ -14,7 +14,8 @@ from chalicelib.models.base import failed_condition, transaction
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
 
-SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "venue_name", "ssid", "logo")
+REQUIRED_SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "language")
+SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "venue_name", "ssid", "logo", "language")
 
 
 def site_view(site: Site, *, with_logo: bool = True) -> dict[str, object]:
@@ -28,6 +29,7 @@ def site_view(site: Site, *, with_logo: bool = True) -> dict[str, object]:
         "ssid": site.ssid,
         # The audit trail notes that the logo changed, not its bytes.
         "logo": site.logo if with_logo else ("set" if site.logo else None),
+        "language": site.language or "id",
     }
 
 
@@ -49,7 +51,9 @@ class SiteService:
         self._verifier = verifier
         self._clock = clock
 
-    def create_site(self, actor: Actor, org_id: str, *, name: str, timezone: str, opens: str, closes: str) -> Site:
+    def create_site(
+        self, actor: Actor, org_id: str, *, name: str, timezone: str, opens: str, closes: str, language: str = "id"
+    ) -> Site:
         site_id = uuid.uuid4().hex[:12]
         site = Site(
             *Site.key(org_id, site_id),
@@ -59,6 +63,7 @@ class SiteService:
             timezone=timezone,
             opens_at=opens,
             closes_at=closes,
+            language=language,
             created_at=self._clock(),
         )
         event = self._audit.event(
@@ -88,7 +93,7 @@ class SiteService:
         site = self.get_site(org_id, site_id)
         before = site_view(site, with_logo=False)
         for field, value in changes.items():
-            if field not in SITE_FIELDS or (value is None and field in ("name", "timezone", "opens_at", "closes_at")):
+            if field not in SITE_FIELDS or (value is None and field in REQUIRED_SITE_FIELDS):
                 continue
             setattr(site, field, value)
         event = self._audit.event(

@@ -74,7 +74,7 @@ def test_expiry_is_enforced_at_redeem_before_any_job_runs(
     assert (shelf.status, shelf.error_code) == (410, "voucher_expired")
 
 
-def test_quota_used_up_is_exhausted(api: Api, world: World, venue: Venue) -> None:
+def test_quota_used_up_is_exhausted(api: Api, world: World, venue: Venue, clock: FakeClock) -> None:
     (code,) = issue(api, world, venue, data_quota_mb=1)
     assert redeem(api, venue.controller_a, code).json["data_remaining_bytes"] == 1024 * 1024
     usage = {"code": code, "mac": MAC, "session_id": "s1", "event": "interim", "input_octets": 600_000,

@@ -1,0 +1,105 @@
+"""What a guest reads on the hotspot's login page, in the site's language: one table.
+
+RADIUS replies carry these as Reply-Message. Keys are Kuota's error codes (see
+`chalicelib.services.redeeming` and the API contract) plus a few RADIUS-only cases.
+Messages contain no `%`: FreeRADIUS's rest module expands it in reply values.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+
+REJECTIONS: dict[str, dict[str, str]] = {
+    "invalid_code": {
+        "id": "Kode voucher tidak dikenal. Periksa kembali kodenya.",
+        "en": "Unknown voucher code. Please check the code.",
+    },
+    "voucher_expired": {
+        "id": "Masa berlaku voucher ini sudah habis.",
+        "en": "This voucher has expired.",
+    },
+    "voucher_revoked": {
+        "id": "Voucher ini sudah dibatalkan. Hubungi kasir.",
+        "en": "This voucher was cancelled. Please ask the cashier.",
+    },
+    "voucher_exhausted": {
+        "id": "Kuota data voucher ini sudah habis.",
+        "en": "This voucher's data allowance is used up.",
+    },
+    "device_limit_reached": {
+        "id": "Voucher ini sudah dipakai di jumlah perangkat maksimum.",
+        "en": "This voucher is already in use on its maximum number of devices.",
+    },
+    "wrong_site": {
+        "id": "Voucher ini tidak berlaku di lokasi ini.",
+        "en": "This voucher is not valid at this location.",
+    },
+    "too_many_attempts": {
+        "id": "Terlalu banyak percobaan gagal. Coba lagi beberapa menit lagi.",
+        "en": "Too many failed attempts. Please try again in a few minutes.",
+    },
+    "outside_window": {
+        "id": "Voucher ini tidak berlaku pada jam ini.",
+        "en": "This voucher cannot be used at this time of day.",
+    },
+    "period_quota_used": {
+        "id": "Kuota data untuk periode ini sudah habis.",
+        "en": "The data allowance for this period is used up.",
+    },
+    "voucher_paused": {
+        "id": "Voucher ini sedang dijeda.",
+        "en": "This voucher is paused.",
+    },
+    "service_suspended": {
+        "id": "Layanan internet di lokasi ini sedang dihentikan sementara.",
+        "en": "Internet service at this location is suspended.",
+    },
+    "not_found": {
+        "id": "Voucher ini tidak dapat dipakai saat ini.",
+        "en": "This voucher cannot be used right now.",
+    },
+    # RADIUS only: what the hotspot sent cannot be used.
+    "missing_code": {
+        "id": "Masukkan kode voucher.",
+        "en": "Please enter your voucher code.",
+    },
+    "device_unknown": {
+        "id": "Hotspot tidak mengirim alamat perangkat Anda. Hubungi petugas.",
+        "en": "The hotspot did not send your device's address. Please ask the staff.",
+    },
+    "unknown_nas": {
+        "id": "Hotspot ini belum terdaftar di Kuota. Hubungi pengelola tempat.",
+        "en": "This hotspot is not registered with Kuota. Please ask the venue.",
+    },
+}
+
+
+def rejection(reason: str, language: str) -> str:
+    """The guest's message for `reason` (an unknown reason reads as 'cannot be used right now')."""
+    messages = REJECTIONS.get(reason, REJECTIONS["not_found"])
+    return messages.get(language, messages[DEFAULT_LANGUAGE])
+
+
+def welcome(language: str, seconds_left: int, data_left_bytes: int | None) -> str:
+    """The Access-Accept's message: how long, and how much data, the guest has."""
+    english = language == "en"
+    text = f"{'Connected. Time left' if english else 'Tersambung. Sisa waktu'}: {_duration(seconds_left, english)}."
+    if data_left_bytes is not None:
+        text += f" {'Data left' if english else 'Sisa kuota'}: {_size(data_left_bytes, english)}."
+    return text
+
+
+def _duration(seconds: int, english: bool) -> str:
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    units = ("d", "h", "min") if english else ("hari", "jam", "menit")
+    parts = [f"{value} {unit}" for value, unit in zip((days, hours, minutes), units, strict=True) if value]
+    return " ".join(parts) if parts else f"< 1 {units[2]}"
+
+
+def _size(size: int, english: bool) -> str:
+    mib = size / 1048576
+    text = f"{mib / 1024:.1f} GB" if mib >= 1024 else f"{int(mib)} MB"
+    return text if english else text.replace(".", ",")

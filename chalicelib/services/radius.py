@@ -1,0 +1,276 @@
+"""FreeRADIUS `rest` adapter: rlm_rest's JSON in, the redeem and accounting services, RADIUS attributes out.
+
+rlm_rest sends every attribute of the request as `{"Name": {"type": ..., "value": [...]}}`
+and maps the answer's status: 200 with attributes -> updated (accept, with
+`control:Auth-Type = Accept`), 401 -> reject (its `reply:Reply-Message` reaches the
+Access-Reject), 204 -> ok; for accounting 200/204 -> Accounting-Response.
+
+Decisions (docs/integrations/radius-api.md says the same for FreeRADIUS operators):
+- A body that is not a JSON object of attributes is a 400 naming the attribute (rlm_rest:
+  fail). Unknown attributes are ignored.
+- The code is User-Name. When User-Password is sent too it must equal the code (compared
+  normalised, in constant time); a mismatch is an unknown code.
+- Calling-Station-Id is the device: any vendor spelling of a 48-bit MAC. A login without
+  one is rejected (device slots need it); accounting without one is a 400.
+- Accounting is counted through `RedeemService.account`, which stores each session's
+  cumulative counters (never adds them): a retried packet is answered 200 again and
+  changes nothing; an older report than one stored is answered and not counted.
+- When the session must end, accounting answers `control:Kuota-Disconnect` = the reason
+  (`voucher_revoked`, `voucher_expired`, `voucher_exhausted`, `device_released`,
+  `wrong_site`, `invalid_code`, `unknown_nas`); FreeRADIUS turns it into a Disconnect-Request.
+- Plans have no idle timeout yet, so no Idle-Timeout is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.auth.principal import Actor, Principal
+from chalicelib.codes import normalise
+from chalicelib.errors import KuotaError, ValidationFailed
+from chalicelib.observability import get_logger
+from chalicelib.services.audit import AuditLog
+from chalicelib.services.guest_messages import DEFAULT_LANGUAGE, rejection, welcome
+from chalicelib.services.nas import NasDirectory, NasMatch
+from chalicelib.services.redeeming import Admission, RedeemService, SessionRefused
+
+UINT32 = 2**32 - 1
+GIGAWORD = 2**32
+# Acct-Status-Type as rlm_rest sends it (its name) or as a number (with `raw_value`).
+_STATUS_NUMBERS = {1: "Start", 2: "Stop", 3: "Interim-Update", 7: "Accounting-On", 8: "Accounting-Off"}
+_COUNTED = {"Start", "Interim-Update", "Alive", "Stop"}
+_ENDED = {"revoked": "voucher_revoked", "expired": "voucher_expired", "exhausted": "voucher_exhausted"}
+_MAX_CODE = 64
+
+
+@dataclass(frozen=True)
+class RadiusReply:
+    status: int  # 200 (accept / accounting answered), 401 (reject), 204 (nothing to say)
+    attributes: dict[str, Any]
+    reason: str | None = None  # machine-readable outcome, for logs and the X-Kuota-Reason header
+
+
+class Attributes:
+    """One rlm_rest request: attribute name -> its values."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self._values: dict[str, list[Any]] = {}
+        for name, attribute in body.items():
+            if isinstance(attribute, dict):
+                if "value" not in attribute:
+                    raise ValidationFailed(f"{name}: an attribute needs a value", field=name)
+                value = attribute["value"]
+            else:
+                value = attribute  # a bare value: tolerated
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(item, dict | list) for item in values):
+                raise ValidationFailed(f"{name}: values must be strings or numbers", field=name)
+            self._values[name] = values
+
+    def text(self, name: str) -> str | None:
+        values = self._values.get(name)
+        if not values or values[0] is None:
+            return None
+        return str(values[0])
+
+    def number(self, name: str) -> int:
+        """A non-negative integer attribute; absent reads as 0."""
+        values = self._values.get(name)
+        if not values or values[0] is None:
+            return 0
+        value = values[0]
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValidationFailed(f"{name}: not an integer", field=name)
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise ValidationFailed(f"{name}: not an integer", field=name) from exc
+        if number < 0 or number > 2**64:
+            raise ValidationFailed(f"{name}: out of range", field=name)
+        return number
+
+
+def normalise_mac(value: str | None) -> str | None:
+    """`aa:bb:cc:dd:ee:ff` from AA-BB-CC-DD-EE-FF, aabb.ccdd.eeff, AABBCCDDEEFF, ...; None if not a MAC."""
+    if value is None:
+        return None
+    digits = "".join(ch for ch in value.strip().lower() if ch not in ":-. ")
+    if len(digits) != 12 or any(ch not in "0123456789abcdef" for ch in digits):
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+class RadiusService:
+    def __init__(
+        self,
+        redeem: RedeemService,
+        directory: NasDirectory,
+        audit: AuditLog,
+        *,
+        interim_seconds: int,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._redeem = redeem
+        self._directory = directory
+        self._audit = audit
+        self._interim = interim_seconds
+        self._monotonic = monotonic
+        self._reported: dict[tuple[str, str, str], float] = {}  # unknown NASes audited lately
+        self._lock = threading.Lock()
+
+    # --- authorize -------------------------------------------------------------------------
+
+    def authorize(self, key: Principal, body: dict[str, Any], actor: Actor) -> RadiusReply:
+        attributes = Attributes(body)
+        nas = self._nas(key, attributes, actor)
+        if nas is None:
+            return _reject("unknown_nas", DEFAULT_LANGUAGE)
+        language = self._redeem.sites.facts(nas.org_id, nas.site_id).language
+        code = (attributes.text("User-Name") or "").strip()
+        if not code:
+            return _reject("missing_code", language)
+        password = attributes.text("User-Password")
+        if len(code) > _MAX_CODE or (password is not None and not _same_code(code, password)):
+            return _reject("invalid_code", language)
+        mac = normalise_mac(attributes.text("Calling-Station-Id"))
+        if mac is None:
+            return _reject("device_unknown", language)
+        at_site, actor_at_site = _at_site(key, actor, nas)
+        try:
+            admission = self._redeem.redeem(at_site, code, mac, actor_at_site)
+        except KuotaError as error:
+            return _reject(error.code, language)
+        return RadiusReply(200, self._accept(admission, language), "accepted")
+
+    def _accept(self, admission: Admission, language: str) -> dict[str, Any]:
+        voucher = admission.voucher
+        up = int(voucher.rate_up_kbps) if voucher.rate_up_kbps is not None else None
+        down = int(voucher.rate_down_kbps) if voucher.rate_down_kbps is not None else None
+        data_left = admission.data_remaining_bytes
+        reply: dict[str, Any] = {
+            "control:Auth-Type": "Accept",
+            "reply:Session-Timeout": admission.session_timeout,
+            "reply:Acct-Interim-Interval": self._interim,
+        }
+        if up is not None or down is not None:
+            # RouterOS reads rx/tx from the router's side: rx is what the guest uploads. 0 = unlimited.
+            reply["reply:Mikrotik-Rate-Limit"] = f"{f'{up}k' if up else '0'}/{f'{down}k' if down else '0'}"
+        if up is not None:
+            reply["reply:WISPr-Bandwidth-Max-Up"] = min(up * 1000, UINT32)
+        if down is not None:
+            reply["reply:WISPr-Bandwidth-Max-Down"] = min(down * 1000, UINT32)
+        if data_left is not None:
+            reply["reply:Mikrotik-Total-Limit"] = data_left % GIGAWORD
+            reply["reply:Mikrotik-Total-Limit-Gigawords"] = data_left // GIGAWORD
+            # A 32-bit attribute with no gigawords companion in FreeRADIUS's dictionary: capped.
+            reply["reply:ChilliSpot-Max-Total-Octets"] = min(data_left, UINT32)
+        reply["reply:Reply-Message"] = welcome(language, admission.session_timeout, data_left)
+        return reply
+
+    # --- accounting ----------------------------------------------------------------------------
+
+    def account(self, key: Principal, body: dict[str, Any], actor: Actor) -> RadiusReply:
+        attributes = Attributes(body)
+        status = _status_type(attributes)
+        if status not in _COUNTED:
+            return RadiusReply(200, {}, f"ignored:{status}")  # Accounting-On/Off and the like: nothing to count
+        nas = self._nas(key, attributes, actor)
+        if nas is None:
+            return _accounting_end(status, "unknown_nas")
+        code = (attributes.text("User-Name") or "").strip()
+        if not code:
+            raise ValidationFailed("User-Name: missing", field="User-Name")
+        mac = normalise_mac(attributes.text("Calling-Station-Id"))
+        if mac is None:
+            raise ValidationFailed("Calling-Station-Id: missing or not a MAC address", field="Calling-Station-Id")
+        acct_session = attributes.text("Acct-Session-Id")
+        if not acct_session:
+            raise ValidationFailed("Acct-Session-Id: missing", field="Acct-Session-Id")
+        octets = (
+            attributes.number("Acct-Input-Octets")
+            + attributes.number("Acct-Input-Gigawords") * GIGAWORD
+            + attributes.number("Acct-Output-Octets")
+            + attributes.number("Acct-Output-Gigawords") * GIGAWORD
+        )
+        session_time = attributes.number("Acct-Session-Time")
+        if len(code) > _MAX_CODE:
+            return _accounting_end(status, "invalid_code")
+        at_site, actor_at_site = _at_site(key, actor, nas)
+        try:
+            usage = self._redeem.account(
+                at_site, code, mac, session_id=_session_key(nas, acct_session), session_time=session_time,
+                octets=octets, actor=actor_at_site,
+            )  # fmt: skip
+        except SessionRefused as refused:
+            return _accounting_end(status, refused.reason)
+        if usage.ended is not None:
+            return _accounting_end(status, _ENDED.get(usage.ended, usage.ended))
+        return RadiusReply(200, {}, "counted" if usage.counted else "not_counted")
+
+    # --- the request's NAS --------------------------------------------------------------------
+
+    def _nas(self, key: Principal, attributes: Attributes, actor: Actor) -> NasMatch | None:
+        """The registered NAS this request comes from, if this key may serve it."""
+        identifier = attributes.text("NAS-Identifier")
+        address = attributes.text("NAS-IP-Address") or attributes.text("NAS-IPv6-Address")
+        match = self._directory.find(identifier, address)
+        if match is not None and (key.org_id is None or match.org_id == key.org_id):
+            return match
+        self._report_unknown(key, actor, identifier, address)
+        return None
+
+    def _report_unknown(self, key: Principal, actor: Actor, identifier: str | None, address: str | None) -> None:
+        """Audit an unknown NAS once per key and identity per minute in this container (not per packet)."""
+        now = self._monotonic()
+        marker = (key.id, identifier or "", address or "")
+        with self._lock:
+            if now - self._reported.get(marker, -3600.0) < 60:
+                return
+            self._reported[marker] = now
+        get_logger().warning("radius request from an unknown NAS", extra={"nas_identifier": identifier,
+                                                                          "nas_ip": address})  # fmt: skip
+        event = self._audit.event(
+            actor, org_id=key.org_id, action="radius.unknown_nas", target_type="nas",
+            target_id=(identifier or address or "none")[:253],
+            after={"nas_identifier": identifier, "nas_ip": address},
+        )  # fmt: skip
+        self._audit.record(event)
+
+
+def _reject(reason: str, language: str) -> RadiusReply:
+    return RadiusReply(401, {"reply:Reply-Message": rejection(reason, language)}, reason)
+
+
+def _accounting_end(status: str, reason: str) -> RadiusReply:
+    if status == "Stop":
+        return RadiusReply(200, {}, f"stopped:{reason}")  # already over: nothing to disconnect
+    return RadiusReply(200, {"control:Kuota-Disconnect": reason}, reason)
+
+
+def _status_type(attributes: Attributes) -> str:
+    raw = attributes.text("Acct-Status-Type")
+    if raw is None:
+        raise ValidationFailed("Acct-Status-Type: missing", field="Acct-Status-Type")
+    return _STATUS_NUMBERS.get(int(raw), raw) if raw.isdigit() else raw
+
+
+def _same_code(code: str, password: str) -> bool:
+    return hmac.compare_digest(normalise(code).encode(), normalise(password).encode())
+
+
+def _at_site(key: Principal, actor: Actor, nas: NasMatch) -> tuple[Principal, Actor]:
+    """The radius key acting at the NAS's site, as the redeem and accounting services expect a key."""
+    at_site = dataclasses.replace(key, org_id=nas.org_id, site_id=nas.site_id)
+    return at_site, dataclasses.replace(actor, principal=at_site)
+
+
+def _session_key(nas: NasMatch, acct_session_id: str) -> str:
+    """Acct-Session-Id is unique per NAS only: the session's key names its NAS too."""
+    return "r" + hashlib.sha256(f"{nas.nas_id}\n{acct_session_id}".encode()).hexdigest()[:23]
