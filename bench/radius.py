@@ -42,9 +42,15 @@ class Api:
         self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-        self._connection.request(method, path, body=None if body is None else json.dumps(body),
-                                 headers={"Content-Type": "application/json", **(headers or {})})  # fmt: skip
-        response = self._connection.getresponse()
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        try:
+            self._connection.request(method, path, body=None if body is None else json.dumps(body), headers=sent)
+            response = self._connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # The server closes a connection idle for 5 s (e.g. while a batch is issued): once more, on a new one.
+            self._connection.close()
+            self._connection.request(method, path, body=None if body is None else json.dumps(body), headers=sent)
+            response = self._connection.getresponse()
         data = response.read()
         assert 200 <= response.status < 300, (method, path, response.status, data)
         return json.loads(data) if data else None

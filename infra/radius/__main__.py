@@ -60,11 +60,12 @@ def main() -> int:
             print(f"FreeRADIUS answers on {LOOPBACK}:{settings.auth_port} (auth) and :{settings.acct_port} (acct) "
                   f"from {settings.api_url}; NAS {LOOPBACK} secret {secret!r} (KUOTA_NAS_SECRET), "
                   f"disconnects to port {settings.nas_coa_port}. Try:\n"
-                  f"  echo 'User-Name=CODE,User-Password=CODE,Calling-Station-Id=AA-BB-CC-DD-EE-FF' | "
+                  f"  echo 'User-Name=CODE,User-Password=CODE,Calling-Station-Id=AA-BB-CC-DD-EE-FF,"
+                  f"NAS-IP-Address={LOOPBACK}' | "
                   f"radclient -x {LOOPBACK}:{settings.auth_port} auth '{secret}'", flush=True)  # fmt: skip
             while not stop.wait(0.5) and server.process.poll() is None:
                 pass
-            return 0 if server.process.poll() in (None, 0) else 1
+            return 0 if stop.is_set() or server.process.poll() in (None, 0) else 1
     except RadiusError as error:
         print(error, file=sys.stderr)
         return 1

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.services.guest_messages import REJECTIONS
 from infra.radius import RadiusReply, RadiusServer, RadiusSettings, radclient, running
 from tests.e2e.conftest import RADIUS_NAS_SECRET, NasListener, Stack
 from tests.e2e.processes import free_ports
@@ -24,6 +25,7 @@ from tests.e2e.processes import free_ports
 pytestmark = pytest.mark.e2e
 MB = 1_048_576
 NAS_ID = "kuota-e2e-nas-a"
+ENGLISH_NAS_ID = "kuota-e2e-nas-en"  # a site whose guests read English
 GIGAWORD = 2**32
 MAIN_PLAN = {"name": "Harian 5 GB", "price": 10000, "duration_minutes": 60, "validity_days": 30,
              "rate_up_kbps": 512, "rate_down_kbps": 2048, "data_quota_mb": 5000, "max_devices": 1}  # fmt: skip
@@ -53,9 +55,10 @@ def _venue(stack: Stack) -> Venue:
     owner = stack.login(email, "radius-e2e-owner")
     base = f"/v1/orgs/{org_id}"
     sites = {}
-    for name, nas_id in (("A", NAS_ID), ("B", "kuota-e2e-nas-b")):
-        site_id = stack.call("POST", f"{base}/sites", {"name": f"Teras {name}", "timezone": "Asia/Jakarta"},
-                             token=owner)["site_id"]  # fmt: skip
+    for name, nas_id, language in (("A", NAS_ID, "id"), ("B", "kuota-e2e-nas-b", "id"),
+                                   ("EN", ENGLISH_NAS_ID, "en")):  # fmt: skip
+        about = {"name": f"Teras {name}", "timezone": "Asia/Jakarta", "language": language}
+        site_id = stack.call("POST", f"{base}/sites", about, token=owner)["site_id"]
         stack.call("POST", f"{base}/sites/{site_id}/nas", {"name": f"hAP {name}", "nas_identifier": nas_id},
                    token=owner)  # fmt: skip
         sites[name] = site_id
@@ -79,10 +82,10 @@ class Radius:
     server: RadiusServer
     nas: NasListener
 
-    def login(self, code: str, mac: str) -> RadiusReply:
+    def login(self, code: str, mac: str, nas_id: str = NAS_ID) -> RadiusReply:
         """The NAS asks FreeRADIUS for a guest who typed `code` on a device with `mac` (MikroTik's PAP login)."""
         attributes: dict[str, str | int] = {
-            "User-Name": code, "User-Password": code, "Calling-Station-Id": mac, "NAS-Identifier": NAS_ID,
+            "User-Name": code, "User-Password": code, "Calling-Station-Id": mac, "NAS-Identifier": nas_id,
             "NAS-IP-Address": "127.0.0.1", "Called-Station-Id": "hotspot1", "NAS-Port-Type": "Wireless-802.11",
         }  # fmt: skip
         return radclient(f"127.0.0.1:{self.server.settings.auth_port}", "auth", RADIUS_NAS_SECRET, attributes)
@@ -136,35 +139,27 @@ def test_a_valid_code_gets_access_accept_with_the_plans_time_rates_and_data(radi
     assert reply.first("Reply-Message")
 
 
-def test_each_refused_login_is_an_access_reject_with_its_own_message(radius: Radius) -> None:
+def test_each_refused_login_is_an_access_reject_with_its_message_in_the_sites_language(radius: Radius) -> None:
     venue = radius.venue
-    messages: dict[str, str | None] = {}
+    refusals: dict[str, RadiusReply] = {}
 
-    unknown = radius.login("ZZZZ-ZZZZ-ZZ", _mac(10))
-    messages["invalid_code"] = unknown.first("Reply-Message")
-
-    elsewhere = radius.login(venue.code("elsewhere"), _mac(11))
-    messages["wrong_site"] = elsewhere.first("Reply-Message")
-
+    refusals["invalid_code"] = radius.login("ZZZZ-ZZZZ-ZZ", _mac(10))
+    refusals["wrong_site"] = radius.login(venue.code("elsewhere"), _mac(11))
     shared = venue.code("main")
     assert radius.login(shared, _mac(12)).code == "Access-Accept"
-    second_device = radius.login(shared, _mac(13))
-    messages["device_limit_reached"] = second_device.first("Reply-Message")
-
+    refusals["device_limit_reached"] = radius.login(shared, _mac(13))
     revoked = venue.code("main")
     radius.stack.call("POST", f"/v1/orgs/{venue.org_id}/vouchers/{revoked}/revoke", {"reason": "lost at the till"},
                       token=venue.owner)  # fmt: skip
-    messages["voucher_revoked"] = radius.login(revoked, _mac(14)).first("Reply-Message")
-
+    refusals["voucher_revoked"] = radius.login(revoked, _mac(14))
     for attempt in range(10):  # a device guessing codes: the 11th try is refused for trying too often
         assert radius.login(f"ZZZZ-ZZZZ-{attempt:02d}", _mac(15)).code == "Access-Reject"
-    too_many = radius.login(venue.code("main"), _mac(15))
-    messages["too_many_attempts"] = too_many.first("Reply-Message")
+    refusals["too_many_attempts"] = radius.login(venue.code("main"), _mac(15))
 
-    for reply in (unknown, elsewhere, second_device, too_many):
-        assert reply.code == "Access-Reject", reply
-    assert all(messages.values()), messages
-    assert len(set(messages.values())) == len(messages), messages  # the guest can tell the reasons apart
+    for reason, reply in refusals.items():
+        assert (reply.code, reply.first("Reply-Message")) == ("Access-Reject", REJECTIONS[reason]["id"]), reason
+    english = radius.login("ZZZZ-ZZZZ-ZZ", _mac(16), nas_id=ENGLISH_NAS_ID)
+    assert (english.code, english.first("Reply-Message")) == ("Access-Reject", REJECTIONS["invalid_code"]["en"])
 
 
 def test_start_interim_and_stop_count_once_each_even_when_the_nas_resends_them(radius: Radius) -> None:
@@ -187,15 +182,15 @@ def test_start_interim_and_stop_count_once_each_even_when_the_nas_resends_them(r
     assert radius.nas.disconnects == [] or all(d.get("Acct-Session-Id") != [session] for d in radius.nas.disconnects)
 
 
-def _assert_disconnected(radius: Radius, code: str, mac: str, session: str) -> None:
+def _assert_disconnected(radius: Radius, code: str, mac: str, session: str, reason: str) -> None:
+    """The NAS got a Disconnect-Request naming the session, and the guest cannot log in again."""
     request = radius.nas.wait_for_disconnect(session)
     assert request["User-Name"] == [code]
     assert request["Calling-Station-Id"] == [mac]
     assert request["NAS-Identifier"] == [NAS_ID]
     assert request["NAS-IP-Address"] == ["127.0.0.1"]
     again = radius.login(code, mac)
-    assert again.code == "Access-Reject", again
-    assert again.first("Reply-Message")
+    assert (again.code, again.first("Reply-Message")) == ("Access-Reject", REJECTIONS[reason]["id"])
 
 
 def test_data_used_up_through_accounting_disconnects_the_guest(radius: Radius) -> None:
@@ -208,7 +203,7 @@ def test_data_used_up_through_accounting_disconnects_the_guest(radius: Radius) -
     update = radius.account(code, mac, session, "Interim-Update", seconds=120, octets_in=300_000, octets_out=900_000)
 
     assert update.code == "Accounting-Response"
-    _assert_disconnected(radius, code, mac, session)
+    _assert_disconnected(radius, code, mac, session, "voucher_exhausted")
     assert radius.voucher(code)["status"] == "exhausted"
 
 
@@ -223,7 +218,7 @@ def test_a_revoked_voucher_is_disconnected_at_its_next_interim_update(radius: Ra
     update = radius.account(code, mac, session, "Interim-Update", seconds=60, octets_in=1000, octets_out=5000)
 
     assert update.code == "Accounting-Response"
-    _assert_disconnected(radius, code, mac, session)
+    _assert_disconnected(radius, code, mac, session, "voucher_revoked")
 
 
 def test_a_voucher_whose_time_runs_out_is_disconnected(radius: Radius) -> None:
@@ -236,5 +231,5 @@ def test_a_voucher_whose_time_runs_out_is_disconnected(radius: Radius) -> None:
     update = radius.account(code, mac, session, "Interim-Update", seconds=61, octets_in=1000, octets_out=5000)
 
     assert update.code == "Accounting-Response"
-    _assert_disconnected(radius, code, mac, session)
+    _assert_disconnected(radius, code, mac, session, "voucher_expired")
     assert radius.voucher(code)["status"] == "expired"
