@@ -15,11 +15,13 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import socket
 import statistics
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import stack
@@ -135,10 +137,11 @@ def main() -> None:
     direct: list[float] = []
     writes = {"through": 0, "direct": 0}
     requests = {"through": 0, "direct": 0}
-    with running(settings):
+    with running(settings) as freeradius:
         for index in range(WARMUP):  # API key cache, site cache, connections on both paths
             through_freeradius(through_codes[index], index)
             straight_to_api(direct_codes[index], index)
+        cpu_before = _cpu_seconds(freeradius.process.pid)
         with stack.counting() as calls:
             for index in range(WARMUP, WARMUP + ROUNDS):
                 for side, login, code in (("through", through_freeradius, through_codes[index]),
@@ -148,6 +151,7 @@ def main() -> None:
                     (through if side == "through" else direct).append(login(code, index))
                     writes[side] += sum(calls.requests[name] for name in WRITES) - before_writes
                     requests[side] += calls.total - before_total
+        freeradius_cpu = _cpu_seconds(freeradius.process.pid) - cpu_before
     server.server.shutdown()
     stop()
 
@@ -161,11 +165,19 @@ def main() -> None:
     paired = [(t - d) * 1000 for t, d in zip(through, direct, strict=True)]  # the same round, one after the other
     print(f"paired per round (through minus straight): median {statistics.median(paired):.2f} ms, "
           f"p95 {percentile(paired, 0.95):.2f} ms")  # fmt: skip
+    # What FreeRADIUS itself spends (user + system CPU), apart from waiting for a CPU on a busy machine.
+    print(f"FreeRADIUS CPU per login: {freeradius_cpu / ROUNDS * 1000:.2f} ms")
     print(f"DynamoDB per accepted login: through FreeRADIUS {writes['through'] / ROUNDS:.2f} writes "
           f"({requests['through'] / ROUNDS:.2f} requests), straight {writes['direct'] / ROUNDS:.2f} writes "
           f"({requests['direct'] / ROUNDS:.2f} requests)")  # fmt: skip
     print(f"radius_added_p95_ms={ms(through, 0.95) - ms(direct, 0.95):.2f} "
           f"writes_per_login={writes['through'] / ROUNDS:g} mean_through_ms={statistics.mean(through) * 1000:.2f}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _mac(index: int) -> str:
