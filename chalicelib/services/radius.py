@@ -39,7 +39,7 @@ from chalicelib.observability import get_logger
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.guest_messages import DEFAULT_LANGUAGE, rejection, welcome
 from chalicelib.services.nas import NasDirectory, NasMatch
-from chalicelib.services.redeeming import Admission, RedeemService, SessionRefused
+from chalicelib.services.redeeming import Admission, RedeemService, SessionRefused, mac_hash
 
 UINT32 = 2**32 - 1
 GIGAWORD = 2**32
@@ -205,7 +205,7 @@ class RadiusService:
         at_site, actor_at_site = _at_site(key, actor, nas)
         try:
             usage = self._redeem.account(
-                at_site, code, mac, session_id=_session_key(nas, acct_session), session_time=session_time,
+                at_site, code, mac, session_id=_session_key(nas, acct_session, mac), session_time=session_time,
                 octets=octets, actor=actor_at_site,
             )  # fmt: skip
         except SessionRefused as refused:
@@ -271,6 +271,7 @@ def _at_site(key: Principal, actor: Actor, nas: NasMatch) -> tuple[Principal, Ac
     return at_site, dataclasses.replace(actor, principal=at_site)
 
 
-def _session_key(nas: NasMatch, acct_session_id: str) -> str:
-    """Acct-Session-Id is unique per NAS only: the session's key names its NAS too."""
-    return "r" + hashlib.sha256(f"{nas.nas_id}\n{acct_session_id}".encode()).hexdigest()[:23]
+def _session_key(nas: NasMatch, acct_session_id: str, mac: str) -> str:
+    """Acct-Session-Id is unique per NAS only (and restarts with it): the key names the NAS and device too."""
+    device = mac_hash(nas.org_id, mac)  # keyed: the stored key reveals no MAC
+    return "r" + hashlib.sha256(f"{nas.nas_id}\n{acct_session_id}\n{device}".encode()).hexdigest()[:23]

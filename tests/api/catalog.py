@@ -53,6 +53,15 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/vouchers/{code}"): ALL_ORG_ROLES,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/keys"): OWNER,
+    ("GET", "/v1/orgs/{org_id}/keys"): OWNER,
+    ("DELETE", "/v1/orgs/{org_id}/keys/{key_id}"): OWNER,
+    ("POST", "/v1/platform/keys"): {"platform_admin"},
+    ("GET", "/v1/platform/keys"): {"platform_admin"},
+    ("DELETE", "/v1/platform/keys/{key_id}"): {"platform_admin"},
+    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/nas"): OWNER_MANAGER,
+    ("GET", "/v1/orgs/{org_id}/sites/{site_id}/nas"): OWNER_MANAGER,
+    ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): OWNER_MANAGER,
 }
 
 PUBLIC = {
@@ -62,7 +71,14 @@ PUBLIC = {
     ("GET", "/v1/openapi.json"),
 }
 POS_KEY_ROUTES = {("POST", "/v1/pos/sales")}
-API_KEY_ROUTES = {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")} | POS_KEY_ROUTES
+RADIUS_KEY_ROUTES = {
+    ("POST", "/v1/radius/authorize"),
+    ("POST", "/v1/radius/accounting"),
+    ("POST", "/v1/radius/post-auth"),
+}
+API_KEY_ROUTES = (
+    {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")} | POS_KEY_ROUTES | RADIUS_KEY_ROUTES
+)
 
 
 def _unique_email() -> str:
@@ -92,6 +108,21 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): lambda t: {"reason": "customer changed their mind"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): lambda t: {"reason": "refund at the counter"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): lambda t: {"minutes": 30, "reason": "network down"},
+    ("POST", "/v1/orgs/{org_id}/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS"},
+    ("POST", "/v1/platform/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS ISP"},
+    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/nas"): lambda t: {"name": "hAP", "nas_identifier": _unique_nas()},
+}
+
+
+def _unique_nas() -> str:
+    return f"nas-{uuid.uuid4().hex[:10]}"
+
+
+# Routes whose path names an object by a parameter that other routes use for another kind of
+# object: the org's radius keys and the platform's are `{key_id}` like a site's controller key.
+PATH_IDS: dict[tuple[str, str], dict[str, str]] = {
+    ("DELETE", "/v1/orgs/{org_id}/keys/{key_id}"): {"key_id": "radius_key_id"},
+    ("DELETE", "/v1/platform/keys/{key_id}"): {"key_id": "platform_key_id"},
 }
 
 
@@ -110,7 +141,10 @@ class Targets:
     spent: set[str] = field(default_factory=set)  # ids a one-shot route has used up
 
     def path(self, spec: RouteSpec) -> str:
-        return spec.path.format(org_id=self.tenant.org_id, **self.ids)
+        ids = dict(self.ids)
+        for name, source in PATH_IDS.get((spec.method, spec.path), {}).items():
+            ids[name] = self.ids[source]
+        return spec.path.format(org_id=self.tenant.org_id, **ids)
 
     def mixed_with(self, other: Targets) -> Targets:
         """This org in the path, the other org's objects inside it."""
@@ -128,6 +162,9 @@ def targets(world: World, tenant: Tenant) -> Targets:
     ids = {
         "site_id": site_id,
         "key_id": key_id,
+        "radius_key_id": _radius_key(world.api, f"/v1/orgs/{tenant.org_id}/keys", tenant.owner.token),
+        "platform_key_id": _radius_key(world.api, "/v1/platform/keys", world.admin.token),
+        "nas_id": _new_nas(world.api, tenant.org_id, site_id, tenant.owner.token),
         "user_id": user_id,
         "plan_id": plan_id,
         "batch_id": batch.json["batch_id"],
@@ -151,6 +188,19 @@ def route_id(spec: RouteSpec) -> str:
     return f"{spec.method} {spec.path}"
 
 
+def _radius_key(api: Api, path: str, token: str) -> str:
+    reply = api.post(path, {"kind": "radius", "name": "FreeRADIUS"}, token=token)
+    assert reply.status == 201, reply.body
+    return str(reply.json["key_id"])
+
+
+def _new_nas(api: Api, org_id: str, site_id: str, token: str) -> str:
+    body = {"name": "hAP", "nas_identifier": _unique_nas()}
+    reply = api.post(f"/v1/orgs/{org_id}/sites/{site_id}/nas", body, token=token)
+    assert reply.status == 201, reply.body
+    return str(reply.json["nas_id"])
+
+
 def _new_sale(api: Api, org_id: str, site_id: str, plan_id: str, token: str) -> str:
     body = {"site_id": site_id, "plan_id": plan_id, "quantity": 1}
     reply = api.post(f"/v1/orgs/{org_id}/sales", body, token=token)
@@ -164,6 +214,10 @@ ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): (
         "sale_id",
         lambda api, t: _new_sale(api, t.tenant.org_id, t.ids["site_id"], t.ids["plan_id"], t.tenant.owner.token),
+    ),
+    ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): (
+        "nas_id",
+        lambda api, t: _new_nas(api, t.tenant.org_id, t.ids["site_id"], t.tenant.owner.token),
     ),
 }
 
