@@ -24,8 +24,10 @@ from tests.e2e.processes import free_ports
 
 pytestmark = pytest.mark.e2e
 MB = 1_048_576
-NAS_ID = "kuota-e2e-nas-a"
-ENGLISH_NAS_ID = "kuota-e2e-nas-en"  # a site whose guests read English
+# A NAS identity is registered once in all of Kuota: unique per run, as the stack may be shared.
+RUN = uuid.uuid4().hex[:8]
+NAS_ID = f"e2e-{RUN}-a"
+ENGLISH_NAS_ID = f"e2e-{RUN}-en"  # a site whose guests read English
 GIGAWORD = 2**32
 MAIN_PLAN = {"name": "Harian 5 GB", "price": 10000, "duration_minutes": 60, "validity_days": 30,
              "rate_up_kbps": 512, "rate_down_kbps": 2048, "data_quota_mb": 5000, "max_devices": 1}  # fmt: skip
@@ -55,7 +57,7 @@ def _venue(stack: Stack) -> Venue:
     owner = stack.login(email, "radius-e2e-owner")
     base = f"/v1/orgs/{org_id}"
     sites = {}
-    for name, nas_id, language in (("A", NAS_ID, "id"), ("B", "kuota-e2e-nas-b", "id"),
+    for name, nas_id, language in (("A", NAS_ID, "id"), ("B", f"e2e-{RUN}-b", "id"),
                                    ("EN", ENGLISH_NAS_ID, "en")):  # fmt: skip
         about = {"name": f"Teras {name}", "timezone": "Asia/Jakarta", "language": language}
         site_id = stack.call("POST", f"{base}/sites", about, token=owner)["site_id"]
