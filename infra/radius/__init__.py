@@ -68,8 +68,8 @@ class RadiusSettings:
         }
 
 
-def _refuse_world_writable(root: Path) -> None:
-    # FreeRADIUS refuses these too, but only says why under -X; say it here.
+def refuse_world_writable(root: Path) -> None:
+    """FreeRADIUS refuses these too, but says why only under -X: say it here, naming the path."""
     for path in [root, *root.rglob("*")]:
         if not path.is_symlink() and path.stat().st_mode & stat.S_IWOTH:
             raise RadiusError(f"{path} is world-writable: FreeRADIUS refuses to start (chmod o-w it)")
@@ -93,7 +93,7 @@ def build_config(target: Path, reject_delay: int = 0) -> Path:
     """Debian's configuration with Kuota's files, in `target/raddb` (private); its path."""
     if not (STOCK / "radiusd.conf").is_file() or not Path(FREERADIUS).is_file():
         raise RadiusError(f"FreeRADIUS is not installed ({STOCK}): run `make system-deps`")
-    _refuse_world_writable(HERE)
+    refuse_world_writable(HERE)
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
     raddb = target / "raddb"
     if raddb.exists():
@@ -106,7 +106,7 @@ def build_config(target: Path, reject_delay: int = 0) -> Path:
     shutil.copy(HERE / "kuota", raddb / "sites-available" / "kuota")
     (raddb / "sites-enabled" / "kuota").symlink_to("../sites-available/kuota")
     # EAP needs the inner-tunnel server and certificates; Kuota's guests use PAP.
-    (raddb / "mods-enabled" / "eap").unlink()
+    (raddb / "mods-enabled" / "eap").unlink(missing_ok=True)
     shutil.copy(HERE / "rest", raddb / "mods-available" / "rest")
     (raddb / "mods-enabled" / "rest").symlink_to("../mods-available/rest")
     shutil.copy(HERE / "clients.conf", raddb / "clients.conf")
@@ -117,7 +117,7 @@ def build_config(target: Path, reject_delay: int = 0) -> Path:
     for path in [raddb, *raddb.rglob("*")]:
         if not path.is_symlink():
             path.chmod(0o700 if path.is_dir() else 0o600)
-    _refuse_world_writable(raddb)
+    refuse_world_writable(raddb)
     return raddb
 
 

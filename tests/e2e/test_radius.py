@@ -10,6 +10,9 @@ a Disconnect-Request to the NAS.
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +21,16 @@ from typing import Any
 import pytest
 
 from chalicelib.services.guest_messages import REJECTIONS
-from infra.radius import RadiusReply, RadiusServer, RadiusSettings, radclient, running
+from infra.radius import (
+    RadiusError,
+    RadiusReply,
+    RadiusServer,
+    RadiusSettings,
+    build_config,
+    radclient,
+    refuse_world_writable,
+    running,
+)
 from tests.e2e.conftest import RADIUS_NAS_SECRET, NasListener, Stack
 from tests.e2e.processes import free_ports
 
@@ -235,3 +247,28 @@ def test_a_voucher_whose_time_runs_out_is_disconnected(radius: Radius) -> None:
     assert update.code == "Accounting-Response"
     _assert_disconnected(radius, code, mac, session, "voucher_expired")
     assert radius.voucher(code)["status"] == "expired"
+
+
+def test_the_private_configuration_differs_from_debians_only_where_kuota_needs(tmp_path: Any) -> None:
+    raddb = build_config(tmp_path, reject_delay=0)
+
+    assert sorted(path.name for path in (raddb / "sites-enabled").iterdir()) == ["kuota"]  # no inner-tunnel listener
+    assert (raddb / "mods-enabled" / "rest").resolve() == (raddb / "mods-available" / "rest").resolve()
+    radiusd = (raddb / "radiusd.conf").read_text()
+    assert "reject_delay = 0" in radiusd
+    assert not [line for line in radiusd.splitlines() if line.strip().startswith(("user =", "group ="))]
+    assert (raddb / "dictionary").read_text().endswith("$INCLUDE dictionary.kuota\n")
+    assert not [p for p in raddb.rglob("*") if not p.is_symlink() and p.stat().st_mode & (stat.S_IWOTH | stat.S_IROTH)]
+    settings = RadiusSettings(api_url="http://127.0.0.1:9", radius_key="k", nas_secret="s")
+    check = subprocess.run(["/usr/sbin/freeradius", "-XC", "-d", str(raddb)], capture_output=True, text=True,
+                           env={**os.environ, **settings.environment()}, timeout=30, check=False)  # fmt: skip
+    assert check.returncode == 0, check.stdout[-3000:]
+
+
+def test_a_world_writable_file_is_refused_before_freeradius_starts(tmp_path: Any) -> None:
+    loose = tmp_path / "clients.conf"
+    loose.write_text("# anyone may edit this\n")
+    loose.chmod(0o666)
+
+    with pytest.raises(RadiusError, match=r"clients\.conf is world-writable"):
+        refuse_world_writable(tmp_path)
