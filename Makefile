@@ -12,6 +12,7 @@ DDB_LOCAL := infra/dynamodb-local
 DDB_STAMP := $(DDB_LOCAL)/node_modules/.kuota-npm-ci
 
 .PHONY: dev test lint typecheck unit install console java system-deps dynamodb-local reset console-screenshots clean
+.PHONY: radius
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,11 @@ system-deps: java
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	fi
+	@# Debian's FreeRADIUS with its rest module and radclient, for the RADIUS tests and `make radius`.
+	@if [ ! -x /usr/sbin/freeradius ] || [ ! -e /usr/lib/freeradius/rlm_rest.so ] || [ ! -x /usr/bin/radclient ]; then \
+		echo "Installing Debian's FreeRADIUS (freeradius, freeradius-rest, freeradius-utils)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends freeradius freeradius-rest freeradius-utils; \
+	fi
 
 dynamodb-local: $(DDB_STAMP)
 
@@ -56,6 +62,12 @@ $(NPM_STAMP): $(wildcard $(FRONTEND)/package.json $(FRONTEND)/package-lock.json)
 
 dev: install console java dynamodb-local
 	$(PY) -m infra.dev
+
+# FreeRADIUS in the foreground on 127.0.0.1:1812/1813 in front of make dev's API, with infra/radius/.
+# KUOTA_RADIUS_KEY=<a radius key> make radius (details: python -m infra.radius --help; FreeRADIUS
+# itself comes with `make system-deps`).
+radius: install
+	$(PY) -m infra.radius
 
 # Deletes make dev's local data (.kuota/data) and the keys it depends on, after saying what goes.
 reset: install

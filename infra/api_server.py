@@ -63,8 +63,8 @@ class PooledHTTPServer(HTTPServer):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def serve(port: int, stage: str, threads: int) -> None:
-    """Serve the app on 127.0.0.1:`port` until SIGTERM or SIGINT."""
+def build_server(port: int, stage: str, threads: int) -> Any:
+    """The app behind a pooled server on 127.0.0.1:`port`, not yet serving (`.server.serve_forever()`)."""
     # Every worker may talk to DynamoDB at once: botocore's pools must be as large (read in chalicelib.config).
     os.environ["KUOTA_AWS_MAX_POOL_CONNECTIONS"] = str(threads)
     from chalice.cli.factory import CLIFactory
@@ -82,14 +82,22 @@ def serve(port: int, stage: str, threads: int) -> None:
 
     class Handler(ChaliceRequestHandler):
         timeout = IDLE_CONNECTION_SECONDS
+        # Headers and body go out in separate writes: with Nagle on, the body waits for the client's
+        # delayed ACK of the headers (about 40 ms on Linux) whenever the client does not ACK at once.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the app logs every request itself (JSON, by route template, never the raw path)
 
-    server = LocalDevServer(
+    return LocalDevServer(
         app, config, HOST, port, handler_cls=Handler,
         server_cls=lambda address, handler: PooledHTTPServer(address, handler, threads),
     )  # fmt: skip
+
+
+def serve(port: int, stage: str, threads: int) -> None:
+    """Serve the app on 127.0.0.1:`port` until SIGTERM or SIGINT."""
+    server = build_server(port, stage, threads)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()  # shutdown() must not run on the serving thread

@@ -8,8 +8,11 @@ desktop and phone width under test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import select
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -186,3 +189,76 @@ def screenshot(page: Any, name: str) -> list[Path]:
         saved.append(path)
     page.set_viewport_size(DESKTOP)
     return saved
+
+
+# ---- RADIUS: a venue behind FreeRADIUS, and the NAS that receives its Disconnect-Requests ----------
+
+RADIUS_NAS_SECRET = "e2e-nas-secret"  # the loopback test NAS's, shared with FreeRADIUS's clients.conf
+NAS_DICTIONARIES = ("/usr/share/freeradius/dictionary.rfc2865", "/usr/share/freeradius/dictionary.rfc2866")
+
+
+class NasListener:
+    """A NAS's RFC 5176 side on 127.0.0.1 (pyrad): answers every Disconnect-Request with an ACK and keeps it."""
+
+    def __init__(self) -> None:
+        from pyrad import dictionary, server
+
+        nas = self
+
+        class DisconnectServer(server.Server):  # type: ignore[misc]
+            def HandleDisconnectPacket(self, pkt: Any) -> None:
+                with nas.arrived:
+                    nas.disconnects.append({name: list(pkt[name]) for name in pkt.keys()})  # noqa: SIM118 (pyrad: keys() names them)
+                    nas.arrived.notify_all()
+                self.SendReplyPacket(pkt.fd, self.CreateReplyPacket(pkt))
+
+        self.disconnects: list[dict[str, list[Any]]] = []
+        self.arrived = threading.Condition()
+        self._stop = threading.Event()
+        self._server = DisconnectServer(
+            addresses=["127.0.0.1"], coaport=0, auth_enabled=False, acct_enabled=False, coa_enabled=True,
+            hosts={"127.0.0.1": server.RemoteHost("127.0.0.1", RADIUS_NAS_SECRET.encode(), "freeradius")},
+            dict=dictionary.Dictionary(*NAS_DICTIONARIES),
+        )  # fmt: skip
+        self.port = int(self._server.coafds[0].getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        # pyrad's Run() never returns: the same loop, with a way out.
+        from pyrad import packet, server
+
+        self._server._poll = select.poll()
+        self._server._fdmap = {}
+        self._server._PrepareSockets()
+        while not self._stop.is_set():
+            for fd, _event in self._server._poll.poll(100):
+                with contextlib.suppress(server.ServerPacketError, packet.PacketError):
+                    self._server._ProcessInput(self._server._fdmap[fd])
+
+    def wait_for_disconnect(self, session_id: str, timeout: float = 10.0) -> dict[str, list[Any]]:
+        """The Disconnect-Request for this Acct-Session-Id (fails after `timeout` seconds without one)."""
+        with self.arrived:
+            found = self.arrived.wait_for(lambda: self._find(session_id), timeout)
+        assert found, f"no Disconnect-Request for session {session_id}; got {self.disconnects}"
+        return found
+
+    def _find(self, session_id: str) -> dict[str, list[Any]] | None:
+        return next((d for d in self.disconnects if d.get("Acct-Session-Id") == [session_id]), None)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for fd in self._server.coafds:
+            fd.close()
+
+
+@pytest.fixture(scope="module")
+def nas() -> Iterator[NasListener]:
+    if not Path("/usr/bin/radclient").is_file():
+        pytest.fail("FreeRADIUS is missing: run `make system-deps` (`make test` does it)")
+    listener = NasListener()
+    try:
+        yield listener
+    finally:
+        listener.close()
