@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.redeeming import RedeemService
@@ -41,6 +42,7 @@ class Services:
     reports: ReportingService
     dashboard: DashboardService
     api_keys: ApiKeyVerifier
+    guest: GuestService
 
 
 _services: Services | None = None
@@ -53,6 +55,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.redeeming import RedeemService
@@ -79,6 +82,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         reports=ReportingService(),
         dashboard=DashboardService(clock),
         api_keys=verifier,
+        guest=GuestService(settings, clock),
     )
     return _services
 

@@ -79,6 +79,9 @@ class Usage:
     proceed: bool
     session_timeout: int
     data_remaining_bytes: int | None
+    # Why the session must end when `proceed` is false: "device_released" (its slot was freed),
+    # "exhausted", "expired", or the voucher's status ("revoked", ...).
+    reason: str | None = None
 
 
 class SiteCache:
@@ -193,9 +196,12 @@ class RedeemService:
         voucher_hash = code_hash(org_id, code)
         device = mac_hash(org_id, mac)
         voucher = Voucher(*Voucher.key(voucher_hash))
+        now = int(self._clock().timestamp())
+        # "d" and "t" say which device slot the session belongs to and when it last reported.
+        entry = {"s": session_time, "b": octets, "d": mac_ref(device), "t": now}
         try:
             voucher.update(
-                actions=[Voucher.sessions[session_id].set({"s": session_time, "b": octets})],  # type: ignore[attr-defined]
+                actions=[Voucher.sessions[session_id].set(entry)],  # type: ignore[attr-defined]
                 condition=Voucher.pk.exists()
                 & Voucher.devices.contains(device)
                 & (Voucher.site_id.does_not_exist() | (Voucher.site_id == key.site_id)),
@@ -203,11 +209,13 @@ class RedeemService:
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
+            released = self._released(voucher_hash, device, key.site_id)
+            if released is not None:
+                return released
             raise InvalidCode("No voucher with this code is in use by this device.") from exc
         sessions = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
         used_seconds = sum(int(entry["s"]) for entry in sessions.values())
         used_bytes = sum(int(entry["b"]) for entry in sessions.values())
-        now = int(self._clock().timestamp())
         ending = _ending(voucher, used_seconds, used_bytes, now)
         actions: list[Action] = [Voucher.used_seconds.set(used_seconds), Voucher.used_bytes.set(used_bytes)]
         if ending and voucher.status == "active":
@@ -233,7 +241,23 @@ class RedeemService:
             proceed=proceed,
             session_timeout=_session_timeout(voucher, now) if proceed else 0,
             data_remaining_bytes=_data_remaining(voucher),
+            reason=None if proceed else (ending or str(voucher.status)),
         )
+
+    def _released(self, voucher_hash: str, device: str, site_id: str | None) -> Usage | None:
+        """A device whose slot was freed gets "stop" (not 404), so its controller can disconnect it."""
+        from chalicelib.services.devices import was_released
+
+        try:
+            voucher = Voucher.get(*Voucher.key(voucher_hash), consistent_read=True)
+        except DoesNotExist:
+            return None
+        if voucher.site_id is not None and voucher.site_id != site_id:
+            return None
+        if not was_released(voucher, device):
+            return None
+        return Usage(proceed=False, session_timeout=0, data_remaining_bytes=_data_remaining(voucher),
+                     reason="device_released")  # fmt: skip
 
 
 def _ending(voucher: Voucher, used_seconds: int, used_bytes: int, now: int) -> str | None:
