@@ -183,3 +183,100 @@ def test_the_guide_shows_screenshots_this_file_takes() -> None:
     for name in shown:
         assert name.removesuffix("-phone.png") in source, name
         assert (DOCS / name).is_file(), f"{name}: run the browser tests, then `make console-screenshots`"
+
+
+# --- the MikroTik pages (infra/hotspot/mikrotik/), rendered as RouterOS would and driven in the browser -------------
+
+HOTSPOT = Path(__file__).resolve().parents[2] / "infra" / "hotspot" / "mikrotik"
+ROUTEROS_VARIABLES = {"identity", "error", "link-login-only", "link-orig", "username", "refresh-timeout",
+                      "refresh-timeout-secs", "session-time-left", "remain-bytes-total", "bytes-in-nice",
+                      "bytes-out-nice", "uptime", "link-logout"}  # fmt: skip
+
+
+def render_routeros(template: str, values: dict[str, str]) -> str:
+    """RouterOS's servlet-page substitution, enough for these pages: $(var) and $(if var)...$(else)...$(endif)."""
+
+    def branch(match: re.Match[str]) -> str:
+        taken, _, otherwise = match.group(2).partition("$(else)")
+        return taken if values.get(match.group(1)) else otherwise
+
+    text = re.sub(r"\$\(if ([a-z-]+)\)(.*?)\$\(endif\)", branch, template, flags=re.S)
+    return re.sub(r"\$\(([a-z-]+)\)", lambda m: values.get(m.group(1), ""), text)
+
+
+@pytest.fixture
+def router() -> Any:
+    """A stand-in for the router's hotspot web server on loopback: serves the pages, records login posts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    posts: list[dict[str, list[str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            name = urlparse(self.path).path.strip("/")
+            if name not in ("login", "status"):
+                self.send_response(204)
+                self.end_headers()
+                return
+            values = {"identity": "Kedai", "link-login-only": f"{base}/login", "link-orig": "http://example.com/",
+                      "link-logout": f"{base}/logout", "username": "K7QF-M2XD-9P" if name == "status" else "",
+                      "session-time-left": "1h59m", "remain-bytes-total": "400.0 MiB", "uptime": "1m",
+                      "bytes-in-nice": "3 MiB", "bytes-out-nice": "1 MiB", "error": ""}  # fmt: skip
+            body = render_routeros((HOTSPOT / f"{name}.html").read_text(), values).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            posts.append(parse_qs(self.rfile.read(length).decode()))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"logged in")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base, posts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_mikrotik_pages_use_only_routeros_variables_and_nothing_from_outside() -> None:
+    for name in ("login.html", "status.html"):
+        text = (HOTSPOT / name).read_text()
+        used = set(re.findall(r"\$\((?:if )?([a-z-]+)\)", text)) - {"else", "endif"}
+        assert used <= ROUTEROS_VARIABLES, (name, used - ROUTEROS_VARIABLES)
+        assert not re.search(r"""(src|href)=["']https?:""", text), name  # no CDN: the router serves it all
+        assert 'var KUOTA_GUEST = "https://KUOTA-HOST/guest.html?org=ORG_ID";' in text
+
+
+def test_the_mikrotik_login_page_sends_the_code_as_username_and_password(page: Any, router: Any) -> None:
+    base, posts = router
+    _phone(page)
+    page.goto(f"{base}/login")
+    status_link = page.get_by_role("link", name=re.compile("Cek sisa waktu"))
+    target = urlparse(status_link.get_attribute("href"))
+    assert target.path == "/guest.html" and parse_qs(target.query) == {
+        "org": ["ORG_ID"], "link-login-only": [f"{base}/login"], "dst": ["http://example.com/"]
+    }  # fmt: skip
+    page.get_by_label(re.compile("Kode voucher")).fill("k7qf m2xd 9p")
+    page.get_by_role("button", name=re.compile("Masuk")).click()
+    expect(page.get_by_text("logged in")).to_be_visible()
+    (sent,) = posts
+    assert sent["username"] == sent["password"] == ["k7qfm2xd9p"]
+    assert sent["dst"] == ["http://example.com/"]
+
+    page.goto(f"{base}/status")
+    expect(page.get_by_text("1h59m")).to_be_visible()
+    link = page.get_by_role("link", name=re.compile("Voucher dan perangkat")).get_attribute("href")
+    assert link == "https://KUOTA-HOST/guest.html?org=ORG_ID#code=K7QF-M2XD-9P"
