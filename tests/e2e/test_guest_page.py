@@ -43,7 +43,7 @@ def _venue(stack: Stack) -> dict[str, Any]:
                       token=owner)  # fmt: skip
     batch = stack.call("POST", f"{org}/batches", {"plan_id": plan["plan_id"], "quantity": 3}, token=owner)
     codes = stack.call("GET", f"{org}/batches/{batch['batch_id']}/codes", token=owner)["codes"]
-    return {"org_id": org_id, "site_id": site_id, "controller": key["api_key"], "codes": codes}
+    return {"org_id": org_id, "site_id": site_id, "controller": key["api_key"], "codes": codes, "owner_email": email}
 
 
 def _redeem(stack: Stack, venue: dict[str, Any], code: str, mac: str) -> Any:
@@ -183,6 +183,27 @@ def test_the_guide_shows_screenshots_this_file_takes() -> None:
     for name in shown:
         assert name.removesuffix("-phone.png") in source, name
         assert (DOCS / name).is_file(), f"{name}: run the browser tests, then `make console-screenshots`"
+
+
+def test_an_owner_sees_the_devices_in_the_console_and_frees_one(page: Any, stack: Stack) -> None:
+    venue = _venue(stack)
+    code = venue["codes"][0]
+    _use(stack, venue, code, "AA:BB:CC:00:02:01", 10)
+    _use(stack, venue, code, "AA:BB:CC:00:02:02", 0)
+    page.goto("/#/login")
+    page.locator('select[aria-label="Language"]').select_option(label="English")
+    page.get_by_label("Email", exact=True).fill(venue["owner_email"])
+    page.get_by_label("Password", exact=True).fill("owner-guest-e2e")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).not_to_have_url(re.compile(r"#/login"))
+    page.goto("/#/vouchers")
+    page.get_by_label("Voucher code", exact=True).fill(code)
+    page.get_by_role("button", name="Find", exact=True).click()
+    expect(page.get_by_role("button", name=re.compile("^Release device"))).to_have_count(2)
+    page.get_by_role("button", name="Release device 2").click()
+    expect(page.get_by_text("Device released").first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Release device"))).to_have_count(1)
+    assert _redeem(stack, venue, code, "DA:BB:CC:00:02:03").status == 200
 
 
 # --- the MikroTik pages (infra/hotspot/mikrotik/), rendered as RouterOS would and driven in the browser -------------
