@@ -4,6 +4,9 @@ The code is the guest's only credential, so both are limited like redeem's
 brute force: unknown codes are counted per source address (a guest page has no
 MAC to count by) in the redeem window, and past the limit the answer is 429
 until the window ends. Codes that exist never count, whatever their state.
+A guest may also free only a few slots per voucher per hour
+(`KUOTA_GUEST_MAX_RELEASES_PER_VOUCHER`), so two people cannot take turns
+on a one-device voucher by freeing each other's slot; staff releases are not limited.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from chalicelib.services.ratelimit import FailureLimiter, scope_key
 from chalicelib.services.redeeming import Blocklist, InvalidCode, _data_remaining, _session_timeout
 
 UNUSED = ("issued", "sold")
+RELEASE_WINDOW_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class GuestService:
         self._clock = clock
         self._window = settings.redeem_window_seconds
         self._limiter = FailureLimiter(settings.guest_max_failures_per_address, self._window, clock)
+        self._releases = FailureLimiter(settings.guest_max_releases_per_voucher, RELEASE_WINDOW_SECONDS, clock)
         self.blocklist = Blocklist()
 
     def status(self, org_id: str, code: str, source_ip: str | None) -> GuestStatus:
@@ -78,7 +83,12 @@ class GuestService:
 
     def release(self, org_id: str, code: str, slot: str, actor: Actor) -> GuestStatus:
         voucher = self._find(org_id, code, actor.meta.source_ip)
+        scope = f"guest-release:{voucher.pk.removeprefix('V#')[:32]}"
+        self._releases.check(scope)
+        before = len(voucher.devices or ())
         voucher = release_slot(voucher, slot, actor, self._clock)
+        if len(voucher.devices or ()) < before:  # a repeated release frees nothing and counts nothing
+            self._releases.record_failure(scope)
         return guest_status(voucher, int(self._clock().timestamp()))
 
     def _find(self, org_id: str, code: str, source_ip: str | None) -> Voucher:

@@ -242,3 +242,24 @@ def test_releases_racing_redeems_never_admit_more_devices_than_the_voucher_allow
     final = status(api, venue, code).json
     assert final["devices_used"] <= 2 and len(admitted) <= 2
     assert final["devices_used"] == len(admitted)  # every admitted newcomer holds a slot, nobody else
+
+
+def test_a_guest_frees_only_a_few_slots_per_voucher_per_hour_and_staff_are_not_limited(
+    api: Api, world: World, venue: Venue, clock: FakeClock
+) -> None:
+    (code,) = issue(api, world, venue, max_devices=1, duration_minutes=240)
+    limit = deps.services().guest._releases.limit
+    for n in range(limit):
+        mac = f"02:00:00:00:02:{n:02x}"
+        assert redeem(api, venue.controller_a, code, mac).status == 200
+        assert release(api, venue, code, _slot_of(api, venue, code, mac)).status == 200
+    taker = "02:00:00:00:03:01"
+    assert redeem(api, venue.controller_a, code, taker).status == 200
+    refused = release(api, venue, code, _slot_of(api, venue, code, taker))
+    assert (refused.status, refused.error_code) == (429, "too_many_attempts")
+    assert status(api, venue, code).json["devices_used"] == 1  # nothing was freed
+    path = f"/v1/orgs/{venue.tenant.org_id}/vouchers/{code}/devices/{_slot_of(api, venue, code, taker)}/release"
+    assert api.post(path, token=venue.tenant.owner.token).status == 200  # the venue's staff still can
+    clock.advance(3600)
+    assert redeem(api, venue.controller_a, code, taker).status == 200
+    assert release(api, venue, code, _slot_of(api, venue, code, taker)).status == 200  # a new hour
