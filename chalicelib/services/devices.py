@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import KuotaError
 from chalicelib.models import Voucher
+from chalicelib.models.base import failed_condition, transaction
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry
+from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, voucher_id
 
 
 class UnknownSlot(KuotaError):
@@ -53,42 +55,57 @@ def was_released(voucher: Voucher, device: str) -> bool:
     return device in (voucher.released_devices or ()) and device not in (voucher.devices or ())
 
 
-def release_slot(voucher: Voucher, slot: str, actor: Actor, clock: Clock = utc_now) -> Voucher:
+def release_slot(
+    voucher: Voucher, slot: str, actor: Actor, clock: Clock = utc_now, audit: AuditLog | None = None
+) -> Voucher:
     """Free the device slot `slot` of `voucher`; a retry of a release already done changes nothing.
 
-    Audited through the voucher's outbox (`voucher.device_release`), in the same write.
+    Audited as `voucher.device_release`: with `audit` (staff, from the console) the event is
+    written in the same transaction as the change, like every staff action; without it (the
+    guest page, a hot public path) it travels in the voucher's outbox, in the same UpdateItem.
     """
     device = _device_in(voucher.devices, slot)
     if device is None:
         if _device_in(voucher.released_devices, slot) is not None:
             return voucher  # released before: the same answer, no second event
         raise UnknownSlot()
-    voucher_hash = voucher.pk.removeprefix("V#")
     now = int(clock().timestamp())
-    entry = outbox_entry(
-        actor, action="voucher.device_release", at=now, site_id=voucher.activated_site_id,
-        after={"device": slot, "devices_used": len(voucher.devices or ()) - 1},
-    )  # fmt: skip
-    if actor.principal is None:  # the guest page: the code was the only credential
-        entry.update(actor_kind="guest", actor_id="guest", actor_role="guest")
+    devices_left = len(voucher.devices or ()) - 1
+    actions = [Voucher.devices.delete({device}), Voucher.released_devices.add({device})]
+    # Only the device's own presence matters: a redeem admitted meanwhile keeps its slot, and the
+    # set arithmetic happens in DynamoDB, so no count read here can be stale.
+    condition = Voucher.devices.contains(device)
     try:
-        voucher.update(
-            actions=[
-                Voucher.devices.delete({device}),
-                Voucher.released_devices.add({device}),
-                *outbox_actions(voucher_hash, entry),
-            ],
-            # Only the device's own presence matters: a redeem admitted meanwhile keeps its slot.
-            condition=Voucher.devices.contains(device),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        if audit is None:
+            entry = outbox_entry(
+                actor, action="voucher.device_release", at=now, site_id=voucher.activated_site_id,
+                after={"device": slot, "devices_used": devices_left},
+            )  # fmt: skip
+            if actor.principal is None:  # the guest page: the code was the only credential
+                entry.update(actor_kind="guest", actor_id="guest", actor_role="guest")
+            voucher.update(actions=[*actions, *outbox_actions(voucher.pk.removeprefix("V#"), entry)],
+                           condition=condition)  # fmt: skip
+            return voucher
+        event = audit.event(
+            actor, org_id=voucher.org_id, action="voucher.device_release", target_type="voucher",
+            target_id=voucher_id(voucher), before={"devices_used": devices_left + 1},
+            after={"device": slot, "devices_used": devices_left},
+        )  # fmt: skip
+        with transaction() as tx:
+            tx.update(voucher, actions=actions, condition=condition)
+            tx.save(event, condition=APPEND_ONLY)
+    except (UpdateError, TransactWriteError) as exc:
+        refused = (
+            failed_condition(exc) if isinstance(exc, TransactWriteError)
+            else exc.cause_response_code == "ConditionalCheckFailedException"
+        )  # fmt: skip
+        if not refused:
             raise
         fresh = Voucher.get(voucher.pk, voucher.sk, consistent_read=True)
         if _device_in(fresh.released_devices, slot) is not None:
             return fresh  # a concurrent release of the same slot won
         raise UnknownSlot() from exc
-    return voucher
+    return Voucher.get(voucher.pk, voucher.sk, consistent_read=True)
 
 
 def _device_in(devices: set[str] | None, slot: str) -> str | None:

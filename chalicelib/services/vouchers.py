@@ -130,7 +130,7 @@ class VoucherService:
 
     def release_device(self, actor: Actor, org_id: str, code: str, slot: str) -> Voucher:
         """Staff free a device slot (the guest's phone changed its MAC); audited like the guest's own release."""
-        return release_slot(self.find(org_id, code), slot, actor, self._clock)
+        return release_slot(self.find(org_id, code), slot, actor, self._clock, audit=self._audit)
 
     def _history_entry(self, actor: Actor, event: str, now: int, **details: Any) -> dict[str, Any]:
         principal = actor.principal
