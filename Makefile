@@ -86,8 +86,10 @@ test: lint typecheck console system-deps dynamodb-local checkov
 # After a green browser-test run: the screenshots docs/console.md shows, ready to commit.
 console-screenshots:
 	@ls test-artifacts/screenshots/*.png >/dev/null 2>&1 || { echo "No screenshots: run the browser tests first"; exit 1; }
-	mkdir -p docs/console
-	cp test-artifacts/screenshots/*.png docs/console/
+	mkdir -p docs/console docs/integrations
+	for shot in test-artifacts/screenshots/*.png; do case $$shot in */guest-*) ;; *) cp $$shot docs/console/ ;; esac; done
+	# The guest page's phone screenshots go with its guide (docs/integrations/guest-page.md).
+	cp test-artifacts/screenshots/guest-*-phone.png docs/integrations/ 2>/dev/null || true
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/dist $(FRONTEND)/node_modules $(DDB_LOCAL)/node_modules

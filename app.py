@@ -10,6 +10,7 @@ from chalicelib.api import (
     auth,
     batches,
     dashboard,
+    guest,
     openapi,
     orgs,
     plans,
@@ -32,6 +33,7 @@ app.api.cors = CORSConfig(
 )
 app.register_middleware(log_requests, "http")
 
-for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, openapi):
+for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, guest,
+               openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

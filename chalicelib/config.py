@@ -51,6 +51,12 @@ class Settings:
     redeem_max_failures_per_mac: int
     redeem_max_failures_per_site: int
     redeem_window_seconds: int
+    # Guest page (status, release): unknown codes per source address in the redeem window. A
+    # venue's guests share its public address, hence more than redeem's per-device limit.
+    guest_max_failures_per_address: int
+    # Slots a guest may free per voucher per hour: enough for a phone that changed its MAC, too
+    # few to take turns on one device's voucher. Staff releases are not limited.
+    guest_max_releases_per_voucher: int
     console_origin: str
     # argon2id cost; defaults are RFC 9106's second recommended profile (t=3, 64 MiB).
     password_time_cost: int
@@ -93,6 +99,8 @@ def get_settings() -> Settings:
         redeem_max_failures_per_mac=_int("KUOTA_REDEEM_MAX_FAILURES_PER_MAC", 10),
         redeem_max_failures_per_site=_int("KUOTA_REDEEM_MAX_FAILURES_PER_SITE", 300),
         redeem_window_seconds=_int("KUOTA_REDEEM_WINDOW_SECONDS", 600),
+        guest_max_failures_per_address=_int("KUOTA_GUEST_MAX_FAILURES_PER_ADDRESS", 30),
+        guest_max_releases_per_voucher=_int("KUOTA_GUEST_MAX_RELEASES_PER_VOUCHER", 3),
         console_origin=os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080"),
         password_time_cost=_int("KUOTA_PASSWORD_TIME_COST", 3),
         password_memory_kib=_int("KUOTA_PASSWORD_MEMORY_KIB", 64 * 1024),

@@ -11,5 +11,9 @@ export default defineConfig({
     // Everything as files: the console runs under a strict CSP (no inline script or style).
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    // Two pages: the console (index.html) and the guest page (guest.html), each its own bundle.
+    rollupOptions: {
+      input: { console: "index.html", guest: "guest.html" },
+    },
   },
 });

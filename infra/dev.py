@@ -432,6 +432,7 @@ def run() -> int:
 
         jobs = _start_jobs(stop)
         print(f"Kuota is running: API {api_base}  console {console_base}  (Ctrl-C to stop)", flush=True)
+        print(f"Guest page: {console_base}/guest.html?org=<org_id> (see docs/integrations/guest-page.md)", flush=True)
         while not stop.wait(0.5):
             failure = _stack_failure(api, emulators)
             if failure:

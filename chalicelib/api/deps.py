@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
@@ -48,6 +49,7 @@ class Services:
     nas: NasService
     nas_directory: NasDirectory
     radius: RadiusService
+    guest: GuestService
 
 
 _services: Services | None = None
@@ -60,6 +62,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
@@ -97,6 +100,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         radius=RadiusService(
             redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic
         ),
+        guest=GuestService(settings, clock),
     )
     return _services
 

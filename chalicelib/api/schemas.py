@@ -405,6 +405,11 @@ class VoucherPlanOut(Out):
     data_quota_bytes: int | None
 
 
+class DeviceSlotOut(Out):
+    slot: str = Field(description="An opaque id of one device holding the voucher (never its MAC or its hash).")
+    last_seen_at: datetime | None = Field(description="The device's last accounting update; null before the first.")
+
+
 class VoucherOut(Out):
     voucher_id: str
     status: str
@@ -419,6 +424,7 @@ class VoucherOut(Out):
     max_devices: int
     used_seconds: int
     used_bytes: int
+    devices: list[DeviceSlotOut]
     timeline: list[dict[str, Any]]
 
 

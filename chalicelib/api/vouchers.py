@@ -48,3 +48,15 @@ def extend_voucher(ctx: RequestContext, org_id: str, code: str, body: ExtendIn) 
 
     voucher = services().vouchers.extend(ctx.actor, org_id, code, body.minutes, body.reason)
     return VoucherOut.model_validate(voucher_view(voucher))
+
+
+@endpoint(
+    bp, VOUCHER + "/devices/{slot}/release", "POST", summary="Free one device slot (a guest's phone changed its MAC)",
+    tag="vouchers", roles=OWNER_MANAGER, response=Schema("VoucherOut"), extra_responses={404: "not_found"},
+)  # fmt: skip
+def release_voucher_device(ctx: RequestContext, org_id: str, code: str, slot: str) -> VoucherOut:
+    from chalicelib.api.schemas import VoucherOut
+    from chalicelib.services.vouchers import voucher_view
+
+    voucher = services().vouchers.release_device(ctx.actor, org_id, code, slot)
+    return VoucherOut.model_validate(voucher_view(voucher))

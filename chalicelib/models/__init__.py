@@ -24,6 +24,9 @@ queries an index, never scans):
 | code shapes of an org (+ counters)   | app           | PK=ORG#<org>, SK=SHAPES / SHAPE#<shape>             | 1 RCU, 1 WCU  |
 | get batch                            | app           | PK=ORG#<org>, SK=BATCH#<id>                         | 1 RCU         |
 | voucher by code (redeem, lookup)     | app           | PK=V#<hmac(org, code)>, SK=META                     | 1 WCU redeem  |
+| guest status (code + org)            | app           | GetItem V#<hmac(org, code)> (+ RL#guest-ip:<hash> counter read; a write per unknown code) | 1-2 RCU |
+| release a device slot (guest)        | app           | UpdateItem V#: DELETE devices, ADD released_devices, outbox entry, if contains(devices) | 1 RCU + 1 WCU |
+| release a device slot (staff)        | app, audit    | TransactWriteItems: the same update of V# + the audit event | 2 RCU + 2 WCU x 2 |
 | issue vouchers                       | app           | BatchWriteItem of V# items (no index entries)       | 1 WCU each    |
 | sale                                 | app           | PK=ORG#<org>, SK=SALE#<id>                          | 1 RCU         |
 | sell (sale + vouchers + audit)       | app, audit    | TransactWriteItems: SALE#<id>, V#<hmac> x n, event  | 2 WCU x (n+2) |

@@ -180,9 +180,12 @@ class Voucher(Model):
     expires_at = NumberAttribute(null=True)
     ended_at = NumberAttribute(null=True)  # expired, exhausted or revoked
     devices = UnicodeSetAttribute(null=True)  # keyed hashes of device MACs
+    # Devices whose slot a guest or staff freed: their sessions still running are told to end.
+    released_devices = UnicodeSetAttribute(null=True)
     used_seconds = NumberAttribute(default=0)
     used_bytes = NumberAttribute(default=0)
-    sessions = MapAttribute[str, object](null=True)  # session id -> {"s": seconds, "b": bytes}
+    # session id -> {"s": seconds, "b": bytes, "d": the device's slot (mac_ref), "t": last update}
+    sessions = MapAttribute[str, object](null=True)
     history = ListAttribute[object](null=True)  # changes people made: revoke, extend, void (time, actor, reason)
     pending_audit = ListAttribute[object](null=True)  # outbox: events not yet in the audit table
     gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")  # OUTBOX#<shard> while pending_audit is set

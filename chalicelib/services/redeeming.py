@@ -226,9 +226,12 @@ class RedeemService:
         device = mac_hash(org_id, mac)
         voucher = Voucher(*Voucher.key(voucher_hash))
         session: Any = Voucher.sessions[session_id]  # a path into the map: sessions.<id>
+        now = int(self._clock().timestamp())
+        # "d" and "t" say which device slot the session belongs to and when it last reported.
+        report = {"s": session_time, "b": octets, "d": mac_ref(device), "t": now}
         try:
             voucher.update(
-                actions=[session.set({"s": session_time, "b": octets})],
+                actions=[session.set(report)],
                 condition=Voucher.pk.exists()
                 & Voucher.devices.contains(device)
                 & (Voucher.site_id.does_not_exist() | (Voucher.site_id == key.site_id))
@@ -241,7 +244,6 @@ class RedeemService:
         sessions = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
         used_seconds = sum(int(entry["s"]) for entry in sessions.values())
         used_bytes = sum(int(entry["b"]) for entry in sessions.values())
-        now = int(self._clock().timestamp())
         ending = _ending(voucher, used_seconds, used_bytes, now)
         actions: list[Action] = [Voucher.used_seconds.set(used_seconds), Voucher.used_bytes.set(used_bytes)]
         if ending and voucher.status == "active":
@@ -279,7 +281,12 @@ class RedeemService:
         if voucher.site_id is not None and voucher.site_id != site_id:
             raise SessionRefused("wrong_site")
         if device not in (voucher.devices or set()):
-            raise SessionRefused("device_released")  # never admitted here, or its slot was freed
+            from chalicelib.services.devices import was_released  # devices builds on this module
+
+            if was_released(voucher, device):  # its slot was freed: "stop", so the controller disconnects it
+                return Usage(proceed=False, session_timeout=0, data_remaining_bytes=_data_remaining(voucher),
+                             ended="device_released", counted=False)  # fmt: skip
+            raise SessionRefused("device_released")  # never admitted here
         # An older report of a session than one already stored: answered, not counted.
         now = int(self._clock().timestamp())
         ending = _ending(voucher, int(voucher.used_seconds), int(voucher.used_bytes), now)

@@ -15,6 +15,7 @@ from chalicelib.models.base import failed_condition, transaction
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.devices import device_slots, release_slot
 from chalicelib.services.outbox import voucher_id
 
 UNUSED = ("issued", "sold")
@@ -63,6 +64,7 @@ def voucher_view(voucher: Voucher) -> dict[str, Any]:
         "max_devices": int(voucher.max_devices),
         "used_seconds": int(voucher.used_seconds),
         "used_bytes": int(voucher.used_bytes),
+        "devices": [{"slot": slot.slot, "last_seen_at": slot.last_seen_at} for slot in device_slots(voucher)],
         "timeline": timeline(voucher),
     }
 
@@ -125,6 +127,10 @@ class VoucherService:
         else:
             raise Conflict(f"A {voucher.status} voucher cannot be extended.")
         return self._change(actor, voucher, "voucher.extend", actions, after)
+
+    def release_device(self, actor: Actor, org_id: str, code: str, slot: str) -> Voucher:
+        """Staff free a device slot (the guest's phone changed its MAC); audited like the guest's own release."""
+        return release_slot(self.find(org_id, code), slot, actor, self._clock, audit=self._audit)
 
     def _history_entry(self, actor: Actor, event: str, now: int, **details: Any) -> dict[str, Any]:
         principal = actor.principal

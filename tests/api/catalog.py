@@ -62,6 +62,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/nas"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/sites/{site_id}/nas"): OWNER_MANAGER,
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/devices/{slot}/release"): OWNER_MANAGER,
 }
 
 PUBLIC = {
@@ -69,6 +70,8 @@ PUBLIC = {
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/openapi.json"),
+    ("POST", "/v1/guest/status"),
+    ("POST", "/v1/guest/release"),
 }
 POS_KEY_ROUTES = {("POST", "/v1/pos/sales")}
 RADIUS_KEY_ROUTES = {
@@ -139,6 +142,7 @@ class Targets:
     tenant: Tenant
     ids: dict[str, str]
     spent: set[str] = field(default_factory=set)  # ids a one-shot route has used up
+    controller: str = ""  # the site's controller key, to put a device on the voucher
 
     def path(self, spec: RouteSpec) -> str:
         ids = dict(self.ids)
@@ -148,12 +152,12 @@ class Targets:
 
     def mixed_with(self, other: Targets) -> Targets:
         """This org in the path, the other org's objects inside it."""
-        return Targets(tenant=self.tenant, ids=other.ids)
+        return Targets(tenant=self.tenant, ids=other.ids, controller=other.controller)
 
 
 def targets(world: World, tenant: Tenant) -> Targets:
     site_id = world.site(tenant)
-    key_id, _ = world.key(tenant, site_id)
+    key_id, controller = world.key(tenant, site_id)
     user_id = world.user_in(tenant.org_id, "cashier", as_token=tenant.owner.token).user_id
     plan_id = world.plan(tenant)
     batch = world.api.post(
@@ -173,7 +177,8 @@ def targets(world: World, tenant: Tenant) -> Targets:
             f"/v1/orgs/{tenant.org_id}/batches/{batch.json['batch_id']}/codes", token=tenant.owner.token
         ).json["codes"][0],
     }
-    return Targets(tenant=tenant, ids=ids)
+    ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, tenant.owner.token)
+    return Targets(tenant=tenant, ids=ids, controller=controller)
 
 
 def user_routes() -> list[RouteSpec]:
@@ -208,6 +213,14 @@ def _new_sale(api: Api, org_id: str, site_id: str, plan_id: str, token: str) -> 
     return str(reply.json["sale_id"])
 
 
+def _new_device(api: Api, org_id: str, code: str, controller: str, token: str) -> str:
+    """Redeem the code from a new device; return the slot it holds."""
+    reply = api.post("/v1/redeem", {"code": code, "mac": f"02:00:00:{uuid.uuid4().hex[:6]}"}, token=controller)
+    assert reply.status == 200, reply.body
+    view = api.get(f"/v1/orgs/{org_id}/vouchers/{code}", token=token).json
+    return str(view["devices"][0]["slot"])
+
+
 # Routes that use their target up (a sale is voided once, the second void is a 409):
 # after a successful call, the next call on the same Targets gets a fresh object.
 ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
@@ -218,6 +231,10 @@ ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): (
         "nas_id",
         lambda api, t: _new_nas(api, t.tenant.org_id, t.ids["site_id"], t.tenant.owner.token),
+    ),
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/devices/{slot}/release"): (
+        "slot",
+        lambda api, t: _new_device(api, t.tenant.org_id, t.ids["code"], t.controller, t.tenant.owner.token),
     ),
 }
 

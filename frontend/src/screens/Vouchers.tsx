@@ -31,6 +31,7 @@ interface Voucher {
   max_devices: number;
   used_seconds: number;
   used_bytes: number;
+  devices: { slot: string; last_seen_at: string | null }[];
   timeline: TimelineEvent[];
 }
 
@@ -58,6 +59,21 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
     try {
       setVoucher(await api.get<Voucher>(orgPath(`/vouchers/${encodeURIComponent(clean)}`)));
       setShownCode(clean);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const releaseDevice = async (slot: string) => {
+    setError(null);
+    setRevokedNotice(null);
+    setBusy(true);
+    try {
+      const path = `/vouchers/${encodeURIComponent(shownCode)}/devices/${encodeURIComponent(slot)}/release`;
+      setVoucher(await api.post<Voucher>(orgPath(path), {}));
+      setRevokedNotice(t("vouchers.deviceReleased"));
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -121,6 +137,32 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
               {duration(Math.round(voucher.used_seconds / 60))} · {bytes(voucher.used_bytes)}
             </dd>
           </dl>
+          <h3>{t("vouchers.devices")}</h3>
+          {voucher.devices.length === 0 ? (
+            <p class="hint">{t("vouchers.noDevices")}</p>
+          ) : (
+            <ul class="device-slots">
+              {voucher.devices.map((device, index) => (
+                <li key={device.slot}>
+                  <span>
+                    {t("vouchers.device", { n: index + 1 })} · <code>{device.slot}</code> ·{" "}
+                    {device.last_seen_at ? t("vouchers.lastSeen", { at: formatTime(device.last_seen_at, tz) }) : t("vouchers.notSeen")}
+                  </span>
+                  {mayManage(who?.role) && (
+                    <button
+                      type="button"
+                      class="secondary"
+                      disabled={busy}
+                      aria-label={t("vouchers.releaseDevice", { n: index + 1 })}
+                      onClick={() => void releaseDevice(device.slot)}
+                    >
+                      {t("vouchers.release")}
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
           <h3>{t("vouchers.timeline")}</h3>
           <div class="table-wrap">
             <table class="timeline">

@@ -1,0 +1,107 @@
+"""What a guest holding a code may ask without an account: its status, and freeing a device slot.
+
+The code is the guest's only credential, so both are limited like redeem's
+brute force: unknown codes are counted per source address (a guest page has no
+MAC to count by) in the redeem window, and past the limit the answer is 429
+until the window ends. Codes that exist never count, whatever their state.
+A guest may also free only a few slots per voucher per hour
+(`KUOTA_GUEST_MAX_RELEASES_PER_VOUCHER`), so two people cannot take turns
+on a one-device voucher by freeing each other's slot; staff releases are not limited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib.auth.principal import Actor
+from chalicelib.codes import code_hash
+from chalicelib.config import Settings
+from chalicelib.errors import TooManyAttempts
+from chalicelib.models import Voucher
+from chalicelib.services import Clock, as_utc, utc_now
+from chalicelib.services.devices import DeviceSlot, device_slots, release_slot
+from chalicelib.services.ratelimit import FailureLimiter, scope_key
+from chalicelib.services.redeeming import Blocklist, InvalidCode, _data_remaining, _session_timeout
+
+UNUSED = ("issued", "sold")
+RELEASE_WINDOW_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class GuestStatus:
+    """All a guest learns about a voucher: nothing about its plan's price, its sale or its venue."""
+
+    status: str  # unused | active | paused | expired | exhausted | revoked
+    expires_at: datetime | None  # active: when time runs out; unused: the last day it can be started
+    seconds_left: int
+    data_remaining_bytes: int | None
+    devices_used: int
+    max_devices: int
+    devices: list[DeviceSlot]
+
+
+def guest_status(voucher: Voucher, now: int) -> GuestStatus:
+    status = str(voucher.status)
+    quota_used = voucher.quota_bytes is not None and int(voucher.used_bytes) >= int(voucher.quota_bytes)
+    if status in UNUSED:
+        status = "expired" if int(voucher.valid_until) <= now else "unused"
+    elif status == "active" and quota_used:
+        status = "exhausted"  # the accounting update that crossed it may not have ended it yet
+    elif status == "active" and _session_timeout(voucher, now) <= 0:
+        status = "expired"  # the expiry job runs every few minutes; the clock decides
+    if status == "unused":
+        expires_at, seconds_left = as_utc(voucher.valid_until), int(voucher.duration_minutes) * 60
+    elif status in ("active", "paused"):
+        expires_at, seconds_left = as_utc(voucher.expires_at), _session_timeout(voucher, now)
+    else:
+        expires_at, seconds_left = as_utc(voucher.ended_at or voucher.expires_at or voucher.valid_until), 0
+    return GuestStatus(
+        status=status,
+        expires_at=expires_at,
+        seconds_left=seconds_left,
+        data_remaining_bytes=_data_remaining(voucher),
+        devices_used=len(voucher.devices or ()),
+        max_devices=int(voucher.max_devices),
+        devices=device_slots(voucher),
+    )
+
+
+class GuestService:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+        self._clock = clock
+        self._window = settings.redeem_window_seconds
+        self._limiter = FailureLimiter(settings.guest_max_failures_per_address, self._window, clock)
+        self._releases = FailureLimiter(settings.guest_max_releases_per_voucher, RELEASE_WINDOW_SECONDS, clock)
+        self.blocklist = Blocklist()
+
+    def status(self, org_id: str, code: str, source_ip: str | None) -> GuestStatus:
+        voucher = self._find(org_id, code, source_ip)
+        return guest_status(voucher, int(self._clock().timestamp()))
+
+    def release(self, org_id: str, code: str, slot: str, actor: Actor) -> GuestStatus:
+        voucher = self._find(org_id, code, actor.meta.source_ip)
+        scope = f"guest-release:{voucher.pk.removeprefix('V#')[:32]}"
+        self._releases.check(scope)
+        before = len(voucher.devices or ())
+        voucher = release_slot(voucher, slot, actor, self._clock)
+        if len(voucher.devices or ()) < before:  # a repeated release frees nothing and counts nothing
+            self._releases.record_failure(scope)
+        return guest_status(voucher, int(self._clock().timestamp()))
+
+    def _find(self, org_id: str, code: str, source_ip: str | None) -> Voucher:
+        scope = scope_key("guest-ip", source_ip or "unknown")
+        now = int(self._clock().timestamp())
+        until = self.blocklist.blocked(scope, now)
+        if until:
+            raise TooManyAttempts(retry_after=int(until - now))
+        self._limiter.check(scope)  # another container may have seen the limit crossed
+        try:
+            return Voucher.get(*Voucher.key(code_hash(org_id, code)), consistent_read=True)
+        except DoesNotExist:
+            # Only unknown codes are guesses (another org's code is unknown here, too).
+            if self._limiter.record_failure(scope) >= self._limiter.limit:
+                self.blocklist.block(scope, now - now % self._window + self._window)
+            raise InvalidCode() from None

@@ -1,0 +1,94 @@
+// The guest page's requests: the API base from the same /config.json the console reads,
+// no credentials (the code is the guest's only one), errors as GuestError.
+
+export class GuestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+    this.name = "GuestError";
+  }
+}
+
+export interface DeviceSlot {
+  slot: string;
+  last_seen_at: string | null;
+}
+
+export interface GuestStatus {
+  status: "unused" | "active" | "paused" | "expired" | "exhausted" | "revoked";
+  expires_at: string | null;
+  seconds_left: number;
+  data_remaining_bytes: number | null;
+  devices_used: number;
+  max_devices: number;
+  devices: DeviceSlot[];
+}
+
+let apiBase: Promise<string> | null = null;
+
+function base(): Promise<string> {
+  apiBase ??= fetch("/config.json", { cache: "no-store" })
+    .then(async (response) => {
+      if (!response.ok) throw new GuestError("config", response.status, "network");
+      const config = (await response.json()) as { apiBase?: string };
+      return String(config.apiBase || "").replace(/\/$/, "");
+    })
+    .catch((error: unknown) => {
+      apiBase = null; // try again on the next request
+      throw error instanceof GuestError ? error : new GuestError("config", 0, "network");
+    });
+  return apiBase;
+}
+
+export async function post<T>(path: string, body: unknown): Promise<T> {
+  const root = await base();
+  let response: Response;
+  try {
+    response = await fetch(`${root}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "omit",
+    });
+  } catch {
+    throw new GuestError("network", 0, "network");
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    const retry = Number(response.headers.get("Retry-After") || "") || undefined;
+    throw new GuestError(error?.message || response.statusText, response.status, error?.code || "unknown", retry);
+  }
+  return data as T;
+}
+
+export function guestStatus(orgId: string, code: string): Promise<GuestStatus> {
+  return post<GuestStatus>("/v1/guest/status", { org_id: orgId, code });
+}
+
+export function releaseDevice(orgId: string, code: string, slot: string): Promise<GuestStatus> {
+  return post<GuestStatus>("/v1/guest/release", { org_id: orgId, code, slot });
+}
+
+export interface FasSession {
+  client_token: string;
+  org_id?: string;
+}
+
+export function fasSession(siteId: string, fas: string, iv: string): Promise<FasSession> {
+  return post<FasSession>("/v1/fas/session", { site_id: siteId, fas, iv });
+}
+
+export function fasLogin(siteId: string, clientToken: string, code: string): Promise<unknown> {
+  return post<unknown>("/v1/fas/login", { site_id: siteId, client_token: clientToken, code });
+}
