@@ -5,7 +5,21 @@ from __future__ import annotations
 from chalice.app import Chalice, CORSConfig
 
 from chalicelib import jobs
-from chalicelib.api import audit, auth, batches, dashboard, openapi, orgs, plans, pos, redeem, reports, sites, vouchers
+from chalicelib.api import (
+    audit,
+    auth,
+    batches,
+    dashboard,
+    fas,
+    openapi,
+    orgs,
+    plans,
+    pos,
+    redeem,
+    reports,
+    sites,
+    vouchers,
+)
 from chalicelib.config import get_settings
 from chalicelib.observability import log_requests
 
@@ -18,6 +32,6 @@ app.api.cors = CORSConfig(
 )
 app.register_middleware(log_requests, "http")
 
-for module in (auth, orgs, sites, plans, batches, redeem, vouchers, pos, reports, dashboard, audit, openapi):
+for module in (auth, orgs, sites, plans, batches, redeem, vouchers, pos, reports, dashboard, audit, fas, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

@@ -63,6 +63,10 @@ class Settings:
     # Connections each botocore client keeps: a Lambda serves one request at a time (botocore's
     # default suffices); the local server sets it to its worker threads.
     aws_max_pool_connections: int
+    # Where routers and phones reach the API (openNDS's fasremotefqdn/fasport/faspath come from it)
+    # and the guest page that openNDS FAS redirects guests to.
+    api_public_url: str
+    guest_page_url: str
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +102,9 @@ def get_settings() -> Settings:
         voucher_retention_days=max(_int("KUOTA_VOUCHER_RETENTION_DAYS", 180), 1),
         expiry_interval_seconds=max(_int("KUOTA_EXPIRY_INTERVAL", 60), 1),
         aws_max_pool_connections=max(_int("KUOTA_AWS_MAX_POOL_CONNECTIONS", 10), 1),
+        api_public_url=os.environ.get("KUOTA_API_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        guest_page_url=os.environ.get("KUOTA_GUEST_PAGE_URL")
+        or os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080").rstrip("/") + "/guest/",
     )
 
 

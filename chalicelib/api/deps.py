@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.fas import FasService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.redeeming import RedeemService
@@ -41,6 +42,7 @@ class Services:
     reports: ReportingService
     dashboard: DashboardService
     api_keys: ApiKeyVerifier
+    fas: FasService
 
 
 _services: Services | None = None
@@ -53,6 +55,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.fas import FasService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.redeeming import RedeemService
@@ -67,18 +70,20 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     verifier = ApiKeyVerifier(settings.api_key_cache_seconds, monotonic)
     plans = PlanService(audit, clock)
     sites = SiteService(audit, verifier, clock)
+    redeem = RedeemService(settings, clock)
     _services = Services(
         accounts=AccountService(settings, get_key_set(), audit, clock),
         sites=sites,
         audit=audit,
         plans=plans,
         issuing=IssuingService(audit, send_batch_job, clock),
-        redeem=RedeemService(settings, clock),
+        redeem=redeem,
         vouchers=VoucherService(audit, clock),
         selling=SellingService(audit, plans, sites, clock),
         reports=ReportingService(),
         dashboard=DashboardService(clock),
         api_keys=verifier,
+        fas=FasService(settings, audit, redeem, clock),
     )
     return _services
 

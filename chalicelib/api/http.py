@@ -235,6 +235,7 @@ def endpoint(
     response: Schema | None = None,
     status: int = 200,
     extra_responses: dict[int, str] | None = None,
+    content_types: list[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -280,7 +281,10 @@ def endpoint(
             result.headers["X-Request-Id"] = meta.request_id
             return result
 
-        blueprint.route(path, methods=[method])(view)
+        if content_types:  # a route that takes a non-JSON body (openNDS's authmon posts a form)
+            blueprint.route(path, methods=[method], content_types=content_types)(view)
+        else:
+            blueprint.route(path, methods=[method])(view)
         return handler
 
     return decorator

@@ -53,6 +53,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/vouchers/{code}"): ALL_ORG_ROLES,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
+    ("GET", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
+    ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
 }
 
 PUBLIC = {
@@ -60,6 +63,11 @@ PUBLIC = {
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/openapi.json"),
+    # openNDS FAS: the guest page, and the router's FAS URL (authmon authenticates with its gateway hash).
+    ("POST", "/v1/fas/session"),
+    ("POST", "/v1/fas/login"),
+    ("GET", "/v1/fas/gateways/{site_id}"),
+    ("POST", "/v1/fas/gateways/{site_id}"),
 }
 POS_KEY_ROUTES = {("POST", "/v1/pos/sales")}
 API_KEY_ROUTES = {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")} | POS_KEY_ROUTES
@@ -92,6 +100,7 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): lambda t: {"reason": "customer changed their mind"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): lambda t: {"reason": "refund at the counter"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): lambda t: {"minutes": 30, "reason": "network down"},
+    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): lambda t: {},
 }
 
 
@@ -120,6 +129,8 @@ class Targets:
 def targets(world: World, tenant: Tenant) -> Targets:
     site_id = world.site(tenant)
     key_id, _ = world.key(tenant, site_id)
+    fas = world.api.post(f"/v1/orgs/{tenant.org_id}/sites/{site_id}/fas", {}, token=tenant.owner.token)
+    assert fas.status == 201, fas.body
     user_id = world.user_in(tenant.org_id, "cashier", as_token=tenant.owner.token).user_id
     plan_id = world.plan(tenant)
     batch = world.api.post(
