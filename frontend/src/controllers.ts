@@ -91,6 +91,12 @@ export function configText(family: Family, values: Partial<ControllerValues>): s
 /** A shared secret RouterOS, UniFi and Omada all accept: letters and digits, 24 characters. */
 export function newRadiusSecret(): string {
   const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+  const limit = 256 - (256 % alphabet.length); // drop bytes that would favour the first letters
+  let secret = "";
+  while (secret.length < 24) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(32))) {
+      if (byte < limit && secret.length < 24) secret += alphabet[byte % alphabet.length];
+    }
+  }
+  return secret;
 }
