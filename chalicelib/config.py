@@ -104,7 +104,7 @@ def get_settings() -> Settings:
         aws_max_pool_connections=max(_int("KUOTA_AWS_MAX_POOL_CONNECTIONS", 10), 1),
         api_public_url=os.environ.get("KUOTA_API_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         guest_page_url=os.environ.get("KUOTA_GUEST_PAGE_URL")
-        or os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080").rstrip("/") + "/guest/",
+        or os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080").rstrip("/") + "/guest.html",
     )
 
 

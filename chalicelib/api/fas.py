@@ -72,8 +72,8 @@ def fas_session(ctx: RequestContext, body: FasSessionIn) -> FasSessionOut:
     from chalicelib.api.fas_schemas import FasSessionOut
 
     session = services().fas.open_session(body.site_id, body.fas, body.iv)
-    return FasSessionOut(client_token=session.client_token, gateway_name=session.gateway_name,
-                         expires_in=session.expires_in)  # fmt: skip
+    return FasSessionOut(client_token=session.client_token, org_id=session.org_id,
+                         gateway_name=session.gateway_name, expires_in=session.expires_in)  # fmt: skip
 
 
 @endpoint(
@@ -111,6 +111,9 @@ def fas_gateway_get(ctx: RequestContext, site_id: str) -> Response:
     if "auth_get" in params:
         return _poll(ctx, site_id, params)
     forward: dict[str, str] = {"site_id": site_id}
+    org_id = services().fas.org_of(site_id)
+    if org_id:
+        forward["org"] = org_id  # the guest page checks codes in this organisation
     forward.update({name: params[name] for name in ("fas", "iv", "status") if name in params})
     location = f"{get_settings().guest_page_url}?{urlencode(forward)}"
     return Response(body="", status_code=302, headers={"Location": location, "Cache-Control": "no-store"})

@@ -42,6 +42,7 @@ class FasSessionIn(Strict):
 
 class FasSessionOut(Out):
     client_token: str
+    org_id: str
     gateway_name: str
     expires_in: int
 

@@ -22,7 +22,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
@@ -54,6 +54,7 @@ class GatewayRefused(KuotaError):
 @dataclass(frozen=True)
 class FasSession:
     client_token: str
+    org_id: str
     gateway_name: str
     expires_in: int
 
@@ -148,6 +149,11 @@ class FasService:
         save_with_event(gateway, event)
         return gateway, faskey
 
+    def org_of(self, site_id: str) -> str | None:
+        """The organisation of a site that uses FAS (the guest page checks codes in it)."""
+        gateway = self._gateway(site_id)
+        return gateway.org_id if gateway else None
+
     def get(self, org_id: str, site_id: str) -> FasGateway:
         gateway = self._gateway(site_id)
         if gateway is None or gateway.org_id != org_id:
@@ -179,10 +185,8 @@ class FasService:
         expires = int(self._clock().timestamp()) + CLIENT_TOKEN_SECONDS
         claims = {"m": fields["clientmac"], "h": fields["hid"], "x": expires}
         token = _seal(_aead_key(faskey.encode(), "client-token"), json.dumps(claims).encode(), site_id)
-        from urllib.parse import unquote
-
-        return FasSession(client_token=token, gateway_name=unquote(fields.get("gatewayname", "")),
-                          expires_in=CLIENT_TOKEN_SECONDS)  # fmt: skip
+        name = unquote(fields.get("gatewayname", ""))
+        return FasSession(client_token=token, org_id=gateway.org_id, gateway_name=name, expires_in=CLIENT_TOKEN_SECONDS)
 
     def login(self, site_id: str, client_token: str, code: str, actor: Actor) -> Admission:
         gateway, faskey = self._gateway_and_key(site_id)

@@ -54,7 +54,7 @@ def test_a_guest_with_a_good_code_is_let_in_at_the_next_poll_exactly_once(api: A
     (code,) = issue(api, world, venue, duration_minutes=90, data_quota_mb=500, rate_up_kbps=512, rate_down_kbps=2048)
 
     params = _guest_arrives(api, router)
-    assert params["site_id"] == venue.site_a
+    assert params["site_id"] == venue.site_a and params["org"] == venue.tenant.org_id
     token = _session(api, params)
     assert router.poll_once() == []  # nothing before the code is entered
 

@@ -78,11 +78,12 @@ def test_a_guest_behind_an_opennds_router_gets_in_with_a_code(stack: Stack) -> N
     assert status == 302
     location = urlsplit({k.lower(): v for k, v in headers.items()}["location"])
     params = {name: values[0] for name, values in parse_qs(location.query).items()}
-    assert location.geturl().startswith(stack.console) and params["site_id"] == site_id
+    assert location.geturl().startswith(f"{stack.console}/guest.html?")
+    assert params["site_id"] == site_id and params["org"] == org_id
 
     # The guest page's calls: trade fas/iv for a client token, then log in with the code.
     session = stack.call("POST", "/v1/fas/session", {"site_id": site_id, "fas": params["fas"], "iv": params["iv"]})
-    assert session["gateway_name"] == config["gateway_name"]
+    assert session["gateway_name"] == config["gateway_name"] and session["org_id"] == org_id
 
     # Another phone types a wrong code: it never reaches the router.
     _, wrong_headers = _get_without_following(router.redirect_url(wrong_phone, "192.168.8.51"))
