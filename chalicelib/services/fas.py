@@ -37,7 +37,7 @@ from chalicelib.models.fas import FasAuthorisation, FasGateway
 from chalicelib.opennds import FasDecryptError, Grant, auth_list, decrypt_query, gateway_hash, return_hash
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
-from chalicelib.services.redeeming import Admission, RedeemService
+from chalicelib.services.redeeming import Admission, RedeemService, normalise_mac
 
 CLIENT_TOKEN_SECONDS = 15 * 60
 # A grant the router has not fetched within this time is dropped: the guest logs in again.
@@ -182,6 +182,8 @@ class FasService:
             raise ValidationFailed(f"fas: {exc}; open the router's login page again", field="fas") from exc
         if gateway_hash(fields.get("gatewayname", "")) != gateway.gateway_hash:
             raise ValidationFailed("fas: this router's gatewayname is not the site's", field="fas")
+        if len(normalise_mac(fields["clientmac"])) != 12:
+            raise ValidationFailed("fas: clientmac is not a MAC address", field="fas")
         expires = int(self._clock().timestamp()) + CLIENT_TOKEN_SECONDS
         claims = {"m": fields["clientmac"], "h": fields["hid"], "x": expires}
         token = _seal(_aead_key(faskey.encode(), "client-token"), json.dumps(claims).encode(), site_id)
