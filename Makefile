@@ -30,7 +30,8 @@ java:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jdk-headless; \
 	fi
 
-# Java, and Debian's Chromium for the browser tests (Playwright never downloads a browser here).
+# Java, and Debian's Chromium for the browser tests (Playwright never downloads a browser here);
+# php-cli runs openNDS's own PHP encryption in tests/unit/test_opennds_wire.py.
 system-deps: java
 	@if [ ! -x $(CHROMIUM) ]; then \
 		echo "Installing Debian's chromium for the browser tests"; \
@@ -40,6 +41,10 @@ system-deps: java
 	@if [ ! -x /usr/sbin/freeradius ] || [ ! -e /usr/lib/freeradius/rlm_rest.so ] || [ ! -x /usr/bin/radclient ]; then \
 		echo "Installing Debian's FreeRADIUS (freeradius, freeradius-rest, freeradius-utils)"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends freeradius freeradius-rest freeradius-utils; \
+	fi
+	@if ! command -v php >/dev/null; then \
+		echo "Installing Debian's php-cli for the openNDS wire-format tests"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends php-cli; \
 	fi
 
 dynamodb-local: $(DDB_STAMP)

@@ -10,6 +10,7 @@ from chalicelib.api import (
     auth,
     batches,
     dashboard,
+    fas,
     guest,
     openapi,
     orgs,
@@ -34,6 +35,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, guest,
-               openapi):
+               fas, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

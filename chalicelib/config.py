@@ -71,6 +71,10 @@ class Settings:
     aws_max_pool_connections: int
     # RADIUS Access-Accept's Acct-Interim-Interval: how often a NAS reports usage (and can be told to disconnect).
     radius_interim_seconds: int
+    # Where routers and phones reach the API (openNDS's fasremotefqdn/fasport/faspath come from it)
+    # and the guest page that openNDS FAS redirects guests to.
+    api_public_url: str
+    guest_page_url: str
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +113,9 @@ def get_settings() -> Settings:
         expiry_interval_seconds=max(_int("KUOTA_EXPIRY_INTERVAL", 60), 1),
         aws_max_pool_connections=max(_int("KUOTA_AWS_MAX_POOL_CONNECTIONS", 10), 1),
         radius_interim_seconds=min(max(_int("KUOTA_RADIUS_INTERIM_SECONDS", 300), 60), 3600),
+        api_public_url=os.environ.get("KUOTA_API_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        guest_page_url=os.environ.get("KUOTA_GUEST_PAGE_URL")
+        or os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080").rstrip("/") + "/guest.html",
     )
 
 

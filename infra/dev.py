@@ -94,7 +94,7 @@ def _stage_environment(stage: str) -> dict[str, str]:
     return variables
 
 
-def _configure_environment(console_port: int, data: LocalData) -> None:
+def _configure_environment(console_port: int, data: LocalData, api_port: int = 8000) -> None:
     """The environment this process and the API share: what the caller set, then the stage's values."""
     defaults = {
         "AWS_ACCESS_KEY_ID": "dev",
@@ -103,6 +103,8 @@ def _configure_environment(console_port: int, data: LocalData) -> None:
         "AWS_REGION": "ap-southeast-3",
         "KUOTA_STAGE": STAGE,
         "KUOTA_CONSOLE_ORIGIN": f"http://{HOST}:{console_port}",
+        # What the console's "connect a controller" page tells an openNDS router to poll.
+        "KUOTA_API_PUBLIC_URL": f"http://{HOST}:{api_port}",
         **_stage_environment(STAGE),
     }
     for name, value in defaults.items():
@@ -416,7 +418,7 @@ def run() -> int:
         _check_port_free(console_port, "console", "KUOTA_CONSOLE_PORT")
         _console_directory()
 
-        _configure_environment(console_port, data)
+        _configure_environment(console_port, data, api_port)
         _start_emulators(emulators, data)
         _prepare_storage(admin, data)
         console = _start_console(console_port, api_base)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.nas import NasDirectory, NasService
@@ -50,6 +51,7 @@ class Services:
     nas_directory: NasDirectory
     radius: RadiusService
     guest: GuestService
+    fas: FasService
 
 
 _services: Services | None = None
@@ -62,6 +64,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
+    from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.nas import NasDirectory, NasService
@@ -101,6 +104,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
             redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic
         ),
         guest=GuestService(settings, clock),
+        fas=FasService(settings, audit, redeem, clock),
     )
     return _services
 

@@ -255,6 +255,7 @@ def endpoint(
     status: int = 200,
     extra_responses: dict[int, str] | None = None,
     basic_auth: bool = False,
+    content_types: list[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -301,7 +302,10 @@ def endpoint(
             result.headers["X-Request-Id"] = meta.request_id
             return result
 
-        blueprint.route(path, methods=[method])(view)
+        if content_types:  # a route that takes a non-JSON body (openNDS's authmon posts a form)
+            blueprint.route(path, methods=[method], content_types=content_types)(view)
+        else:
+            blueprint.route(path, methods=[method])(view)
         return handler
 
     return decorator

@@ -19,6 +19,8 @@ import { Reports } from "./screens/Reports";
 import { Audit } from "./screens/Audit";
 import { Users } from "./screens/Users";
 import { Platform } from "./screens/Platform";
+import { Connect } from "./screens/Connect";
+import { NasScreen } from "./screens/Nas";
 
 const NAV: Array<[Screen, string]> = [
   ["dashboard", "nav.dashboard"],
@@ -26,6 +28,8 @@ const NAV: Array<[Screen, string]> = [
   ["vouchers", "nav.vouchers"],
   ["plans", "nav.plans"],
   ["sites", "nav.sites"],
+  ["nas", "nav.nas"],
+  ["connect", "nav.connect"],
   ["batches", "nav.batches"],
   ["reports", "nav.reports"],
   ["audit", "nav.audit"],
@@ -146,6 +150,10 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <Users />;
     case "platform":
       return <Platform />;
+    case "nas":
+      return <NasScreen />;
+    case "connect":
+      return <Connect initialSite={parts[1]} />;
   }
 }
 

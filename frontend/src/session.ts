@@ -87,7 +87,9 @@ export type Screen =
   | "reports"
   | "audit"
   | "users"
-  | "platform";
+  | "platform"
+  | "nas"
+  | "connect";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -101,6 +103,8 @@ const ACCESS: Record<Screen, Role[]> = {
   audit: ["owner", "auditor", "platform_admin"],
   users: ["owner", "platform_admin"],
   platform: ["platform_admin"],
+  nas: ["owner", "manager", "platform_admin"],
+  connect: ["owner", "manager", "platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {

@@ -63,6 +63,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/sites/{site_id}/nas"): OWNER_MANAGER,
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/devices/{slot}/release"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
+    ("GET", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
+    ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
 }
 
 PUBLIC = {
@@ -72,6 +75,11 @@ PUBLIC = {
     ("GET", "/v1/openapi.json"),
     ("POST", "/v1/guest/status"),
     ("POST", "/v1/guest/release"),
+    # openNDS FAS: the guest page, and the router's FAS URL (authmon authenticates with its gateway hash).
+    ("POST", "/v1/fas/session"),
+    ("POST", "/v1/fas/login"),
+    ("GET", "/v1/fas/gateways/{site_id}"),
+    ("POST", "/v1/fas/gateways/{site_id}"),
 }
 POS_KEY_ROUTES = {("POST", "/v1/pos/sales")}
 RADIUS_KEY_ROUTES = {
@@ -114,6 +122,7 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/orgs/{org_id}/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS"},
     ("POST", "/v1/platform/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS ISP"},
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/nas"): lambda t: {"name": "hAP", "nas_identifier": _unique_nas()},
+    ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): lambda t: {},
 }
 
 
@@ -158,6 +167,8 @@ class Targets:
 def targets(world: World, tenant: Tenant) -> Targets:
     site_id = world.site(tenant)
     key_id, controller = world.key(tenant, site_id)
+    fas = world.api.post(f"/v1/orgs/{tenant.org_id}/sites/{site_id}/fas", {}, token=tenant.owner.token)
+    assert fas.status == 201, fas.body
     user_id = world.user_in(tenant.org_id, "cashier", as_token=tenant.owner.token).user_id
     plan_id = world.plan(tenant)
     batch = world.api.post(
