@@ -6,15 +6,15 @@ organisation or the platform instead of a site: the NAS of each RADIUS request p
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.auth.api_keys import ApiKeyVerifier, new_api_key
+from chalicelib.auth.api_keys import ApiKeyVerifier
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import NotFound
 from chalicelib.models import ApiKey
-from chalicelib.models.base import failed_condition, transaction
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
+from chalicelib.services.audit import AuditLog
+from chalicelib.services.keys import KeyLifecycle
 
 RADIUS = "radius"
 
@@ -33,31 +33,14 @@ def radius_key_view(key: ApiKey) -> dict[str, object]:
 
 class RadiusKeyService:
     def __init__(self, audit: AuditLog, verifier: ApiKeyVerifier, clock: Clock = utc_now) -> None:
-        self._audit = audit
-        self._verifier = verifier
-        self._clock = clock
+        self._keys = KeyLifecycle(audit, verifier, clock)
 
     def create_key(self, actor: Actor, org_id: str | None, *, name: str) -> tuple[ApiKey, str]:
         """A radius key for `org_id`, or for every organisation when it is None (platform)."""
-        key_id, api_key, secret_hash = new_api_key()
-        key = ApiKey(
-            *ApiKey.key(key_id),
-            gsi1pk=ApiKey.owner_listing_key(org_id),
-            gsi1sk=f"KEY#{key_id}",
-            key_id=key_id,
-            org_id=org_id,
-            site_id=None,
-            kind=RADIUS,
-            name=name,
-            secret_hash=secret_hash,
-            created_at=self._clock(),
-        )
-        event = self._audit.event(
-            actor, org_id=org_id, action="api_key.create", target_type="api_key", target_id=key_id,
-            after=radius_key_view(key),
+        return self._keys.create(
+            actor, org_id=org_id, site_id=None, kind=RADIUS, name=name,
+            listing_key=ApiKey.owner_listing_key(org_id), view=radius_key_view,
         )  # fmt: skip
-        save_with_event(key, event, condition=ApiKey.pk.does_not_exist())
-        return key, api_key
 
     def list_keys(self, org_id: str | None) -> list[ApiKey]:
         return list(ApiKey.by_site.query(ApiKey.owner_listing_key(org_id)))
@@ -70,20 +53,4 @@ class RadiusKeyService:
             raise NotFound("No such API key.") from exc
         if key.org_id != org_id or key.site_id is not None or key.kind != RADIUS:
             raise NotFound("No such API key.")  # a site's key, or another owner's
-        if key.revoked_at is not None:
-            return
-        before = radius_key_view(key)
-        now = self._clock()
-        key.revoked_at = now
-        event = self._audit.event(
-            actor, org_id=org_id, action="api_key.revoke", target_type="api_key", target_id=key_id,
-            before=before, after=radius_key_view(key),
-        )  # fmt: skip
-        try:
-            with transaction() as tx:
-                tx.update(key, actions=[ApiKey.revoked_at.set(now)], condition=ApiKey.revoked_at.does_not_exist())
-                tx.save(event, condition=APPEND_ONLY)
-        except TransactWriteError as exc:
-            if not failed_condition(exc):
-                raise
-        self._verifier.forget(key_id)
+        self._keys.revoke(actor, key, view=radius_key_view)

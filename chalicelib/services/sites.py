@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import uuid
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.auth.api_keys import ApiKeyVerifier, new_api_key
+from chalicelib.auth.api_keys import ApiKeyVerifier
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import NotFound
 from chalicelib.models import ApiKey, Site
-from chalicelib.models.base import failed_condition, transaction
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
+from chalicelib.services.audit import AuditLog, save_with_event
+from chalicelib.services.keys import KeyLifecycle
 
 REQUIRED_SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "language")
 SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "venue_name", "ssid", "logo", "language")
@@ -48,8 +48,8 @@ def key_view(key: ApiKey) -> dict[str, object]:
 class SiteService:
     def __init__(self, audit: AuditLog, verifier: ApiKeyVerifier, clock: Clock = utc_now) -> None:
         self._audit = audit
-        self._verifier = verifier
         self._clock = clock
+        self._keys = KeyLifecycle(audit, verifier, clock)
 
     def create_site(
         self, actor: Actor, org_id: str, *, name: str, timezone: str, opens: str, closes: str, language: str = "id"
@@ -111,30 +111,10 @@ class SiteService:
 
     def create_key(self, actor: Actor, org_id: str, site_id: str, *, kind: str, name: str) -> tuple[ApiKey, str]:
         site = self.get_site(org_id, site_id)
-        key_id, api_key, secret_hash = new_api_key()
-        key = ApiKey(
-            *ApiKey.key(key_id),
-            gsi1pk=ApiKey.site_listing_key(org_id, site_id),
-            gsi1sk=f"KEY#{key_id}",
-            key_id=key_id,
-            org_id=org_id,
-            site_id=site_id,
-            kind=kind,
-            name=name,
-            secret_hash=secret_hash,
-            created_at=self._clock(),
-        )
-        event = self._audit.event(
-            actor,
-            org_id=org_id,
-            action="api_key.create",
-            target_type="api_key",
-            target_id=key_id,
-            after=key_view(key),
-            site=site,
-        )
-        save_with_event(key, event, condition=ApiKey.pk.does_not_exist())
-        return key, api_key
+        return self._keys.create(
+            actor, org_id=org_id, site_id=site_id, kind=kind, name=name,
+            listing_key=ApiKey.site_listing_key(org_id, site_id), view=key_view, site=site,
+        )  # fmt: skip
 
     def list_keys(self, org_id: str, site_id: str) -> list[ApiKey]:
         self.get_site(org_id, site_id)
@@ -148,26 +128,4 @@ class SiteService:
             raise NotFound("No such API key.") from exc
         if key.org_id != org_id or key.site_id != site_id:
             raise NotFound("No such API key.")
-        if key.revoked_at is not None:
-            return  # revoking twice changes nothing and writes no second event
-        before = key_view(key)
-        now = self._clock()
-        key.revoked_at = now
-        event = self._audit.event(
-            actor,
-            org_id=org_id,
-            action="api_key.revoke",
-            target_type="api_key",
-            target_id=key_id,
-            before=before,
-            after=key_view(key),
-            site=site,
-        )
-        try:
-            with transaction() as tx:
-                tx.update(key, actions=[ApiKey.revoked_at.set(now)], condition=ApiKey.revoked_at.does_not_exist())
-                tx.save(event, condition=APPEND_ONLY)
-        except TransactWriteError as exc:
-            if not failed_condition(exc):
-                raise
-        self._verifier.forget(key_id)
+        self._keys.revoke(actor, key, view=key_view, site=site)
