@@ -84,21 +84,9 @@ def fas_session(ctx: RequestContext, body: FasSessionIn) -> FasSessionOut:
                      409: "device_limit_reached", 403: "wrong_site", 429: "too_many_attempts"},
 )  # fmt: skip
 def fas_login(ctx: RequestContext, body: FasLoginIn) -> RedeemOut:
-    from chalicelib.api.schemas import RedeemOut
-    from chalicelib.services import as_utc
+    from chalicelib.api.redeem import redeem_answer
 
-    admission = services().fas.login(body.site_id, body.client_token, body.code, ctx.actor)
-    voucher = admission.voucher
-    return RedeemOut(
-        status="active",
-        session_timeout=admission.session_timeout,
-        expires_at=as_utc(voucher.expires_at),
-        rate_up_kbps=None if voucher.rate_up_kbps is None else int(voucher.rate_up_kbps),
-        rate_down_kbps=None if voucher.rate_down_kbps is None else int(voucher.rate_down_kbps),
-        data_remaining_bytes=admission.data_remaining_bytes,
-        devices_used=len(voucher.devices or ()),
-        max_devices=int(voucher.max_devices),
-    )
+    return redeem_answer(services().fas.login(body.site_id, body.client_token, body.code, ctx.actor))
 
 
 @endpoint(

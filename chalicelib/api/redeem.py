@@ -11,6 +11,7 @@ from chalicelib.api.http import RequestContext, Schema, endpoint
 
 if TYPE_CHECKING:
     from chalicelib.api.schemas import AccountingIn, RedeemIn, RedeemOut
+    from chalicelib.services.redeeming import Admission
 
 bp = Blueprint(__name__)
 CONTROLLER = frozenset({"controller"})
@@ -24,10 +25,14 @@ CONTROLLER = frozenset({"controller"})
                      409: "device_limit_reached", 429: "too_many_attempts"},
 )  # fmt: skip
 def redeem(ctx: RequestContext, body: RedeemIn) -> RedeemOut:
+    return redeem_answer(services().redeem.redeem(ctx.user, body.code, body.mac, ctx.actor))
+
+
+def redeem_answer(admission: Admission) -> RedeemOut:
+    """What a controller (or the guest page, for openNDS) is told when a device is let in."""
     from chalicelib.api.schemas import RedeemOut
     from chalicelib.services import as_utc
 
-    admission = services().redeem.redeem(ctx.user, body.code, body.mac, ctx.actor)
     voucher = admission.voucher
     return RedeemOut(
         status="active",

@@ -264,13 +264,7 @@ class RedeemService:
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise  # changed meanwhile (revoked, expired): the answer below still holds
-        proceed = voucher.status == "active" and not ending
-        return Usage(
-            proceed=proceed,
-            session_timeout=_session_timeout(voucher, now) if proceed else 0,
-            data_remaining_bytes=_data_remaining(voucher),
-            ended=None if proceed else (ending if voucher.status == "active" else voucher.status),
-        )
+        return _usage(voucher, ending, now, counted=True)
 
     def _not_counted(self, voucher_hash: str, device: str, site_id: str | None) -> Usage:
         """The report was refused: say why (a read, on this failure path only)."""
@@ -290,14 +284,19 @@ class RedeemService:
         # An older report of a session than one already stored: answered, not counted.
         now = int(self._clock().timestamp())
         ending = _ending(voucher, int(voucher.used_seconds), int(voucher.used_bytes), now)
-        proceed = voucher.status == "active" and not ending
-        return Usage(
-            proceed=proceed,
-            session_timeout=_session_timeout(voucher, now) if proceed else 0,
-            data_remaining_bytes=_data_remaining(voucher),
-            ended=None if proceed else (ending if voucher.status == "active" else voucher.status),
-            counted=False,
-        )
+        return _usage(voucher, ending, now, counted=False)
+
+
+def _usage(voucher: Voucher, ending: str | None, now: int, *, counted: bool) -> Usage:
+    """The answer to an accounting report: go on, or why the guest may not stay."""
+    proceed = voucher.status == "active" and not ending
+    return Usage(
+        proceed=proceed,
+        session_timeout=_session_timeout(voucher, now) if proceed else 0,
+        data_remaining_bytes=_data_remaining(voucher),
+        ended=None if proceed else (ending if voucher.status == "active" else voucher.status),
+        counted=counted,
+    )
 
 
 def _ending(voucher: Voucher, used_seconds: int, used_bytes: int, now: int) -> str | None:
