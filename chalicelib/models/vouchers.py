@@ -209,6 +209,17 @@ class Voucher(Model):
         return f"V#{code_hash}", "META"
 
 
+class _SaleListIndex(GlobalSecondaryIndex["Model"]):
+    """An organisation's sales by time (GSI1): the sales list and a shift's takings."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
 class Sale(Model):
     """A POS or counter sale; its codes are re-derived from (shape, first_number, quantity)."""
 
@@ -233,11 +244,19 @@ class Sale(Model):
     voucher_keys = JSONAttribute()  # the vouchers' table keys, for void
     voided_at = UTCDateTimeAttribute(null=True)
     void_reason = UnicodeAttribute(null=True)
+    shift_id = UnicodeAttribute(null=True)  # the console cashier's open shift when sold
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")  # ORG#<org>#SALES
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")  # <iso sold_at>#<sale_id>
     version = VersionAttribute()
+    by_time = _SaleListIndex()
 
     @classmethod
     def key(cls, org_id: str, sale_id: str) -> tuple[str, str]:
         return f"ORG#{org_id}", f"SALE#{sale_id}"
+
+    @classmethod
+    def list_key(cls, org_id: str) -> str:
+        return f"ORG#{org_id}#SALES"
 
 
 class LedgerEntry(Model):

@@ -16,9 +16,9 @@ from chalicelib.auth.tokens import issue_access_token, new_refresh_token, token_
 from chalicelib.config import Settings
 from chalicelib.errors import Conflict, InvalidCredentials, NotFound, Unauthorized
 from chalicelib.models import EmailClaim, Org, RefreshToken, TokenFamily, User
-from chalicelib.models.base import cancelled_by_condition, failed_condition, transaction
+from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
+from chalicelib.services.audit import AuditLog
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
 
 
@@ -130,13 +130,13 @@ class AccountService:
             after={"rotated": True},
         )
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 tx.update(
                     stored,
                     actions=[RefreshToken.used_at.set(now)],
                     condition=RefreshToken.used_at.does_not_exist(),
                 )
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if not failed_condition(exc):
                 raise
@@ -202,13 +202,13 @@ class AccountService:
             after={"reason": reason},
         )
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 tx.update(
                     family,
                     actions=[TokenFamily.revoked_at.set(self._clock()), TokenFamily.revoked_reason.set(reason)],
                     condition=TokenFamily.revoked_at.does_not_exist(),
                 )
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if not failed_condition(exc):
                 raise  # already revoked by a concurrent request otherwise
@@ -249,10 +249,10 @@ class AccountService:
             actor, org_id=org_id, action="user.create", target_type="user", target_id=user_id, after=user_view(user)
         )
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 tx.save(claim, condition=EmailClaim.pk.does_not_exist())
                 tx.save(user, condition=User.pk.does_not_exist())
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if cancelled_by_condition(exc, 0):
                 raise Conflict("A user with this email already exists.", field="email") from exc
@@ -288,7 +288,7 @@ class AccountService:
             before=before,
             after=user_view(user),
         )
-        save_with_event(user, event, conflict="The user was changed by someone else; reload and try again.")
+        self._audit.save_with_event(user, event, conflict="The user was changed by someone else; reload and try again.")
         return user
 
     def ensure_platform_admin(self, email: str, password: str) -> tuple[User, bool]:
@@ -313,7 +313,7 @@ class AccountService:
             target_id=org_id,
             after={"org_id": org_id, "name": name},
         )
-        save_with_event(org, event, condition=Org.pk.does_not_exist())
+        self._audit.save_with_event(org, event, condition=Org.pk.does_not_exist())
         return org
 
     def get_org(self, org_id: str) -> Org:

@@ -1,7 +1,9 @@
 """The audit trail: who changed what, from where, when; append-only.
 
-Services build an event with `AuditLog.event(...)` and write it in the same
-transaction as the change it describes, so neither exists without the other.
+Services build an event with `AuditLog.event(...)` and write it with the change
+it describes through `AuditLog.transaction()`, so neither exists without the
+other. That one path is also where written events are announced to observers
+(the anomaly alerts), after the write has landed.
 """
 
 from __future__ import annotations
@@ -9,13 +11,16 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.auth.principal import Actor
@@ -23,26 +28,52 @@ from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.models import AuditEvent, Site
 from chalicelib.models.accounts import org_pk
 from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
 
 APPEND_ONLY = AuditEvent.pk.does_not_exist()
 
+Observer = Callable[[Sequence[AuditEvent]], None]
 
-def save_with_event(item: Model, event: AuditEvent, *, condition: Condition | None = None,
-                    conflict: str | None = None) -> None:  # fmt: skip
-    """Write a change and its audit event together: both or neither.
 
-    The item's own guard (`condition`, or its VersionAttribute) failing means
-    someone changed it meanwhile: a Conflict with `conflict` as the message.
+class Changes:
+    """A transaction being put together: changes, and the records (audit events) that describe them.
+
+    Operations are replayed in the order they were added, so a cancelled
+    transaction's reasons index them as PynamoDB orders them (puts before updates).
     """
-    try:
+
+    def __init__(self) -> None:
+        self._operations: list[tuple[str, Any, Any, Condition | None]] = []
+        self.events: list[AuditEvent] = []
+
+    def save(self, item: Model, condition: Condition | None = None) -> None:
+        self._operations.append(("save", item, None, condition))
+
+    def update(self, item: Model, actions: list[Action], condition: Condition | None = None) -> None:
+        self._operations.append(("update", item, actions, condition))
+
+    def delete(self, item: Model, condition: Condition | None = None) -> None:
+        self._operations.append(("delete", item, None, condition))
+
+    def append(self, event: AuditEvent) -> None:
+        """Add an audit event: written only if no event has its key (the trail is append-only)."""
+        self.events.append(event)
+        self._operations.append(("save", event, None, APPEND_ONLY))
+
+    def record(self, item: Model) -> None:
+        """Add an append-only record other than an audit event (a ledger entry): never overwritten."""
+        self._operations.append(("save", item, None, cast(Any, type(item)).pk.does_not_exist()))
+
+    def replay(self) -> None:
         with transaction() as tx:
-            tx.save(item, condition=condition)
-            tx.save(event, condition=APPEND_ONLY)
-    except TransactWriteError as exc:
-        if conflict is not None and cancelled_by_condition(exc, 0):
-            raise Conflict(conflict) from exc
-        raise
+            for kind, item, actions, condition in self._operations:
+                if kind == "save":
+                    tx.save(item, condition=condition)
+                elif kind == "delete":
+                    tx.delete(item, condition=condition)
+                else:
+                    tx.update(item, actions=actions, condition=condition)
 
 
 def is_off_hours(at: datetime, site: Site) -> bool:
@@ -63,6 +94,45 @@ class AuditPage:
 class AuditLog:
     def __init__(self, clock: Clock = utc_now) -> None:
         self._clock = clock
+        self._observers: list[Observer] = []
+
+    def subscribe(self, observer: Observer) -> None:
+        """Call `observer` with the events of every write that landed."""
+        self._observers.append(observer)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Changes]:
+        """Collect changes and their events; write them all or none when the block ends."""
+        changes = Changes()
+        yield changes
+        self.commit(changes)
+
+    def commit(self, changes: Changes) -> None:
+        changes.replay()
+        self._announce(changes.events)
+
+    def _announce(self, events: Sequence[AuditEvent]) -> None:
+        for observer in self._observers:
+            try:
+                observer(events)
+            except Exception:  # an observer's failure must not undo or fail a change that landed
+                get_logger().exception("audit observer failed", extra={"observer": repr(observer)})
+
+    def save_with_event(self, item: Model, event: AuditEvent, *, condition: Condition | None = None,
+                        conflict: str | None = None) -> None:  # fmt: skip
+        """Write a change and its audit event together: both or neither.
+
+        The item's own guard (`condition`, or its VersionAttribute) failing means
+        someone changed it meanwhile: a Conflict with `conflict` as the message.
+        """
+        try:
+            with self.transaction() as tx:
+                tx.save(item, condition=condition)
+                tx.append(event)
+        except TransactWriteError as exc:
+            if conflict is not None and cancelled_by_condition(exc, 0):
+                raise Conflict(conflict) from exc
+            raise
 
     def event(
         self,
@@ -103,7 +173,8 @@ class AuditLog:
 
     def record(self, event: AuditEvent) -> None:
         """Write an event that has no other change to travel with (e.g. a failed login)."""
-        event.save(condition=APPEND_ONLY)
+        with self.transaction() as tx:
+            tx.append(event)
 
     def query(
         self,

@@ -20,9 +20,9 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import KuotaError
 from chalicelib.models import Voucher
-from chalicelib.models.base import failed_condition, transaction
+from chalicelib.models.base import failed_condition
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import AuditLog
 from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, voucher_id
 
 
@@ -91,9 +91,9 @@ def release_slot(
             target_id=voucher_id(voucher), before={"devices_used": devices_left + 1},
             after={"device": slot, "devices_used": devices_left},
         )  # fmt: skip
-        with transaction() as tx:
+        with audit.transaction() as tx:
             tx.update(voucher, actions=actions, condition=condition)
-            tx.save(event, condition=APPEND_ONLY)
+            tx.append(event)
     except (UpdateError, TransactWriteError) as exc:
         refused = (
             failed_condition(exc) if isinstance(exc, TransactWriteError)

@@ -32,11 +32,10 @@ from chalicelib.config import Settings
 from chalicelib.errors import KuotaError, NotFound, ValidationFailed
 from chalicelib.models import Site
 from chalicelib.models.audit import AuditEvent
-from chalicelib.models.base import transaction
 from chalicelib.models.fas import FasAuthorisation, FasGateway
 from chalicelib.opennds import FasDecryptError, Grant, auth_list, decrypt_query, gateway_hash, return_hash
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
+from chalicelib.services.audit import AuditLog
 from chalicelib.services.redeeming import Admission, RedeemService, normalise_mac
 
 CLIENT_TOKEN_SECONDS = 15 * 60
@@ -146,7 +145,7 @@ class FasService:
             actor, org_id=site.org_id, action="fas.rotate" if before else "fas.configure", target_type="fas",
             target_id=site.site_id, before=before, after=gateway_view(gateway, self._settings), site=site,
         )  # fmt: skip
-        save_with_event(gateway, event)
+        self._audit.save_with_event(gateway, event)
         return gateway, faskey
 
     def org_of(self, site_id: str) -> str | None:
@@ -168,9 +167,9 @@ class FasService:
             actor, org_id=site.org_id, action="fas.delete", target_type="fas", target_id=site.site_id,
             before=gateway_view(gateway, self._settings), site=site,
         )  # fmt: skip
-        with transaction() as tx:
+        with self._audit.transaction() as tx:
             tx.delete(gateway)
-            tx.save(event, condition=APPEND_ONLY)
+            tx.append(event)
 
     # ---- the guest page ---------------------------------------------------------------------
 

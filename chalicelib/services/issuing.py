@@ -19,11 +19,10 @@ from chalicelib.auth.principal import Actor
 from chalicelib.codes import CodeGenerator, CodeShape, code_hash, overlaps
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import Batch, Plan, ShapeCounter, ShapeRegistry, Voucher
-from chalicelib.models.base import transaction
 from chalicelib.models.batching import WriteStats, write_items
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import AuditLog
 from chalicelib.services.plans import plan_view
 
 SYNC_LIMIT = 500  # batches up to this size are issued within the request
@@ -180,9 +179,9 @@ class IssuingService:
             after={"plan_id": plan.plan_id, "site_id": site_id, "quantity": quantity, "shape": shape.shape_id,
                    "entropy_bits": shape.entropy_bits},
         )  # fmt: skip
-        with transaction() as tx:
+        with self._audit.transaction() as tx:
             tx.save(batch, condition=Batch.pk.does_not_exist())
-            tx.save(event, condition=APPEND_ONLY)
+            tx.append(event)
         if quantity <= SYNC_LIMIT:
             return self.issue(org_id, batch_id)
         self._enqueue(org_id, batch_id)

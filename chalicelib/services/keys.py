@@ -14,9 +14,9 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.auth.api_keys import ApiKeyVerifier, new_api_key
 from chalicelib.auth.principal import Actor
 from chalicelib.models import ApiKey, Site
-from chalicelib.models.base import failed_condition, transaction
+from chalicelib.models.base import failed_condition
 from chalicelib.services import Clock
-from chalicelib.services.audit import APPEND_ONLY, AuditLog, save_with_event
+from chalicelib.services.audit import AuditLog
 
 KeyView = Callable[[ApiKey], dict[str, object]]
 
@@ -57,7 +57,7 @@ class KeyLifecycle:
             actor, org_id=org_id, action="api_key.create", target_type="api_key", target_id=key_id,
             after=view(key), site=site,
         )  # fmt: skip
-        save_with_event(key, event, condition=ApiKey.pk.does_not_exist())
+        self._audit.save_with_event(key, event, condition=ApiKey.pk.does_not_exist())
         return key, api_key
 
     def revoke(self, actor: Actor, key: ApiKey, *, view: KeyView, site: Site | None = None) -> None:
@@ -72,9 +72,9 @@ class KeyLifecycle:
             before=before, after=view(key), site=site,
         )  # fmt: skip
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 tx.update(key, actions=[ApiKey.revoked_at.set(now)], condition=ApiKey.revoked_at.does_not_exist())
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if not failed_condition(exc):
                 raise

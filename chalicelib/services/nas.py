@@ -21,9 +21,9 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import Nas, NasClaim, Site
-from chalicelib.models.base import cancelled_by_condition, failed_condition, transaction
+from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import AuditLog
 
 
 def normalise_ip(value: str) -> str:
@@ -107,9 +107,7 @@ class NasService:
         self._directory = directory
         self._clock = clock
 
-    def register(
-        self, actor: Actor, site: Site, *, name: str, nas_identifier: str | None, nas_ip: str | None
-    ) -> Nas:
+    def register(self, actor: Actor, site: Site, *, name: str, nas_identifier: str | None, nas_ip: str | None) -> Nas:
         if not nas_identifier and not nas_ip:
             raise ValidationFailed("nas_identifier or nas_ip: give at least one", field="nas_identifier")
         address = normalise_ip(nas_ip) if nas_ip else None
@@ -134,11 +132,11 @@ class NasService:
             after=nas_view(nas), site=site,
         )  # fmt: skip
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 tx.save(nas, condition=Nas.pk.does_not_exist())
                 for claim in claims:
                     tx.save(claim, condition=NasClaim.pk.does_not_exist())
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if nas_identifier and cancelled_by_condition(exc, 1):
                 raise Conflict(
@@ -172,11 +170,11 @@ class NasService:
         if nas.nas_ip:
             claims.append(NasClaim(*NasClaim.by_ip(nas.nas_ip)))
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 tx.delete(nas, condition=Nas.pk.exists())
                 for claim in claims:
                     tx.delete(claim, condition=NasClaim.nas_id == nas_id)
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if not failed_condition(exc):
                 raise

@@ -11,7 +11,7 @@ from chalicelib.auth.principal import Actor
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Plan
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import AuditLog, save_with_event
+from chalicelib.services.audit import AuditLog
 
 TERMS = (
     "name", "price", "duration_minutes", "validity_days", "time_mode", "data_quota_mb",
@@ -38,7 +38,7 @@ class PlanService:
         event = self._audit.event(
             actor, org_id=org_id, action="plan.create", target_type="plan", target_id=plan_id, after=plan_view(plan)
         )
-        save_with_event(plan, event, condition=Plan.pk.does_not_exist())
+        self._audit.save_with_event(plan, event, condition=Plan.pk.does_not_exist())
         plan.version = 1
         return plan
 
@@ -74,5 +74,5 @@ class PlanService:
             actor, org_id=plan.org_id, action=action, target_type="plan", target_id=plan.plan_id,
             before=before, after=plan_view(plan),
         )  # fmt: skip
-        save_with_event(plan, event, conflict="The plan was changed by someone else; reload and try again.")
+        self._audit.save_with_event(plan, event, conflict="The plan was changed by someone else; reload and try again.")
         return plan

@@ -25,10 +25,10 @@ from chalicelib.auth.principal import Actor
 from chalicelib.codes import CodeGenerator, CodeShape
 from chalicelib.errors import Conflict, IdempotencyMismatch, NotFound, ValidationFailed
 from chalicelib.models import LedgerEntry, Sale, Site, Voucher
-from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.models.base import cancelled_by_condition
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import AuditLog
 from chalicelib.services.issuing import CodeShapes, terms_of, voucher_item
 from chalicelib.services.plans import PlanService
 from chalicelib.services.sites import SiteService
@@ -135,6 +135,8 @@ class SellingService:
             first_number=first,
             valid_until=valid_until,
             voucher_keys=[[voucher.pk, voucher.sk] for voucher in vouchers],
+            gsi1pk=Sale.list_key(org_id),
+            gsi1sk=f"{now.isoformat(timespec='microseconds')}#{sale_id}",
         )
         event = self._audit.event(
             actor, org_id=org_id, action="sale.create", target_type="sale", target_id=sale_id, site=site,
@@ -142,11 +144,11 @@ class SellingService:
                    "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id},
         )  # fmt: skip
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 tx.save(sale, condition=Sale.pk.does_not_exist())  # index 0 in the cancellation reasons
                 for voucher in vouchers:
                     tx.save(voucher, condition=Voucher.pk.does_not_exist())
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if idempotency_key is None or not cancelled_by_condition(exc, 0):
                 raise
@@ -213,11 +215,11 @@ class SellingService:
         change = {"at": ended, "action": "void", "by": actor.principal.id if actor.principal else None,
                   "reason": reason}  # fmt: skip
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 # Puts precede updates in a TransactWrite, so the reversal line is index 0:
                 # it exists only if this sale was voided already.
                 tx.save(entry, condition=LedgerEntry.pk.does_not_exist())
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
                 tx.update(
                     sale,
                     actions=[Sale.voided_at.set(now), Sale.void_reason.set(reason)],

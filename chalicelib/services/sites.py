@@ -11,7 +11,7 @@ from chalicelib.auth.principal import Actor
 from chalicelib.errors import NotFound
 from chalicelib.models import ApiKey, Site
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import AuditLog, save_with_event
+from chalicelib.services.audit import AuditLog
 from chalicelib.services.keys import KeyLifecycle
 
 REQUIRED_SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "language")
@@ -75,7 +75,7 @@ class SiteService:
             after=site_view(site, with_logo=False),
             site=site,
         )
-        save_with_event(site, event, condition=Site.pk.does_not_exist())
+        self._audit.save_with_event(site, event, condition=Site.pk.does_not_exist())
         site.version = 1
         return site
 
@@ -106,7 +106,7 @@ class SiteService:
             after=site_view(site, with_logo=False),
             site=site,
         )
-        save_with_event(site, event, conflict="The site was changed by someone else; reload and try again.")
+        self._audit.save_with_event(site, event, conflict="The site was changed by someone else; reload and try again.")
         return site
 
     def create_key(self, actor: Actor, org_id: str, site_id: str, *, kind: str, name: str) -> tuple[ApiKey, str]:

@@ -11,10 +11,10 @@ from chalicelib.auth.principal import Actor
 from chalicelib.codes import code_hash
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models import Voucher
-from chalicelib.models.base import failed_condition, transaction
+from chalicelib.models.base import failed_condition
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import APPEND_ONLY, AuditLog
+from chalicelib.services.audit import AuditLog
 from chalicelib.services.devices import device_slots, release_slot
 from chalicelib.services.outbox import voucher_id
 
@@ -155,10 +155,10 @@ class VoucherService:
             before=before, after=after,
         )  # fmt: skip
         try:
-            with transaction() as tx:
+            with self._audit.transaction() as tx:
                 # Conditioned on the status we decided from: a redeem or expiry in between wins.
                 tx.update(voucher, actions=actions, condition=Voucher.status == voucher.status)
-                tx.save(event, condition=APPEND_ONLY)
+                tx.append(event)
         except TransactWriteError as exc:
             if failed_condition(exc):
                 raise Conflict("The voucher changed meanwhile; look again and retry.") from exc
