@@ -12,7 +12,7 @@ DDB_LOCAL := infra/dynamodb-local
 DDB_STAMP := $(DDB_LOCAL)/node_modules/.kuota-npm-ci
 
 .PHONY: dev test lint typecheck unit install console java system-deps dynamodb-local reset console-screenshots clean
-.PHONY: radius
+.PHONY: radius verify-ledger
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,10 @@ radius: install
 # Deletes make dev's local data (.kuota/data) and the keys it depends on, after saying what goes.
 reset: install
 	$(PY) -m infra.dev reset
+
+# Recompute an organisation's audit and ledger chains and reconcile its revenue (details: infra/verify_ledger.py).
+verify-ledger: install
+	$(PY) -m infra.verify_ledger --org $(ORG) $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO))
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,7 @@ os.environ.update(
         "KUOTA_STAGE": "bench",
         "KUOTA_JWT_KEYS_FILE": f"{_KEYS}/jwt-keys.json",
         "KUOTA_CODE_KEYS_FILE": f"{_KEYS}/code-keys.json",
+        "KUOTA_LEDGER_KEY_FILE": f"{_KEYS}/ledger-key.pem",
         "KUOTA_PASSWORD_TIME_COST": "1",
         "KUOTA_PASSWORD_MEMORY_KIB": "8192",
         "AWS_ACCESS_KEY_ID": "bench",

@@ -37,6 +37,9 @@ class Settings:
     # Voucher code keys (HMAC for lookup, FF3-1 for generation): file in dev, secret in prod.
     code_keys_file: str | None
     code_keys_secret_id: str | None
+    # The Ed25519 key that signs each day's audit and ledger chains: never in a table.
+    ledger_key_file: str | None
+    ledger_key_secret_id: str | None
     jwt_issuer: str
     jwt_audience: str
     access_token_seconds: int
@@ -91,6 +94,8 @@ def get_settings() -> Settings:
         jwt_keys_secret_id=os.environ.get("KUOTA_JWT_KEYS_SECRET_ID") or None,
         code_keys_file=os.environ.get("KUOTA_CODE_KEYS_FILE") or None,
         code_keys_secret_id=os.environ.get("KUOTA_CODE_KEYS_SECRET_ID") or None,
+        ledger_key_file=os.environ.get("KUOTA_LEDGER_KEY_FILE") or None,
+        ledger_key_secret_id=os.environ.get("KUOTA_LEDGER_KEY_SECRET_ID") or None,
         jwt_issuer=os.environ.get("KUOTA_JWT_ISSUER", "kuota"),
         jwt_audience=os.environ.get("KUOTA_JWT_AUDIENCE", "kuota-api"),
         access_token_seconds=min(_int("KUOTA_ACCESS_TOKEN_SECONDS", 900), 900),

@@ -53,7 +53,9 @@ def drain_audit_outbox(event: CloudWatchEvent) -> dict[str, Any]:
     from chalicelib.services.outbox import AuditOutbox
 
     seconds_left = _seconds_left(event)
-    outbox = AuditOutbox()
+    from chalicelib.api.deps import services
+
+    outbox = AuditOutbox(services().audit)  # its observers (the alerts) see drained events too
     written = drained = outbox.drain()
     # A large batch's expiry fills the outbox faster than one drain takes it: go on while there is time.
     while drained and seconds_left is not None and seconds_left() > 0:
@@ -61,6 +63,20 @@ def drain_audit_outbox(event: CloudWatchEvent) -> dict[str, Any]:
         written += drained
     get_logger().info("audit outbox drained", extra={"events_written": written})
     return {"events_written": written}
+
+
+@bp.schedule("cron(30 1 * * ? *)", description="Sign each owner's audit and ledger chains of the days now closed")
+def seal_ledger(event: CloudWatchEvent) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from chalicelib.api.deps import services
+    from chalicelib.models.accounts import org_pk
+    from chalicelib.services.chain import seal_due
+
+    owners = ["PLATFORM", *(org_pk(org.org_id) for org in services().accounts.list_orgs())]
+    sealed = seal_due(owners, datetime.now(UTC))
+    get_logger().info("ledger sealed", extra={"days_sealed": sealed})
+    return {"days_sealed": sealed}
 
 
 @bp.on_sqs_message(queue=get_settings().batch_queue, batch_size=1)

@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -50,6 +51,7 @@ MIN_ADMIN_PASSWORD_LENGTH = 10  # the API's rule for new passwords
 API_START_TIMEOUT_SECONDS = 60.0
 API_STOP_GRACE_SECONDS = 5.0
 OUTBOX_DRAIN_SECONDS = 10.0  # audit events show up in the console soon after a redeem
+SEAL_SECONDS = 3600.0  # the days due are sealed within an hour of becoming due
 BATCH_POLL_SECONDS = 2.0  # a large batch starts this soon after it is created
 JOBS_STOP_GRACE_SECONDS = 10.0
 
@@ -83,7 +85,8 @@ def _check_port_free(port: int, what: str, variable: str) -> None:
 def local_data() -> LocalData:
     """Where `make dev` keeps its data and the keys that data depends on."""
     local_dir = ROOT / (os.environ.get("KUOTA_LOCAL_DIR") or DEFAULT_LOCAL_DIR)
-    return LocalData(data_dir=local_dir / "data", key_files=(local_dir / "jwt-keys.json", local_dir / "code-keys.json"))
+    keys = (local_dir / "jwt-keys.json", local_dir / "code-keys.json", local_dir / "ledger-key.pem")
+    return LocalData(data_dir=local_dir / "data", key_files=keys)
 
 
 def _stage_environment(stage: str) -> dict[str, str]:
@@ -94,7 +97,7 @@ def _stage_environment(stage: str) -> dict[str, str]:
     return variables
 
 
-def _configure_environment(console_port: int, data: LocalData, api_port: int = 8000) -> None:
+def configure_environment(console_port: int, data: LocalData, api_port: int = 8000) -> None:
     """The environment this process and the API share: what the caller set, then the stage's values."""
     defaults = {
         "AWS_ACCESS_KEY_ID": "dev",
@@ -110,9 +113,10 @@ def _configure_environment(console_port: int, data: LocalData, api_port: int = 8
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     # The keys live beside the data they belong to, wherever KUOTA_LOCAL_DIR puts them.
-    jwt_keys, code_keys = data.key_files
+    jwt_keys, code_keys, ledger_key = data.key_files
     os.environ["KUOTA_JWT_KEYS_FILE"] = str(jwt_keys)
     os.environ["KUOTA_CODE_KEYS_FILE"] = str(code_keys)
+    os.environ["KUOTA_LEDGER_KEY_FILE"] = str(ledger_key)
 
 
 @dataclass
@@ -178,9 +182,10 @@ def _prepare_storage(admin: AdminCredentials, data: LocalData) -> None:
     from chalicelib.auth.signing_keys import get_key_set
     from chalicelib.codes import get_code_keys
     from chalicelib.models.tables import ensure_tables
+    from chalicelib.services.chain import key_id
 
     ensure_tables()
-    get_key_set(), get_code_keys()  # created on first use: the key files exist from here on
+    get_key_set(), get_code_keys(), key_id()  # created on first use: the key files exist from here on
     data.bind()
     registry = services()
     _requeue_unfinished_batches(registry)
@@ -334,17 +339,18 @@ def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float 
     """Run the scheduled jobs on their intervals until `stop` is set (the background thread's body)."""
     from chalicelib.api.deps import services
     from chalicelib.messaging import finish_batch_job, receive_batch_jobs
+    from chalicelib.services.chain import seal_due
     from chalicelib.services.expiring import ExpiryService
     from chalicelib.services.outbox import AuditOutbox
 
     expiry = ExpiryService()
-    outbox = AuditOutbox()
+    outbox = AuditOutbox(services().audit)
 
     def seconds_left() -> float:
         # Ctrl-C ends an expiry run at its next item; what it finished is kept.
         return -1.0 if stop.is_set() else 3600.0
 
-    next_expiry = next_drain = time.monotonic()
+    next_expiry = next_drain = next_seal = time.monotonic()
     while not stop.is_set():
         now = time.monotonic()
         if now >= next_expiry:
@@ -362,6 +368,13 @@ def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float 
                 outbox.drain()
             except Exception as exc:
                 print(f"Audit outbox drain failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        if now >= next_seal:
+            next_seal = now + SEAL_SECONDS
+            try:
+                owners = ["PLATFORM", *(f"ORG#{org.org_id}" for org in services().accounts.list_orgs())]
+                seal_due(owners, datetime.now(UTC))
+            except Exception as exc:
+                print(f"Ledger sealing failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         try:  # the SQS trigger's part: large batches are issued in the background
             for org_id, batch_id, receipt in receive_batch_jobs():
                 services().issuing.issue(org_id, batch_id)
@@ -418,7 +431,7 @@ def run() -> int:
         _check_port_free(console_port, "console", "KUOTA_CONSOLE_PORT")
         _console_directory()
 
-        _configure_environment(console_port, data, api_port)
+        configure_environment(console_port, data, api_port)
         _start_emulators(emulators, data)
         _prepare_storage(admin, data)
         console = _start_console(console_port, api_base)

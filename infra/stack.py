@@ -84,6 +84,7 @@ AUDIT_ALLOWED = ("dynamodb:PutItem", "dynamodb:Query")
 SECRETS: dict[str, tuple[str, str]] = {
     "JwtKeysSecret": ("jwt-keys", 'JWT signing key set {"active": kid, "keys": {kid: PEM}}'),
     "CodeKeysSecret": ("code-keys", 'voucher code keys {"hmac": base64, "fpe": base64}; never rotate'),
+    "LedgerKeySecret": ("ledger-key", "Ed25519 private key (PEM) signing each day's audit and ledger chains"),
 }
 
 # Chalice's function names (app.py's handlers; the API is `api_handler`) -> their access.
@@ -93,12 +94,14 @@ FUNCTIONS: dict[str, Access] = {
         audit_table=AUDIT_ALLOWED,
         idempotency_table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         batch_queue=("sqs:SendMessage", "sqs:GetQueueUrl"),
-        secrets=("JwtKeysSecret", "CodeKeysSecret"),
+        secrets=("JwtKeysSecret", "CodeKeysSecret", "LedgerKeySecret"),
     ),
     "expire_vouchers": Access(
         app_table=(*_READ, *_WRITE), audit_table=("dynamodb:PutItem",), secrets=("CodeKeysSecret",)
     ),
-    "drain_audit_outbox": Access(app_table=(*_READ, "dynamodb:UpdateItem"), audit_table=("dynamodb:PutItem",)),
+    # Chained writes move a chain head (UpdateItem) and may add a ledger entry (PutItem) to the app table.
+    "drain_audit_outbox": Access(app_table=(*_READ, *_WRITE), audit_table=("dynamodb:PutItem",)),
+    "seal_ledger": Access(app_table=_READ, audit_table=AUDIT_ALLOWED, secrets=("LedgerKeySecret",)),
     "issue_batches": Access(
         app_table=(*_READ, *_WRITE, "dynamodb:BatchWriteItem"),
         audit_table=("dynamodb:PutItem",),
@@ -168,6 +171,7 @@ def lambda_environment(spec: StageSpec) -> dict[str, str]:
         KUOTA_TRUST_FORWARDED_FOR="false",
         KUOTA_JWT_KEYS_SECRET_ID=spec.secret_name(SECRETS["JwtKeysSecret"][0]),
         KUOTA_CODE_KEYS_SECRET_ID=spec.secret_name(SECRETS["CodeKeysSecret"][0]),
+        KUOTA_LEDGER_KEY_SECRET_ID=spec.secret_name(SECRETS["LedgerKeySecret"][0]),
     )
     return variables
 

@@ -24,6 +24,7 @@ os.environ.update(
         "KUOTA_STAGE": "test",
         "KUOTA_JWT_KEYS_FILE": str(Path(_KEYS_DIR) / "jwt-keys.json"),
         "KUOTA_CODE_KEYS_FILE": str(Path(_KEYS_DIR) / "code-keys.json"),
+        "KUOTA_LEDGER_KEY_FILE": str(Path(_KEYS_DIR) / "ledger-key.pem"),
         "KUOTA_TRUST_FORWARDED_FOR": "true",
         # A cheaper argon2id profile keeps the suite fast; production uses the defaults.
         "KUOTA_PASSWORD_TIME_COST": "1",

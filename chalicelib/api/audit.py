@@ -13,7 +13,7 @@ from chalicelib.auth.roles import OWNER_AUDITOR
 from chalicelib.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from chalicelib.api.schemas import AuditPageOut, AuditQuery
+    from chalicelib.api.schemas import AuditPageOut, AuditQuery, VerifyOut, VerifyQuery
 
 bp = Blueprint(__name__)
 
@@ -52,3 +52,27 @@ def list_audit(ctx: RequestContext, org_id: str, query: AuditQuery) -> AuditPage
         for event in page.events
     ]
     return AuditPageOut(events=events, next_cursor=page.next_cursor)
+
+
+@endpoint(
+    bp,
+    "/v1/orgs/{org_id}/audit/verify",
+    "GET",
+    summary="Recompute the audit and ledger chains and reconcile revenue; name the first record that does not hold",
+    tag="audit",
+    roles=OWNER_AUDITOR,
+    query=Schema("VerifyQuery"),
+    response=Schema("VerifyOut"),
+)
+def verify_audit(ctx: RequestContext, org_id: str, query: VerifyQuery) -> VerifyOut:
+    from dataclasses import asdict
+
+    from chalicelib.api.schemas import VerifyOut
+
+    result = services().ledger.verify(org_id, query.from_, query.to)
+    problems = [asdict(problem) for problem in result.problems]
+    return VerifyOut.model_validate({
+        "ok": result.ok, "from_": result.start, "to": result.end, "chains": result.chains.chains,
+        "records": result.chains.records, "days_sealed": result.chains.days_sealed, "totals": asdict(result.totals),
+        "problems": problems, "first_problem": problems[0] if problems else None,
+    })  # fmt: skip

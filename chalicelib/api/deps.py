@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
+    from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.radius import RadiusService
@@ -44,6 +45,7 @@ class Services:
     vouchers: VoucherService
     selling: SellingService
     reports: ReportingService
+    ledger: LedgerService
     dashboard: DashboardService
     api_keys: ApiKeyVerifier
     radius_keys: RadiusKeyService
@@ -67,6 +69,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
     from chalicelib.services.issuing import IssuingService
+    from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.radius import RadiusService
@@ -95,6 +98,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         vouchers=VoucherService(audit, clock),
         selling=SellingService(audit, plans, sites, clock),
         reports=ReportingService(),
+        ledger=LedgerService(),
         dashboard=DashboardService(clock),
         api_keys=verifier,
         radius_keys=RadiusKeyService(audit, verifier, clock),

@@ -261,6 +261,45 @@ class AuditPageOut(Out):
     next_cursor: str | None
 
 
+class VerifyQuery(Strict):
+    from_: date = Field(alias="from")
+    to: date
+
+
+class RecordRefOut(Out):
+    table: str
+    pk: str
+    sk: str
+
+
+class ProblemOut(Out):
+    kind: str
+    day: str
+    chain: str | None
+    seq: int | None
+    record: RecordRefOut | None
+    message: str
+
+
+class TotalsOut(Out):
+    report: int
+    ledger: int
+    pending: int
+    audit: int
+
+
+class VerifyOut(Out):
+    ok: bool
+    from_: date = Field(serialization_alias="from")
+    to: date
+    chains: int
+    records: int
+    days_sealed: list[str]
+    totals: TotalsOut
+    problems: list[ProblemOut]
+    first_problem: ProblemOut | None
+
+
 # --- plans -------------------------------------------------------------------------
 
 Rupiah = Annotated[int, Field(ge=0, le=100_000_000)]
@@ -388,6 +427,10 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 class RevokeIn(Strict):
+    reason: Reason
+
+
+class RefundIn(Strict):
     reason: Reason
 
 

@@ -11,7 +11,7 @@ from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER
 
 if TYPE_CHECKING:
-    from chalicelib.api.schemas import ExtendIn, RevokeIn, VoucherOut
+    from chalicelib.api.schemas import ExtendIn, RefundIn, RevokeIn, VoucherOut
 
 bp = Blueprint(__name__)
 VOUCHER = "/v1/orgs/{org_id}/vouchers/{code}"
@@ -35,6 +35,19 @@ def revoke_voucher(ctx: RequestContext, org_id: str, code: str, body: RevokeIn) 
     from chalicelib.services.vouchers import voucher_view
 
     voucher = services().vouchers.revoke(ctx.actor, org_id, code, body.reason)
+    return VoucherOut.model_validate(voucher_view(voucher))
+
+
+@endpoint(
+    bp, VOUCHER + "/refund", "POST", summary="Give a sold voucher's money back: revoked, negative line booked today",
+    tag="vouchers", roles=OWNER_MANAGER, body=Schema("RefundIn"), response=Schema("VoucherOut"),
+    extra_responses={409: "conflict"},
+)  # fmt: skip
+def refund_voucher(ctx: RequestContext, org_id: str, code: str, body: RefundIn) -> VoucherOut:
+    from chalicelib.api.schemas import VoucherOut
+    from chalicelib.services.vouchers import voucher_view
+
+    voucher = services().vouchers.refund(ctx.actor, org_id, code, body.reason)
     return VoucherOut.model_validate(voucher_view(voucher))
 
 

@@ -29,33 +29,46 @@ queries an index, never scans):
 | release a device slot (staff)        | app, audit    | TransactWriteItems: the same update of V# + the audit event | 2 RCU + 2 WCU x 2 |
 | issue vouchers                       | app           | BatchWriteItem of V# items (no index entries)       | 1 WCU each    |
 | sale                                 | app           | PK=ORG#<org>, SK=SALE#<id>                          | 1 RCU         |
-| sell (sale + vouchers + audit)       | app, audit    | TransactWriteItems: SALE#<id>, V#<hmac> x n, event  | 2 WCU x (n+2) |
-| void (reversal line, revoke, stamp)  | app, audit    | TransactWriteItems: VOID#<sale> (+GSI3), V# x n, SALE#, event | 2 WCU x (n+3) |
+| sell (sale + vouchers + audit)       | app, audit    | TransactWriteItems: SALE#<id>, V#<hmac> x n, LEDGER# line (+GSI3), event, chain head | 2 WCU x (n+4) + 1 RCU |
+| void (reversal line, revoke, stamp)  | app, audit    | TransactWriteItems: LEDGER#..#void (+GSI3), event, SALE#, V# x n, chain head | 2 WCU x (n+4) + 1 RCU |
+| refund one voucher                   | app, audit    | TransactWriteItems: LEDGER#..#refund (+GSI3), event, V#, chain head | 2 WCU x 4 + 1 RCU |
 | POS Idempotency-Key record           | idempotency   | id=kuota.sale#<sha256(caller#key)>, TTL expiration  | 1-2 WCU, 0-1 RCU |
 | due expiries (vouchers, batches)     | app GSI2      | GSI2PK=EXP#<shard 0..15>, GSI2SK<=<now> (sparse)     | 16 queries/run + 1 WCU per due voucher |
-| revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>                   | query/day     |
+| revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>: ledger lines, and printed vouchers' own lines until their ledger copy is written (same GSI3SK, counted once) | query/day |
 | sales report, from..to (<= 366 days) | app GSI3      | one query per local day above, rev_* projected; names: get site / get plan | query/day + 1 RCU per site or plan named |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
+| sales of an org by time (list, shift) | app GSI1    | GSI1PK=ORG#<org>#SALES, GSI1SK=<iso sold_at>#<sale> | query         |
+| ledger entries of an org's UTC day  | app           | PK=ORG#<org>, SK between LEDGER#<day> and LEDGER#<day>~ (sale, redeem_sale, void, refund, settlement) | query |
+| a POS-sold voucher's sale marker    | app GSI3      | GSI3PK=ORG#<org>#SALE#<sale> (off the report's days: the sale's ledger line is its revenue) | -  |
+| chain head (append a record)        | app           | PK=CHAIN#<ORG#org or PLATFORM>, SK=<utc day>#<site or ->: GetItem (consistent), then UpdateItem in the record's transaction, on seq = what was read | 1 RCU + 1 WCU per chain |
+| a day's chain heads (seal, verify)  | app           | PK=CHAIN#<owner>, SK begins <utc day>#           | query         |
+| daily digest (signed)               | audit         | PK=DIGEST#<owner>, SK=<utc day>; put once        | 1 WCU / query |
+| verify an org, from..to (<= 92 days) | audit, app, app GSI3 | per UTC day: heads query, audit events query, ledger query, digest get; per local day: the sales-index query; audit events of the period once more (reconciliation) | ~5 queries/day |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it
-(see infra/), and every put is conditioned on the key not existing.
+(see infra/), and every put is conditioned on the key not existing. Every audit
+event and ledger entry is also a link of a hash chain whose head moves in the
+same transaction (services/chain.py); every audited write costs one chain-head
+read and one more item in its transaction.
 """
 
 from __future__ import annotations
 
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
-from chalicelib.models.audit import AuditEvent
+from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
-from chalicelib.models.vouchers import Batch, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
+from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
     "ApiKey",
     "AppTable",
     "AuditEvent",
     "Batch",
+    "ChainDigest",
+    "ChainHead",
     "EmailClaim",
     "LedgerEntry",
     "Nas",

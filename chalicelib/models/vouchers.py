@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -185,6 +186,7 @@ class Voucher(Model):
     used_seconds = NumberAttribute(default=0)
     used_bytes = NumberAttribute(default=0)
     # session id -> {"s": seconds, "b": bytes, "d": the device's slot (mac_ref), "t": last update}
+    refunded_at = NumberAttribute(null=True)  # epoch seconds: its money was given back (it is revoked too)
     sessions = MapAttribute[str, object](null=True)
     history = ListAttribute[object](null=True)  # changes people made: revoke, extend, void (time, actor, reason)
     pending_audit = ListAttribute[object](null=True)  # outbox: events not yet in the audit table
@@ -260,21 +262,59 @@ class Sale(Model):
 
 
 class LedgerEntry(Model):
-    """A reversal line for a void: negative count and amount on the day of the void."""
+    """A line of the ledger: money in or out, written once and never changed.
+
+    Kinds (`rev_kind`): `sale` (a till sale, count = its quantity), `redeem_sale`
+    (a printed voucher sold at its first redeem; a copy of the voucher's own
+    line, same GSI3SK), `void` and `refund` (negative count and amount on the
+    day they happen), `settlement` (no sales-index keys: not revenue). Keyed by
+    time so that a day's entries are one query; chained like audit events.
+    """
 
     class Meta(AppMeta):
         pass
 
-    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")
-    gsi3pk = UnicodeAttribute(attr_name="GSI3PK")
-    gsi3sk = UnicodeAttribute(attr_name="GSI3SK")
-    rev_site = UnicodeAttribute()
-    rev_plan = UnicodeAttribute()
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # ORG#<org>
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # LEDGER#<iso time>#<kind>#<ref>
+    gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
+    rev_kind = UnicodeAttribute()
+    rev_site = UnicodeAttribute(null=True)
+    rev_plan = UnicodeAttribute(null=True)
     rev_cashier = UnicodeAttribute(null=True)
     rev_amount = NumberAttribute()
     rev_count = NumberAttribute()
-    sale_id = UnicodeAttribute()
-    reason = UnicodeAttribute()
+    sale_id = UnicodeAttribute(null=True)
+    voucher_ref = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
+    chain_id = UnicodeAttribute(null=True)
+    chain_seq = NumberAttribute(null=True)
+    chain_prev = UnicodeAttribute(null=True)
+    chain_hash = UnicodeAttribute(null=True)
     by_sales_day = _SalesIndex()
+
+    @classmethod
+    def key(cls, org_id: str, at: datetime, kind: str, ref: str) -> tuple[str, str]:
+        return f"ORG#{org_id}", f"{LEDGER_PREFIX}{at.isoformat(timespec='microseconds')}#{kind}#{ref}"
+
+
+LEDGER_PREFIX = "LEDGER#"
+
+
+class ChainHead(Model):
+    """The last record of one chain: how many it holds and the hash of the last.
+
+    One chain per owner (an org, or the platform), UTC day and site, so that
+    writers at different sites never wait for each other. Every chained write
+    moves its head in the same transaction, on the condition that nobody moved
+    it meanwhile, so two writers can never both follow the same record.
+    """
+
+    class Meta(AppMeta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # CHAIN#<ORG#org | PLATFORM>
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # <yyyy-mm-dd>#<site id or ->
+    seq = NumberAttribute()
+    hash = UnicodeAttribute()

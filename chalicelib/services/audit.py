@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import TransactWriteError
@@ -25,11 +25,13 @@ from pynamodb.models import Model
 
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import Conflict, ValidationFailed
-from chalicelib.models import AuditEvent, Site
+from chalicelib.models import AuditEvent, LedgerEntry, Site
 from chalicelib.models.accounts import org_pk
 from chalicelib.models.base import cancelled_by_condition, transaction
+from chalicelib.models.vouchers import ChainHead
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
+from chalicelib.services.chain import MAX_ATTEMPTS, Links, back_off, link, lost_race
 
 APPEND_ONLY = AuditEvent.pk.does_not_exist()
 
@@ -46,6 +48,7 @@ class Changes:
     def __init__(self) -> None:
         self._operations: list[tuple[str, Any, Any, Condition | None]] = []
         self.events: list[AuditEvent] = []
+        self.records: list[AuditEvent | LedgerEntry] = []  # what gets chained, in order
 
     def save(self, item: Model, condition: Condition | None = None) -> None:
         self._operations.append(("save", item, None, condition))
@@ -59,13 +62,16 @@ class Changes:
     def append(self, event: AuditEvent) -> None:
         """Add an audit event: written only if no event has its key (the trail is append-only)."""
         self.events.append(event)
+        self.records.append(event)
         self._operations.append(("save", event, None, APPEND_ONLY))
 
-    def record(self, item: Model) -> None:
-        """Add an append-only record other than an audit event (a ledger entry): never overwritten."""
-        self._operations.append(("save", item, None, cast(Any, type(item)).pk.does_not_exist()))
+    def record(self, entry: LedgerEntry) -> None:
+        """Add a ledger entry: chained like the events, never overwritten."""
+        self.records.append(entry)
+        self._operations.append(("save", entry, None, LedgerEntry.pk.does_not_exist()))
 
-    def replay(self) -> None:
+    def replay(self, links: Links) -> None:
+        """Send the transaction, the chains' head moves last (after every update of the caller's)."""
         with transaction() as tx:
             for kind, item, actions, condition in self._operations:
                 if kind == "save":
@@ -74,6 +80,12 @@ class Changes:
                     tx.delete(item, condition=condition)
                 else:
                     tx.update(item, actions=actions, condition=condition)
+            for head, replaces in links.moves:
+                tx.update(
+                    head,
+                    actions=[ChainHead.seq.set(head.seq), ChainHead.hash.set(head.hash)],
+                    condition=ChainHead.seq.does_not_exist() if replaces is None else ChainHead.seq == replaces,
+                )
 
 
 def is_off_hours(at: datetime, site: Site) -> bool:
@@ -108,7 +120,17 @@ class AuditLog:
         self.commit(changes)
 
     def commit(self, changes: Changes) -> None:
-        changes.replay()
+        """Write the changes with their records linked into their chains; retry when another writer
+        moved a chain's head first (never on the caller's own conditions: those raise)."""
+        for attempt in range(MAX_ATTEMPTS):
+            links = link(changes.records)
+            try:
+                changes.replay(links)
+                break
+            except TransactWriteError as exc:
+                if attempt == MAX_ATTEMPTS - 1 or not lost_race(exc, len(links.moves)):
+                    raise
+                back_off(attempt)
         self._announce(changes.events)
 
     def _announce(self, events: Sequence[AuditEvent]) -> None:

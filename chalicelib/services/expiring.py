@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -26,8 +26,8 @@ from pynamodb.expressions.condition import Condition
 from chalicelib.auth.principal import Actor, RequestMeta
 from chalicelib.codes import code_hash
 from chalicelib.config import get_settings
-from chalicelib.models import Batch, LedgerEntry, Voucher
-from chalicelib.models.expiry import Outcome, due_page, put_if_absent, update_if
+from chalicelib.models import Batch, Voucher
+from chalicelib.models.expiry import Outcome, due_page, update_if
 from chalicelib.models.vouchers import EXPIRY_SHARDS
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
@@ -172,8 +172,6 @@ class _Run:
                 self.reschedule(current, due)
                 return
             was_active = current.status == "active"
-            if current.gsi3pk is not None:
-                self.keep_revenue_line(current)
             outcome = self.expire(
                 current.pk,
                 _time_up(self.now) | _shelf_life_over(self.now),
@@ -203,9 +201,8 @@ class _Run:
             Voucher.ttl.set(self.retain_until),
             Voucher.gsi2pk.remove(),
             Voucher.gsi2sk.remove(),
-            # Its revenue line now lives in the ledger copy (keep_revenue_line), which TTL leaves alone.
-            Voucher.gsi3pk.remove(),
-            Voucher.gsi3sk.remove(),
+            # Its revenue line stays until TTL removes the voucher; the ledger's copy (written when the
+            # outbox drains its sale) stays for good, and the report counts the pair once.
             *outbox_actions(voucher_hash, entry),
         ]
         outcome = update_if(Voucher(pk, "META"), actions, condition)
@@ -213,29 +210,6 @@ class _Run:
         if outcome.applied:
             self.report.vouchers_expired += 1
         return outcome
-
-    def keep_revenue_line(self, voucher: Voucher) -> None:
-        """Copy a sold voucher's revenue line to a permanent ledger item before TTL may delete the voucher.
-
-        Same index keys as the voucher's line, so the report counts the pair once; written
-        before the expiry (which drops the voucher's own line) so the figure is never missing.
-        """
-        line = LedgerEntry(
-            f"ORG#{voucher.org_id}",
-            f"LINE#{voucher.pk.removeprefix('V#')}",
-            gsi3pk=voucher.gsi3pk,
-            gsi3sk=voucher.gsi3sk,
-            rev_site=voucher.rev_site or "",
-            rev_plan=voucher.rev_plan or voucher.plan_id,
-            rev_cashier=voucher.rev_cashier,
-            rev_amount=voucher.rev_amount if voucher.rev_amount is not None else voucher.price,
-            rev_count=voucher.rev_count if voucher.rev_count is not None else 1,
-            sale_id=voucher.sale_id or voucher.source_id,
-            reason="sold",
-            at=datetime.fromtimestamp(int(voucher.sold_at or self.now), UTC),
-        )
-        put_if_absent(line)
-        self.report.requests += 1
 
     def reschedule(self, voucher: Voucher, due: int) -> None:
         if voucher.gsi2sk == due:

@@ -5,6 +5,10 @@ entry travel in the same UpdateItem: the entry is appended to the voucher's
 `pending_audit` list and the voucher enters the sparse outbox index (GSI1).
 `AuditOutbox.drain` (a scheduled job) copies entries to the audit table under
 their own event ids, so a repeated drain writes nothing twice, then clears them.
+Drained events are chained like every other (`AuditLog.commit`). A first redeem
+that sold a printed voucher is also where its sale enters the ledger: the event
+says so (`after["sale"]`) and the ledger copy of the voucher's revenue line is
+written with it, in one transaction.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
 
 from chalicelib.auth.principal import Actor
-from chalicelib.models import AuditEvent, Site, Voucher
+from chalicelib.models import AuditEvent, LedgerEntry, Site, Voucher
 from chalicelib.models.accounts import org_pk
-from chalicelib.services.audit import APPEND_ONLY, is_off_hours
+from chalicelib.models.base import cancelled_by_condition
+from chalicelib.services.audit import AuditLog, Changes, is_off_hours
 
 OUTBOX_SHARDS = 4
 
@@ -57,7 +62,8 @@ def outbox_actions(voucher_hash: str, entry: dict[str, Any]) -> list[Action]:
 
 
 class AuditOutbox:
-    def __init__(self) -> None:
+    def __init__(self, audit: AuditLog | None = None) -> None:
+        self._audit = audit or AuditLog()
         self._sites: dict[tuple[str, str], Site | None] = {}
 
     def drain(self, max_vouchers: int = 1000) -> int:
@@ -77,12 +83,19 @@ class AuditOutbox:
         written = 0
         for entry in entries:
             event = self._event(voucher, entry)
+            changes = Changes()
+            changes.append(event)
+            line = sale_line(voucher) if _sold_by(voucher, entry) else None
+            if line is not None:
+                event.after = {**(event.after or {}), "sale": {"amount": int(line.rev_amount),
+                                                               "plan_id": line.rev_plan}}  # fmt: skip
+                changes.record(line)
             try:
-                event.save(condition=APPEND_ONLY)
+                self._audit.commit(changes)
                 written += 1
-            except PutError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
-                    raise  # an event already written by an earlier drain is skipped
+            except TransactWriteError as exc:
+                if not cancelled_by_condition(exc, 0):
+                    raise  # an event already written by an earlier drain (and its line with it) is skipped
         try:
             voucher.update(
                 actions=[Voucher.pending_audit.remove(), Voucher.gsi1pk.remove(), Voucher.gsi1sk.remove()],
@@ -129,6 +142,35 @@ class AuditOutbox:
             except DoesNotExist:
                 self._sites[(org_id, site_id)] = None
         return self._sites[(org_id, site_id)]
+
+
+def _sold_by(voucher: Voucher, entry: dict[str, Any]) -> bool:
+    """Whether this redeem is what sold the voucher (a printed one, first used now)."""
+    return (
+        entry["action"] == "voucher.redeem"
+        and voucher.sale_id is None
+        and voucher.sold_at is not None
+        and int(voucher.sold_at) == int(entry["at"])
+        and voucher.gsi3pk is not None
+    )
+
+
+def sale_line(voucher: Voucher) -> LedgerEntry:
+    """The ledger's copy of a printed voucher's revenue line (same sales-index keys: reports count one)."""
+    sold_at = datetime.fromtimestamp(int(cast(int, voucher.sold_at)), UTC)
+    return LedgerEntry(
+        *LedgerEntry.key(voucher.org_id, sold_at, "redeem_sale", voucher_id(voucher)),
+        gsi3pk=voucher.gsi3pk,
+        gsi3sk=voucher.gsi3sk,
+        rev_kind="redeem_sale",
+        rev_site=voucher.rev_site,
+        rev_plan=voucher.rev_plan or voucher.plan_id,
+        rev_cashier=voucher.rev_cashier,
+        rev_amount=int(voucher.rev_amount if voucher.rev_amount is not None else voucher.price),
+        rev_count=int(voucher.rev_count if voucher.rev_count is not None else 1),
+        voucher_ref=voucher_id(voucher),
+        at=sold_at,
+    )
 
 
 def voucher_id(voucher: Voucher) -> str:

@@ -1,14 +1,15 @@
 """Selling vouchers at a till (POS key or console) and voiding a sale.
 
-A sale is written all at once: the Sale, its vouchers (already sold, each its
-own revenue line) and its audit event in one transaction, so a sale never
-exists half-made. When the caller sends an idempotency key the sale id is
+A sale is written all at once: the Sale, its vouchers (already sold), its
+ledger entry (the sale's revenue line) and its audit event in one transaction,
+so a sale never exists half-made. When the caller sends an idempotency key the sale id is
 derived from it; a retry whose first attempt did land (its response was lost)
 finds that sale and returns it instead of selling twice.
 
 A void never deletes: it stamps the sale, revokes its vouchers (even ones in
 use: a refund ends access) and writes a reversal line with negative amounts on
-the day of the void.
+the day of the void. A refund does the same for one voucher (a sale's or a
+printed one's) and leaves the rest of its sale alone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from chalicelib.auth.principal import Actor
 from chalicelib.codes import CodeGenerator, CodeShape
 from chalicelib.errors import Conflict, IdempotencyMismatch, NotFound, ValidationFailed
 from chalicelib.models import LedgerEntry, Sale, Site, Voucher
-from chalicelib.models.base import cancelled_by_condition
+from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
@@ -114,10 +115,12 @@ class SellingService:
             voucher.sold_at = sold_at
             voucher.sale_id = sale_id
             voucher.gsi2pk, voucher.gsi2sk = expiry_shard(voucher_hash), epoch(valid_until)
+            # The sale's ledger entry carries the money. The voucher's own line, worth nothing, marks it
+            # sold (its first redeem books nothing: `if_not_exists`) and keeps it on the day's dashboard.
             voucher.gsi3pk = f"ORG#{org_id}#DAY#{day}"
             voucher.gsi3sk = f"{now.isoformat(timespec='seconds')}#{voucher_hash}"
             voucher.rev_site, voucher.rev_plan, voucher.rev_cashier = site_id, plan.plan_id, rev_cashier
-            voucher.rev_amount, voucher.rev_count = price, 1
+            voucher.rev_amount, voucher.rev_count = 0, 0
             vouchers.append(voucher)
         sale = Sale(
             *Sale.key(org_id, sale_id),
@@ -143,11 +146,19 @@ class SellingService:
             after={"site_id": site_id, "plan_id": plan.plan_id, "quantity": quantity, "unit_price": price,
                    "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id},
         )  # fmt: skip
+        line = LedgerEntry(
+            *LedgerEntry.key(org_id, now, "sale", sale_id),
+            gsi3pk=f"ORG#{org_id}#DAY#{day}",
+            gsi3sk=f"{now.isoformat(timespec='seconds')}#SALE#{sale_id}",
+            rev_kind="sale", rev_site=site_id, rev_plan=plan.plan_id, rev_cashier=rev_cashier,
+            rev_amount=price * quantity, rev_count=quantity, sale_id=sale_id, at=now,
+        )  # fmt: skip
         try:
             with self._audit.transaction() as tx:
                 tx.save(sale, condition=Sale.pk.does_not_exist())  # index 0 in the cancellation reasons
                 for voucher in vouchers:
                     tx.save(voucher, condition=Voucher.pk.does_not_exist())
+                tx.record(line)
                 tx.append(event)
         except TransactWriteError as exc:
             if idempotency_key is None or not cancelled_by_condition(exc, 0):
@@ -188,45 +199,42 @@ class SellingService:
             raise Conflict("This sale is already voided.")
         site = self._sites.get_site(org_id, sale.site_id)
         now = self._clock()
+        # Vouchers TTL removed long after they expired have nothing left to revoke; refunded ones
+        # have been reversed on their own already.
+        keys = [(pk, sk) for pk, sk in sale.voucher_keys]
+        found = {voucher.pk: voucher for voucher in Voucher.batch_get(keys, attributes_to_get=["PK", "refunded_at"])}
+        refunded = sum(1 for voucher in found.values() if voucher.refunded_at is not None)
         quantity, total = int(sale.quantity), int(sale.total)
+        reversed_count, reversed_amount = quantity - refunded, total - refunded * int(sale.unit_price)
         entry = LedgerEntry(
-            f"ORG#{org_id}",
-            f"VOID#{sale_id}",
+            *LedgerEntry.key(org_id, now, "void", sale_id),
             gsi3pk=f"ORG#{org_id}#DAY#{local_day(now, site)}",
             gsi3sk=f"{now.isoformat(timespec='seconds')}#VOID#{sale_id}",
-            rev_site=sale.site_id,
-            rev_plan=sale.plan_id,
-            rev_cashier=sale.rev_cashier,
-            rev_amount=-total,
-            rev_count=-quantity,
-            sale_id=sale_id,
-            reason=reason,
-            at=now,
-        )
+            rev_kind="void", rev_site=sale.site_id, rev_plan=sale.plan_id, rev_cashier=sale.rev_cashier,
+            rev_amount=-reversed_amount, rev_count=-reversed_count, sale_id=sale_id, reason=reason, at=now,
+        )  # fmt: skip
         before = {"status": "sold", "quantity": quantity, "total": total}
         event = self._audit.event(
             actor, org_id=org_id, action="sale.void", target_type="sale", target_id=sale_id, site=site,
-            before=before, after={"status": "voided", "reason": reason, "vouchers_revoked": quantity},
+            before=before, after={"status": "voided", "reason": reason, "vouchers_revoked": reversed_count,
+                                  "amount_reversed": reversed_amount},
         )  # fmt: skip
-        # Vouchers TTL removed long after they expired have nothing left to revoke.
-        keys = [(pk, sk) for pk, sk in sale.voucher_keys]
-        existing = {voucher.pk for voucher in Voucher.batch_get(keys, attributes_to_get=["PK"])}
         ended = epoch(now)
         change = {"at": ended, "action": "void", "by": actor.principal.id if actor.principal else None,
                   "reason": reason}  # fmt: skip
         try:
             with self._audit.transaction() as tx:
-                # Puts precede updates in a TransactWrite, so the reversal line is index 0:
-                # it exists only if this sale was voided already.
-                tx.save(entry, condition=LedgerEntry.pk.does_not_exist())
+                tx.record(entry)
                 tx.append(event)
+                # Puts precede updates in a TransactWrite: the sale's stamp is index 2.
                 tx.update(
                     sale,
                     actions=[Sale.voided_at.set(now), Sale.void_reason.set(reason)],
                     condition=Sale.voided_at.does_not_exist(),
                 )
                 for pk, sk in keys:
-                    if pk not in existing:
+                    voucher = found.get(pk)
+                    if voucher is None or voucher.refunded_at is not None:
                         continue
                     tx.update(
                         Voucher(pk, sk),
@@ -237,11 +245,14 @@ class SellingService:
                             Voucher.gsi2pk.remove(),  # nothing left for the expiry job to do
                             Voucher.gsi2sk.remove(),
                         ],
-                        condition=Voucher.sale_id == sale_id,
+                        # A refund landing meanwhile would be reversed twice: let it win, and say so.
+                        condition=(Voucher.sale_id == sale_id) & Voucher.refunded_at.does_not_exist(),
                     )
         except TransactWriteError as exc:
-            if cancelled_by_condition(exc, 0):
+            if cancelled_by_condition(exc, 2):
                 raise Conflict("This sale is already voided.") from exc
+            if failed_condition(exc):
+                raise Conflict("A voucher of this sale was refunded meanwhile; look again and retry.") from exc
             raise
         sale.voided_at, sale.void_reason = now, reason
         return sale

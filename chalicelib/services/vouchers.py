@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -10,13 +11,14 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib.auth.principal import Actor
 from chalicelib.codes import code_hash
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import Voucher
+from chalicelib.models import LedgerEntry, Site, Voucher
 from chalicelib.models.base import failed_condition
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.devices import device_slots, release_slot
 from chalicelib.services.outbox import voucher_id
+from chalicelib.services.selling import local_day
 
 UNUSED = ("issued", "sold")
 
@@ -142,9 +144,48 @@ class VoucherService:
             **details,
         }
 
+    def refund(self, actor: Actor, org_id: str, code: str, reason: str) -> Voucher:
+        """Give a sold voucher's money back: it is revoked and a negative line is booked today, at its site.
+
+        The rest of its sale (if it came from one) stands; a void of that sale later reverses only what
+        was not refunded.
+        """
+        voucher = self.find(org_id, code)
+        if voucher.sold_at is None:
+            raise Conflict("This voucher was never sold: there is nothing to refund.")
+        if voucher.refunded_at is not None:
+            raise Conflict("This voucher was refunded already.")
+        if voucher.status == "revoked":
+            raise Conflict("A revoked voucher cannot be refunded (a voided sale's vouchers are reversed already).")
+        at = self._clock()
+        now = int(at.timestamp())
+        site_id = voucher.rev_site or voucher.activated_site_id or voucher.site_id
+        site = Site.get(*Site.key(org_id, site_id)) if site_id else None
+        amount = int(voucher.price)  # what it was sold for: a sale's unit price, or a printed voucher's at redeem
+        day = local_day(at, site) if site else at.date().isoformat()
+        line = LedgerEntry(
+            *LedgerEntry.key(org_id, at, "refund", voucher_id(voucher)),
+            gsi3pk=f"ORG#{org_id}#DAY#{day}", gsi3sk=f"{at.isoformat(timespec='seconds')}#REFUND#{voucher_id(voucher)}",
+            rev_kind="refund", rev_site=site_id, rev_plan=voucher.rev_plan or voucher.plan_id,
+            rev_cashier=voucher.rev_cashier, rev_amount=-amount, rev_count=-1, sale_id=voucher.sale_id,
+            voucher_ref=voucher_id(voucher), reason=reason, at=at,
+        )  # fmt: skip
+        entry = self._history_entry(actor, "refunded", now, reason=reason, amount=amount)
+        actions = [
+            Voucher.status.set("revoked"),
+            Voucher.refunded_at.set(now),
+            Voucher.ended_at.set(Voucher.ended_at | now),
+            Voucher.history.set((Voucher.history | []).append([entry])),
+            Voucher.gsi2pk.remove(),
+            Voucher.gsi2sk.remove(),
+        ]
+        after = {"status": "revoked", "amount": amount, "reason": reason, "sale_id": voucher.sale_id}
+        return self._change(actor, voucher, "voucher.refund", actions, after, records=[line], site=site)
+
     def _change(
-        self, actor: Actor, voucher: Voucher, action: str, actions: list[Any], after: dict[str, Any]
-    ) -> Voucher:
+        self, actor: Actor, voucher: Voucher, action: str, actions: list[Any], after: dict[str, Any],
+        *, records: Sequence[LedgerEntry] = (), site: Site | None = None,
+    ) -> Voucher:  # fmt: skip
         before = {
             "status": voucher.status,
             "expires_at": iso(voucher.expires_at),
@@ -152,13 +193,15 @@ class VoucherService:
         }
         event = self._audit.event(
             actor, org_id=voucher.org_id, action=action, target_type="voucher", target_id=voucher_id(voucher),
-            before=before, after=after,
+            before=before, after=after, site=site,
         )  # fmt: skip
         try:
             with self._audit.transaction() as tx:
+                for record in records:
+                    tx.record(record)
+                tx.append(event)
                 # Conditioned on the status we decided from: a redeem or expiry in between wins.
                 tx.update(voucher, actions=actions, condition=Voucher.status == voucher.status)
-                tx.append(event)
         except TransactWriteError as exc:
             if failed_condition(exc):
                 raise Conflict("The voucher changed meanwhile; look again and retry.") from exc

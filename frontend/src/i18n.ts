@@ -308,6 +308,13 @@ const TABLE: Record<string, Entry> = {
   "audit.offHoursNote": ["Baris yang disorot terjadi di luar jam operasional lokasi.", "Highlighted rows happened outside the site's business hours."],
   "audit.platform": ["aksi platform", "platform action"],
   "audit.details": ["Rincian", "Details"],
+  "verify.title": ["Periksa keutuhan catatan", "Check the records"],
+  "verify.hint": ["Menghitung ulang rantai audit dan buku besar, lalu mencocokkan laporan, buku besar dan log audit.", "Recomputes the audit and ledger chains, then reconciles the report, the ledger and the audit log."],
+  "verify.run": ["Periksa", "Check"],
+  "verify.ok": ["Semua catatan utuh: {records} catatan dalam {chains} rantai.", "Every record holds: {records} records in {chains} chains."],
+  "verify.failed": ["{count} masalah ditemukan. Yang pertama:", "{count} problem(s) found. The first:"],
+  "verify.totals": ["Laporan {report} · buku besar {ledger} · belum dibukukan {pending} · log audit {audit}", "Report {report} · ledger {ledger} · not yet booked {pending} · audit log {audit}"],
+  "verify.sealed": ["Hari yang sudah disegel: {days}", "Days sealed: {days}"],
 
   "users.title": ["Pengguna", "Users"],
   "users.new": ["Pengguna baru", "New user"],

@@ -35,6 +35,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/sites/{site_id}/keys"): OWNER_MANAGER,
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/keys/{key_id}"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/audit"): {"owner", "auditor", "platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/audit/verify"): {"owner", "auditor", "platform_admin"},
     ("GET", "/v1/orgs/{org_id}/reports/sales"): {"owner", "manager", "auditor", "platform_admin"},
     ("POST", "/v1/orgs/{org_id}/plans"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/plans"): ALL_ORG_ROLES,
@@ -52,6 +53,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/vouchers/{code}"): ALL_ORG_ROLES,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/refund"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/keys"): OWNER,
     ("GET", "/v1/orgs/{org_id}/keys"): OWNER,
@@ -118,6 +120,7 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     },
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): lambda t: {"reason": "customer changed their mind"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): lambda t: {"reason": "refund at the counter"},
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/refund"): lambda t: {"reason": "could not connect"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): lambda t: {"minutes": 30, "reason": "network down"},
     ("POST", "/v1/orgs/{org_id}/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS"},
     ("POST", "/v1/platform/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS ISP"},
@@ -141,6 +144,7 @@ PATH_IDS: dict[tuple[str, str], dict[str, str]] = {
 # Query strings of routes whose query has required parameters.
 QUERIES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orgs/{org_id}/reports/sales"): "from=2026-11-01&to=2026-11-30&group_by=site",
+    ("GET", "/v1/orgs/{org_id}/audit/verify"): "from=2026-11-01&to=2026-11-02",
 }
 
 

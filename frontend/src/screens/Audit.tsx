@@ -28,6 +28,25 @@ export interface AuditEvent {
   after: Record<string, unknown> | null;
 }
 
+interface Problem {
+  kind: string;
+  day: string;
+  chain: string | null;
+  seq: number | null;
+  record: { table: string; pk: string; sk: string } | null;
+  message: string;
+}
+
+interface Verification {
+  ok: boolean;
+  chains: number;
+  records: number;
+  days_sealed: string[];
+  totals: { report: number; ledger: number; pending: number; audit: number };
+  problems: Problem[];
+  first_problem: Problem | null;
+}
+
 interface AuditPage {
   events: AuditEvent[];
   next_cursor: string | null;
@@ -92,6 +111,7 @@ export function Audit() {
         </button>
         <Alert message={error} />
       </form>
+      <VerifyRecords from={from} to={to} />
       <p class="hint">{t("audit.offHoursNote")}</p>
       <AuditTable events={events} sites={sites.data ?? []} />
       <Loading show={loading} />
@@ -101,6 +121,63 @@ export function Audit() {
         </button>
       )}
     </Page>
+  );
+}
+
+function today(offsetDays = 0): string {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Recompute the chains and reconcile revenue for the filter's dates (the last 7 days by default). */
+function VerifyRecords({ from, to }: { from: string; to: string }) {
+  const [result, setResult] = useState<Verification | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await request<Verification>(orgPath("/audit/verify"), { query: { from: from || today(-6), to: to || today() } }));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const first = result?.first_problem;
+  return (
+    <section class="card" aria-label={t("verify.title")}>
+      <h2>{t("verify.title")}</h2>
+      <p class="hint">{t("verify.hint")}</p>
+      <button type="button" class="secondary" disabled={busy} onClick={() => void run()}>
+        {t("verify.run")}
+      </button>
+      <Alert message={error} />
+      {result && (
+        <div role="status" class={result.ok ? "verify ok" : "verify failed"}>
+          {result.ok ? (
+            <p>{t("verify.ok", { records: result.records, chains: result.chains })}</p>
+          ) : (
+            <>
+              <p>{t("verify.failed", { count: result.problems.length })}</p>
+              {first && (
+                <p>
+                  <strong>{first.kind}</strong>: {first.message}
+                  {first.record && (
+                    <>
+                      {" "}
+                      <code>{first.record.sk}</code>
+                    </>
+                  )}
+                </p>
+              )}
+            </>
+          )}
+          <p>{t("verify.totals", { ...result.totals })}</p>
+          {result.days_sealed.length > 0 && <p>{t("verify.sealed", { days: result.days_sealed.join(", ") })}</p>}
+        </div>
+      )}
+    </section>
   );
 }
 
