@@ -175,8 +175,10 @@ def test_thirty_concurrent_sales_leave_one_unbroken_chain(api: Api, world: World
 
     def sell_one(index: int) -> None:
         actor = Actor(principal=key, meta=RequestMeta(source_ip="127.0.0.1", user_agent="pos", request_id=f"r{index}"))
-        services().selling.sell(actor, shop["tenant"].org_id, site_id=shop["site_id"], plan_id=shop["plan_id"],
-                                quantity=1, cashier_ref="ani", seller_id="pos-1", idempotency_key=f"r-{index}")  # fmt: skip
+        services().selling.sell(
+            actor, shop["tenant"].org_id, site_id=shop["site_id"], plan_id=shop["plan_id"], quantity=1,
+            cashier_ref="ani", seller_id="pos-1", idempotency_key=f"r-{index}",
+        )  # fmt: skip
         replies.append(201)
 
     threads = [threading.Thread(target=sell_one, args=(index,)) for index in range(30)]
@@ -215,8 +217,9 @@ def test_a_sealed_day_holds_even_against_a_rewritten_chain(api: Api, world: Worl
     item["chain_hash"] = {"S": link_hash(item["chain_prev"]["S"], item)}
     raw_client().put_item(TableName=get_settings().app_table, Item=item)
     chain = item["chain_id"]["S"]
+    place = int(item["chain_seq"]["N"])
     later = [entry for entry in [*_ledger_items(tenant.org_id), *_audit_items(tenant.org_id)]
-             if entry.get("chain_id", {}).get("S") == chain and int(entry["chain_seq"]["N"]) > int(item["chain_seq"]["N"])]  # fmt: skip
+             if entry.get("chain_id", {}).get("S") == chain and int(entry["chain_seq"]["N"]) > place]  # fmt: skip
     previous = item["chain_hash"]["S"]
     for entry in sorted(later, key=lambda entry: int(entry["chain_seq"]["N"])):
         entry["chain_prev"] = {"S": previous}
@@ -277,7 +280,8 @@ def test_verify_is_for_owners_and_auditors_of_the_org(api: Api, world: World, sh
 
 def test_every_event_of_the_day_is_in_a_chain(api: Api, world: World, shop: dict[str, Any]) -> None:
     a_day_of_business(api, world, shop)
-    events = [event for event in AuditEvent.query(org_pk(shop["tenant"].org_id))]
+    events = list(AuditEvent.query(org_pk(shop["tenant"].org_id)))
     lines = list(LedgerEntry.query(f"ORG#{shop['tenant'].org_id}", LedgerEntry.sk.startswith("LEDGER#")))
     assert events and lines
-    assert all(record.chain_hash and record.chain_seq for record in [*events, *lines])
+    assert all(event.chain_hash and event.chain_seq for event in events)
+    assert all(line.chain_hash and line.chain_seq for line in lines)
