@@ -100,7 +100,7 @@ FUNCTIONS: dict[str, Access] = {
         app_table=(*_READ, *_WRITE), audit_table=("dynamodb:PutItem",), secrets=("CodeKeysSecret",)
     ),
     # Chained writes move a chain head (UpdateItem) and may add a ledger entry (PutItem) to the app table.
-    "drain_audit_outbox": Access(app_table=(*_READ, *_WRITE), audit_table=("dynamodb:PutItem",)),
+    "drain_audit_outbox": Access(app_table=(*_READ, *_WRITE), audit_table=AUDIT_ALLOWED),
     "seal_ledger": Access(app_table=_READ, audit_table=AUDIT_ALLOWED, secrets=("LedgerKeySecret",)),
     "issue_batches": Access(
         app_table=(*_READ, *_WRITE, "dynamodb:BatchWriteItem"),

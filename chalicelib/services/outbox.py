@@ -25,7 +25,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.auth.principal import Actor
 from chalicelib.models import AuditEvent, LedgerEntry, Site, Voucher
 from chalicelib.models.accounts import org_pk
-from chalicelib.models.base import cancelled_by_condition
+from chalicelib.models.base import failed_condition
 from chalicelib.services.audit import AuditLog, Changes, is_off_hours
 
 OUTBOX_SHARDS = 4
@@ -81,21 +81,32 @@ class AuditOutbox:
     def _flush(self, voucher: Voucher) -> int:
         entries = cast(list[dict[str, Any]], list(voucher.pending_audit or []))
         written = 0
+        booked = False  # a reconnect in the same second as the first redeem did not sell it again
         for entry in entries:
             event = self._event(voucher, entry)
             changes = Changes()
             changes.append(event)
-            line = sale_line(voucher) if _sold_by(voucher, entry) else None
+            line = sale_line(voucher) if not booked and _sold_by(voucher, entry) else None
             if line is not None:
+                booked = True
                 event.after = {**(event.after or {}), "sale": {"amount": int(line.rev_amount),
                                                                "plan_id": line.rev_plan}}  # fmt: skip
                 changes.record(line)
             try:
                 self._audit.commit(changes)
-                written += 1
             except TransactWriteError as exc:
-                if not cancelled_by_condition(exc, 0):
-                    raise  # an event already written by an earlier drain (and its line with it) is skipped
+                if not failed_condition(exc):
+                    raise
+                if _written(event):
+                    continue  # by an earlier drain (and its line with it)
+                if line is None:
+                    raise
+                # The line was booked by an earlier entry in the same second: this redeem is a reconnect.
+                event.after = {name: value for name, value in (event.after or {}).items() if name != "sale"}
+                alone = Changes()
+                alone.append(event)
+                self._audit.commit(alone)
+            written += 1
         try:
             voucher.update(
                 actions=[Voucher.pending_audit.remove(), Voucher.gsi1pk.remove(), Voucher.gsi1sk.remove()],
@@ -142,6 +153,10 @@ class AuditOutbox:
             except DoesNotExist:
                 self._sites[(org_id, site_id)] = None
         return self._sites[(org_id, site_id)]
+
+
+def _written(event: AuditEvent) -> bool:
+    return AuditEvent.count(event.pk, AuditEvent.sk == event.sk, consistent_read=True) > 0
 
 
 def _sold_by(voucher: Voucher, entry: dict[str, Any]) -> bool:

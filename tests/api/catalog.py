@@ -228,6 +228,13 @@ def _new_sale(api: Api, org_id: str, site_id: str, plan_id: str, token: str) -> 
     return str(reply.json["sale_id"])
 
 
+def _new_sold_code(api: Api, org_id: str, site_id: str, plan_id: str, token: str) -> str:
+    body = {"site_id": site_id, "plan_id": plan_id, "quantity": 1}
+    reply = api.post(f"/v1/orgs/{org_id}/sales", body, token=token)
+    assert reply.status == 201, reply.body
+    return str(reply.json["vouchers"][0]["code"])
+
+
 def _new_device(api: Api, org_id: str, code: str, controller: str, token: str) -> str:
     """Redeem the code from a new device; return the slot it holds."""
     reply = api.post("/v1/redeem", {"code": code, "mac": f"02:00:00:{uuid.uuid4().hex[:6]}"}, token=controller)
@@ -242,6 +249,10 @@ ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): (
         "sale_id",
         lambda api, t: _new_sale(api, t.tenant.org_id, t.ids["site_id"], t.ids["plan_id"], t.tenant.owner.token),
+    ),
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/refund"): (
+        "code",
+        lambda api, t: _new_sold_code(api, t.tenant.org_id, t.ids["site_id"], t.ids["plan_id"], t.tenant.owner.token),
     ),
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): (
         "nas_id",

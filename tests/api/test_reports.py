@@ -79,8 +79,8 @@ class Shop:
             f"ORG#{self.tenant.org_id}", f"VOID#{sale_id}",
             gsi3pk=f"ORG#{self.tenant.org_id}#DAY#{self._local_day(site_id, when)}",
             gsi3sk=f"{when.isoformat()}#VOID#{sale_id}",
-            rev_site=site_id, rev_plan=plan_id, rev_cashier=cashier, rev_amount=-total, rev_count=-quantity,
-            sale_id=sale_id, reason="customer changed their mind", at=when,
+            rev_kind="void", rev_site=site_id, rev_plan=plan_id, rev_cashier=cashier, rev_amount=-total,
+            rev_count=-quantity, sale_id=sale_id, reason="customer changed their mind", at=when,
         ).save()  # fmt: skip
         self.lines.append(Line(site_id, plan_id, cashier, when, -quantity, -total))
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.models import Voucher
 from chalicelib.services.expiring import ExpiryService
+from chalicelib.services.outbox import AuditOutbox
 from tests.support import Api, FakeClock, Venue, World, dump_app_table, issue, redeem
 
 
@@ -24,9 +25,11 @@ def test_a_sold_voucher_still_counts_after_it_expired_and_ttl_deleted_it(
     day = clock.now.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
     assert _report(api, venue, day) == {"count": 2, "amount": 8000}
 
+    AuditOutbox().drain()  # the scheduled drain books each first redeem's sale in the ledger
+    assert _report(api, venue, day) == {"count": 2, "amount": 8000}  # the voucher's line and its copy: once
     clock.advance(31 * 60)
     assert ExpiryService(clock).run(request_id="t").vouchers_expired == 2
-    assert _report(api, venue, day) == {"count": 2, "amount": 8000}  # copied, not counted twice
+    assert _report(api, venue, day) == {"count": 2, "amount": 8000}
     assert ExpiryService(clock).run(request_id="t").vouchers_expired == 0
 
     for item in dump_app_table():  # what TTL does, 180 days later
