@@ -6,9 +6,9 @@ reconciles the report, the ledger and the audit trail, and names the first
 record that does not hold. Exit status 0: everything holds; 1: a problem.
 
 Against `make dev`'s stack by default (its DynamoDB Local on KUOTA_DYNAMODB_PORT,
-its keys in .kuota/); against a deployed stage when AWS_ENDPOINT_URL_DYNAMODB is
-unset and the stage's KUOTA_* variables and AWS credentials are in the environment
-(KUOTA_STAGE set).
+its keys in KUOTA_LOCAL_DIR, .kuota/ by default); against a deployed stage when
+its environment is set (KUOTA_STAGE, KUOTA_LEDGER_KEY_SECRET_ID and the other
+KUOTA_* variables of the stage, and AWS credentials).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="start", type=date.fromisoformat, help="first day (default: 30 days ago)")
     parser.add_argument("--to", dest="end", type=date.fromisoformat, help="last day (default: today, UTC)")
     args = parser.parse_args(argv)
-    if "KUOTA_STAGE" not in os.environ:  # make dev's stack
+    if not os.environ.get("KUOTA_LEDGER_KEY_SECRET_ID"):  # make dev's stack
         from infra import dev
 
         dev.configure_environment(console_port=8080, data=dev.local_data())

@@ -8,6 +8,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.processes import launched_stack, port_is_closed, run_dev
+from tests.e2e.processes import ROOT, launched_stack, port_is_closed, run_dev
 
 pytestmark = pytest.mark.e2e
 ADMIN_EMAIL = "admin@example.com"
@@ -100,6 +102,15 @@ def test_data_and_keys_survive_a_restart_and_make_reset_empties_them(tmp_path: P
         assert redeemed["status"] == "active"
         events = _call(f"{base}/audit", token=token)["events"]
         assert {"batch.create", "batch.codes_exported"} <= {event["action"] for event in events}
+        # `make verify-ledger` against the running stack: both runs' records are chained and add up.
+        clean = {name: value for name, value in os.environ.items() if not name.startswith("AWS_ENDPOINT_URL")}
+        verified = subprocess.run(
+            [sys.executable, "-m", "infra.verify_ledger", "--org", org["org_id"]], cwd=ROOT, capture_output=True,
+            text=True, timeout=120,
+            env={**clean, "KUOTA_LOCAL_DIR": str(tmp_path), "KUOTA_DYNAMODB_PORT": str(second.dynamodb_port)},
+        )  # fmt: skip
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "OK: every record holds." in verified.stdout and "audit trail" in verified.stdout
         assert second.stop() == 0, second.output.text()
 
     reset = run_dev(["reset"], tmp_path)
