@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
 
@@ -52,6 +53,7 @@ class Services:
     radius: RadiusService
     guest: GuestService
     fas: FasService
+    shifts: ShiftService
 
 
 _services: Services | None = None
@@ -74,6 +76,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
 
@@ -105,6 +108,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         ),
         guest=GuestService(settings, clock),
         fas=FasService(settings, audit, redeem, clock),
+        shifts=ShiftService(audit, sites, clock),
     )
     return _services
 

@@ -36,6 +36,11 @@ queries an index, never scans):
 | revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>                   | query/day     |
 | sales report, from..to (<= 366 days) | app GSI3      | one query per local day above, rev_* projected; names: get site / get plan | query/day + 1 RCU per site or plan named |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
+| open a shift (shift + claim + audit) | app, audit    | TransactWriteItems: SHIFT#<id> (does_not_exist), OPENSHIFT#<user> (does_not_exist: one open shift per person), event | 2 WCU x 3 |
+| caller's open shift                  | app           | PK=ORG#<org>, SK=OPENSHIFT#<user>, then SHIFT#<id> | 2 RCU         |
+| close a shift                        | app, audit    | TransactWriteItems: update SHIFT#<id> if status=open, delete OPENSHIFT#<user> if shift_id=, event | 2 WCU x 3 |
+| shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time); a cashier's: filtered on user_id | query |
+| sales of an org by time (list, takings) | app GSI1   | GSI1PK=ORG#<org>#SALES, GSI1SK between <iso from> and <iso to>~, newest first, page <= 200; a cashier's: filtered on seller_id; a shift's: filtered on shift_id | query |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 
@@ -48,6 +53,7 @@ from __future__ import annotations
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import AppTable
+from chalicelib.models.shifts import OpenShiftClaim, Shift
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
@@ -60,6 +66,7 @@ __all__ = [
     "LedgerEntry",
     "Nas",
     "NasClaim",
+    "OpenShiftClaim",
     "Org",
     "Plan",
     "RateCounter",
@@ -67,6 +74,7 @@ __all__ = [
     "Sale",
     "ShapeCounter",
     "ShapeRegistry",
+    "Shift",
     "Site",
     "TokenFamily",
     "User",

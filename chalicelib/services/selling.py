@@ -31,6 +31,7 @@ from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.issuing import CodeShapes, terms_of, voucher_item
 from chalicelib.services.plans import PlanService
+from chalicelib.services.shifts import sale_before_shift
 from chalicelib.services.sites import SiteService
 
 # A sale and its vouchers and audit event share one transaction; DynamoDB allows 100 items.
@@ -86,6 +87,7 @@ class SellingService:
         cashier_ref: str | None,
         seller_id: str,
         idempotency_key: str | None = None,
+        shift_id: str | None = None,
     ) -> Sale:
         """Sell `quantity` vouchers of a plan at a site; with an idempotency key, at most once."""
         if not 1 <= quantity <= MAX_QUANTITY:
@@ -137,11 +139,13 @@ class SellingService:
             voucher_keys=[[voucher.pk, voucher.sk] for voucher in vouchers],
             gsi1pk=Sale.list_key(org_id),
             gsi1sk=f"{now.isoformat(timespec='microseconds')}#{sale_id}",
+            shift_id=shift_id,
         )
         event = self._audit.event(
             actor, org_id=org_id, action="sale.create", target_type="sale", target_id=sale_id, site=site,
             after={"site_id": site_id, "plan_id": plan.plan_id, "quantity": quantity, "unit_price": price,
-                   "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id},
+                   "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id,
+                   "shift_id": shift_id},
         )  # fmt: skip
         try:
             with self._audit.transaction() as tx:
@@ -204,9 +208,12 @@ class SellingService:
             at=now,
         )
         before = {"status": "sold", "quantity": quantity, "total": total}
+        voider = actor.principal.id if actor.principal and actor.principal.kind == "user" else None
+        after = {"status": "voided", "reason": reason, "vouchers_revoked": quantity,
+                 "sale_before_shift": sale_before_shift(org_id, sale, voider)}  # fmt: skip
         event = self._audit.event(
             actor, org_id=org_id, action="sale.void", target_type="sale", target_id=sale_id, site=site,
-            before=before, after={"status": "voided", "reason": reason, "vouchers_revoked": quantity},
+            before=before, after=after,
         )  # fmt: skip
         # Vouchers TTL removed long after they expired have nothing left to revoke.
         keys = [(pk, sk) for pk, sk in sale.voucher_keys]
