@@ -13,8 +13,8 @@ from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER, Role
 from chalicelib.codes import display
 
 if TYPE_CHECKING:
-    from chalicelib.api.sales_schemas import ConsoleSaleIn, PosSaleIn, SaleOut, SaleReceiptOut, VoidIn, VoidOut
-    from chalicelib.api.shift_schemas import SalesListOut, SalesListQuery
+    from chalicelib.api.sales_schemas import ConsoleSaleIn, PosSaleIn, SaleReceiptOut, VoidIn, VoidOut
+    from chalicelib.api.shift_schemas import SaleListedOut, SalesListOut, SalesListQuery
     from chalicelib.models import Sale
 
 bp = Blueprint(__name__)
@@ -96,15 +96,15 @@ def console_sale(ctx: RequestContext, org_id: str, body: ConsoleSaleIn) -> SaleR
 
 @endpoint(
     bp, SALES + "/{sale_id}", "GET", summary="A sale, without its codes (a cashier sees only their own)",
-    tag="sales", roles=ORG_ROLES, response=Schema("SaleOut", SCHEMAS),
+    tag="sales", roles=ORG_ROLES, response=Schema("SaleListedOut", SHIFT_SCHEMAS),
 )  # fmt: skip
-def get_sale(ctx: RequestContext, org_id: str, sale_id: str) -> SaleOut:
-    from chalicelib.api.sales_schemas import SaleOut
-    from chalicelib.services.selling import sale_view
+def get_sale(ctx: RequestContext, org_id: str, sale_id: str) -> SaleListedOut:
+    from chalicelib.api.shift_schemas import SaleListedOut
+    from chalicelib.services.sales_list import listed_view, seller_names
 
     only_seller = ctx.user.id if ctx.user.role is Role.CASHIER else None
     sale = services().selling.get_sale(org_id, sale_id, seller_id=only_seller)
-    return SaleOut.model_validate(sale_view(sale))
+    return SaleListedOut.model_validate(listed_view(sale, seller_names(org_id, {sale.seller_id})))
 
 
 @endpoint(

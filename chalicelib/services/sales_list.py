@@ -47,9 +47,14 @@ def list_sales(
     )
     sales = cast(list[Sale], list(results))
     names = seller_names(org_id, {sale.seller_id for sale in sales})
-    views = [{**sale_view(sale), "shift_id": sale.shift_id, "seller_name": names.get(sale.seller_id)} for sale in sales]
+    views = [listed_view(sale, names) for sale in sales]
     last_key = results.last_evaluated_key
     return SalesPage(sales=views, next_cursor=_encode_cursor(last_key) if last_key else None)
+
+
+def listed_view(sale: Sale, names: dict[str, str]) -> dict[str, Any]:
+    """A sale as listed: its view, its shift, and its seller by name."""
+    return {**sale_view(sale), "shift_id": sale.shift_id, "seller_name": names.get(sale.seller_id)}
 
 
 def seller_names(org_id: str, seller_ids: set[str]) -> dict[str, str]:

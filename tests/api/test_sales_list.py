@@ -184,3 +184,6 @@ def test_a_voucher_names_the_sale_it_was_sold_in(api: Api, shop: Shop) -> None:
     code = receipt["vouchers"][0]["code"]
     view = api.get(f"{shop.org}/vouchers/{code}", token=shop.tenant.owner.token).json
     assert view["sale_id"] == receipt["sale_id"]
+    # ...and that sale, opened from the voucher, names its seller too.
+    sale = api.get(f"{shop.org}/sales/{receipt['sale_id']}", token=shop.tenant.owner.token).json
+    assert (sale["seller_name"], sale["shift_id"], sale["status"]) == (shop.cashier.email, None, "sold")
