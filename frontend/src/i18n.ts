@@ -284,6 +284,7 @@ const TABLE: Record<string, Entry> = {
 
   "vouchers.extend": ["Perpanjang voucher", "Extend voucher"],
   "vouchers.extendMinutes": ["Tambah menit", "Minutes to add"],
+  "vouchers.extendReason": ["Alasan perpanjangan", "Reason for the extension"],
   "vouchers.extendHint": ["Voucher aktif: menambah waktu pakai. Belum dipakai: menambah masa berlaku.", "Active voucher: adds access time. Unused: adds shelf life."],
   "vouchers.extended": ["Voucher diperpanjang {n} menit.", "Voucher extended by {n} min."],
   "vouchers.sale": ["Penjualan", "Sale"],

@@ -149,7 +149,7 @@ def test_an_owner_extends_a_voucher_then_voids_its_sale_and_finds_both_in_the_au
     expect(page.get_by_text("sold").first).to_be_visible()
     extend = page.get_by_role("form", name="Extend voucher")
     extend.get_by_label("Minutes to add").fill("90")
-    extend.get_by_label("Reason", exact=True).fill("jaringan putus 1,5 jam")
+    extend.get_by_label("Reason for the extension").fill("jaringan putus 1,5 jam")
     with page.expect_response(lambda r: r.url.endswith("/extend")) as extended:
         extend.get_by_role("button", name="Extend voucher").click()
     assert extended.value.status == 200

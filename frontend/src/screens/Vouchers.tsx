@@ -277,7 +277,7 @@ function ExtendForm({ code, onExtended }: { code: string; onExtended: (voucher: 
           <input id={id} name="minutes" type="number" min={1} step={1} required aria-describedby={hint} value={minutes} onInput={onInput(setMinutes)} />
         )}
       </Field>
-      <Field label={t("vouchers.reason")}>
+      <Field label={t("vouchers.extendReason")}>
         {(id) => <input id={id} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
       </Field>
       <Alert message={error} />
