@@ -46,13 +46,13 @@ def _sell(
     seller = ctx.user
     selling = services().selling
     # A person selling at the console books the sale to their open shift, if they have one.
-    shift = services().shifts.open_shift(org_id, seller.id) if seller.kind == "user" else None
+    shift_id = services().shifts.open_shift_id(org_id, seller.id) if seller.kind == "user" else None
 
     def sell() -> Sale:
         return selling.sell(
             ctx.actor, org_id, site_id=site_id, plan_id=body.plan_id, quantity=body.quantity,
             cashier_ref=body.cashier_ref, seller_id=seller.id, idempotency_key=key,
-            shift_id=shift.shift_id if shift else None,
+            shift_id=shift_id,
         )  # fmt: skip
 
     if key is None:

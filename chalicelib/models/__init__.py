@@ -38,6 +38,8 @@ queries an index, never scans):
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
 | open a shift (shift + claim + audit) | app, audit    | TransactWriteItems: SHIFT#<id> (does_not_exist), OPENSHIFT#<user> (does_not_exist: one open shift per person), event | 2 WCU x 3 |
 | caller's open shift                  | app           | PK=ORG#<org>, SK=OPENSHIFT#<user>, then SHIFT#<id> | 2 RCU         |
+| a console sale's shift               | app           | PK=ORG#<org>, SK=OPENSHIFT#<seller> (before the sell transaction) | 1 RCU |
+| void: sale_before_shift              | app           | the voider's OPENSHIFT# and SHIFT#, the sale's SHIFT# | 1-3 RCU     |
 | close a shift                        | app, audit    | TransactWriteItems: update SHIFT#<id> if status=open, delete OPENSHIFT#<user> if shift_id=, event | 2 WCU x 3 |
 | shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time); a cashier's: filtered on user_id | query |
 | sales of an org by time (list, takings) | app GSI1   | GSI1PK=ORG#<org>#SALES, GSI1SK between <iso from> and <iso to>~, newest first, page <= 200; a cashier's: filtered on seller_id; a shift's: filtered on shift_id | query |

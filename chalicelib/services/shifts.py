@@ -43,6 +43,14 @@ def new_shift_id(opened_at: datetime) -> str:
     return f"{opened_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:10]}"
 
 
+def open_shift_id(org_id: str, user_id: str) -> str | None:
+    """The id of the person's open shift, if any: one read (a console sale's cost)."""
+    try:
+        return OpenShiftClaim.get(*OpenShiftClaim.key(org_id, user_id), consistent_read=True).shift_id
+    except DoesNotExist:
+        return None
+
+
 def open_shift(org_id: str, user_id: str) -> Shift | None:
     """The person's open shift, if any (the claim, then the shift)."""
     try:
@@ -145,8 +153,8 @@ class ShiftService:
             raise
         return shift
 
-    def open_shift(self, org_id: str, user_id: str) -> Shift | None:
-        return open_shift(org_id, user_id)
+    def open_shift_id(self, org_id: str, user_id: str) -> str | None:
+        return open_shift_id(org_id, user_id)
 
     def current(self, org_id: str, user_id: str) -> tuple[Shift, Takings]:
         shift = open_shift(org_id, user_id)
