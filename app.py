@@ -19,6 +19,7 @@ from chalicelib.api import (
     radius,
     redeem,
     reports,
+    shifts,
     sites,
     vouchers,
 )
@@ -35,6 +36,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, guest,
-               fas, openapi):
+               fas, shifts, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
 
@@ -54,6 +55,7 @@ class Services:
     radius: RadiusService
     guest: GuestService
     fas: FasService
+    shifts: ShiftService
 
 
 _services: Services | None = None
@@ -77,6 +79,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
 
@@ -109,6 +112,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         ),
         guest=GuestService(settings, clock),
         fas=FasService(settings, audit, redeem, clock),
+        shifts=ShiftService(audit, sites, clock),
     )
     return _services
 

@@ -13,11 +13,13 @@ from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER, Role
 from chalicelib.codes import display
 
 if TYPE_CHECKING:
-    from chalicelib.api.sales_schemas import ConsoleSaleIn, PosSaleIn, SaleOut, SaleReceiptOut, VoidIn, VoidOut
+    from chalicelib.api.sales_schemas import ConsoleSaleIn, PosSaleIn, SaleReceiptOut, VoidIn, VoidOut
+    from chalicelib.api.shift_schemas import SaleListedOut, SalesListOut, SalesListQuery
     from chalicelib.models import Sale
 
 bp = Blueprint(__name__)
 SCHEMAS = "chalicelib.api.sales_schemas"
+SHIFT_SCHEMAS = "chalicelib.api.shift_schemas"
 SALES = "/v1/orgs/{org_id}/sales"
 SELLERS = frozenset({Role.OWNER, Role.MANAGER, Role.CASHIER})
 POS_KEYS = frozenset({"pos"})
@@ -43,11 +45,14 @@ def _sell(
     key = idempotency_key(request.headers, required=key_required)
     seller = ctx.user
     selling = services().selling
+    # A person selling at the console books the sale to their open shift, if they have one.
+    shift_id = services().shifts.open_shift_id(org_id, seller.id) if seller.kind == "user" else None
 
     def sell() -> Sale:
         return selling.sell(
             ctx.actor, org_id, site_id=site_id, plan_id=body.plan_id, quantity=body.quantity,
             cashier_ref=body.cashier_ref, seller_id=seller.id, idempotency_key=key,
+            shift_id=shift_id,
         )  # fmt: skip
 
     if key is None:
@@ -91,15 +96,15 @@ def console_sale(ctx: RequestContext, org_id: str, body: ConsoleSaleIn) -> SaleR
 
 @endpoint(
     bp, SALES + "/{sale_id}", "GET", summary="A sale, without its codes (a cashier sees only their own)",
-    tag="sales", roles=ORG_ROLES, response=Schema("SaleOut", SCHEMAS),
+    tag="sales", roles=ORG_ROLES, response=Schema("SaleListedOut", SHIFT_SCHEMAS),
 )  # fmt: skip
-def get_sale(ctx: RequestContext, org_id: str, sale_id: str) -> SaleOut:
-    from chalicelib.api.sales_schemas import SaleOut
-    from chalicelib.services.selling import sale_view
+def get_sale(ctx: RequestContext, org_id: str, sale_id: str) -> SaleListedOut:
+    from chalicelib.api.shift_schemas import SaleListedOut
+    from chalicelib.services.sales_list import listed_view, seller_names
 
     only_seller = ctx.user.id if ctx.user.role is Role.CASHIER else None
     sale = services().selling.get_sale(org_id, sale_id, seller_id=only_seller)
-    return SaleOut.model_validate(sale_view(sale))
+    return SaleListedOut.model_validate(listed_view(sale, seller_names(org_id, {sale.seller_id})))
 
 
 @endpoint(
@@ -112,3 +117,17 @@ def void_sale(ctx: RequestContext, org_id: str, sale_id: str, body: VoidIn) -> V
 
     sale = services().selling.void(ctx.actor, org_id, sale_id, body.reason)
     return VoidOut(sale_id=sale.sale_id, status="voided")
+
+
+@endpoint(
+    bp, SALES, "GET", summary="Sales sold on UTC days from..to, newest first, a page at a time (a cashier: their own)",
+    tag="sales", roles=ORG_ROLES, query=Schema("SalesListQuery", SHIFT_SCHEMAS),
+    response=Schema("SalesListOut", SHIFT_SCHEMAS),
+)  # fmt: skip
+def list_sales(ctx: RequestContext, org_id: str, query: SalesListQuery) -> SalesListOut:
+    from chalicelib.api.shift_schemas import SalesListOut
+    from chalicelib.services.sales_list import list_sales
+
+    only_seller = ctx.user.id if ctx.user.role is Role.CASHIER else None
+    page = list_sales(org_id, query.from_, query.to, seller_id=only_seller, limit=query.limit, cursor=query.cursor)
+    return SalesListOut.model_validate({"sales": page.sales, "next_cursor": page.next_cursor})

@@ -461,6 +461,7 @@ class VoucherOut(Out):
     issued_at: str | None
     valid_until: str | None
     sold_at: str | None
+    sale_id: str | None = Field(default=None, description="The sale it was sold in (none for a printed voucher)")
     activated_at: str | None
     expires_at: str | None
     devices_used: int

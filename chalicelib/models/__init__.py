@@ -37,13 +37,18 @@ queries an index, never scans):
 | revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>: ledger lines, and printed vouchers' own lines until their ledger copy is written (same GSI3SK, counted once) | query/day |
 | sales report, from..to (<= 366 days) | app GSI3      | one query per local day above, rev_* projected; names: get site / get plan | query/day + 1 RCU per site or plan named |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
-| sales of an org by time (list, shift) | app GSI1    | GSI1PK=ORG#<org>#SALES, GSI1SK=<iso sold_at>#<sale> | query         |
 | ledger entries of an org's UTC day  | app           | PK=ORG#<org>, SK between LEDGER#<day> and LEDGER#<day>~ (sale, redeem_sale, void, refund, settlement) | query |
-| a POS-sold voucher's sale marker    | app GSI3      | GSI3PK=ORG#<org>#SALE#<sale> (off the report's days: the sale's ledger line is its revenue) | -  |
 | chain head (append a record)        | app           | PK=CHAIN#<ORG#org or PLATFORM>, SK=<utc day>#<site or ->: GetItem (consistent), then UpdateItem in the record's transaction, on seq = what was read | 1 RCU + 1 WCU per chain |
 | a day's chain heads (seal, verify)  | app           | PK=CHAIN#<owner>, SK begins <utc day>#           | query         |
 | daily digest (signed)               | audit         | PK=DIGEST#<owner>, SK=<utc day>; put once        | 1 WCU / query |
 | verify an org, from..to (<= 92 days) | audit, app, app GSI3 | per UTC day: heads query, audit events query, ledger query, digest get; per local day: the sales-index query; audit events of the period once more (reconciliation) | ~5 queries/day |
+| open a shift (shift + claim + audit) | app, audit    | TransactWriteItems: SHIFT#<id> (does_not_exist), OPENSHIFT#<user> (does_not_exist: one open shift per person), event | 2 WCU x 3 |
+| caller's open shift                  | app           | PK=ORG#<org>, SK=OPENSHIFT#<user>, then SHIFT#<id> | 2 RCU         |
+| a console sale's shift               | app           | PK=ORG#<org>, SK=OPENSHIFT#<seller> (before the sell transaction) | 1 RCU |
+| void: sale_before_shift              | app           | the voider's OPENSHIFT# and SHIFT#, the sale's SHIFT# | 1-3 RCU     |
+| close a shift                        | app, audit    | TransactWriteItems: update SHIFT#<id> if status=open, delete OPENSHIFT#<user> if shift_id=, event | 2 WCU x 3 |
+| shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time); a cashier's: filtered on user_id | query |
+| sales of an org by time (list, takings) | app GSI1   | GSI1PK=ORG#<org>#SALES, GSI1SK between <iso from> and <iso to>~, newest first, page <= 200; a cashier's: filtered on seller_id; a shift's: filtered on shift_id | query |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 
@@ -59,6 +64,7 @@ from __future__ import annotations
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
+from chalicelib.models.shifts import OpenShiftClaim, Shift
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
@@ -73,6 +79,7 @@ __all__ = [
     "LedgerEntry",
     "Nas",
     "NasClaim",
+    "OpenShiftClaim",
     "Org",
     "Plan",
     "RateCounter",
@@ -80,6 +87,7 @@ __all__ = [
     "Sale",
     "ShapeCounter",
     "ShapeRegistry",
+    "Shift",
     "Site",
     "TokenFamily",
     "User",

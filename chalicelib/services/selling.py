@@ -32,6 +32,7 @@ from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.issuing import CodeShapes, terms_of, voucher_item
 from chalicelib.services.plans import PlanService
+from chalicelib.services.shifts import sale_before_shift
 from chalicelib.services.sites import SiteService
 
 # A sale and its vouchers and audit event share one transaction; DynamoDB allows 100 items.
@@ -87,6 +88,7 @@ class SellingService:
         cashier_ref: str | None,
         seller_id: str,
         idempotency_key: str | None = None,
+        shift_id: str | None = None,
     ) -> Sale:
         """Sell `quantity` vouchers of a plan at a site; with an idempotency key, at most once."""
         if not 1 <= quantity <= MAX_QUANTITY:
@@ -140,11 +142,13 @@ class SellingService:
             voucher_keys=[[voucher.pk, voucher.sk] for voucher in vouchers],
             gsi1pk=Sale.list_key(org_id),
             gsi1sk=f"{now.isoformat(timespec='microseconds')}#{sale_id}",
+            shift_id=shift_id,
         )
         event = self._audit.event(
             actor, org_id=org_id, action="sale.create", target_type="sale", target_id=sale_id, site=site,
             after={"site_id": site_id, "plan_id": plan.plan_id, "quantity": quantity, "unit_price": price,
-                   "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id},
+                   "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id,
+                   "shift_id": shift_id},
         )  # fmt: skip
         line = LedgerEntry(
             *LedgerEntry.key(org_id, now, "sale", sale_id),
@@ -214,10 +218,12 @@ class SellingService:
             rev_amount=-reversed_amount, rev_count=-reversed_count, sale_id=sale_id, reason=reason, at=now,
         )  # fmt: skip
         before = {"status": "sold", "quantity": quantity, "total": total}
+        voider = actor.principal.id if actor.principal and actor.principal.kind == "user" else None
+        after = {"status": "voided", "reason": reason, "vouchers_revoked": reversed_count,
+                 "amount_reversed": reversed_amount, "sale_before_shift": sale_before_shift(org_id, sale, voider)}
         event = self._audit.event(
             actor, org_id=org_id, action="sale.void", target_type="sale", target_id=sale_id, site=site,
-            before=before, after={"status": "voided", "reason": reason, "vouchers_revoked": reversed_count,
-                                  "amount_reversed": reversed_amount},
+            before=before, after=after,
         )  # fmt: skip
         ended = epoch(now)
         change = {"at": ended, "action": "void", "by": actor.principal.id if actor.principal else None,

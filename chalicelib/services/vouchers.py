@@ -60,6 +60,7 @@ def voucher_view(voucher: Voucher) -> dict[str, Any]:
         "issued_at": iso(voucher.issued_at),
         "valid_until": iso(voucher.valid_until),
         "sold_at": iso(voucher.sold_at),
+        "sale_id": voucher.sale_id,
         "activated_at": iso(voucher.activated_at),
         "expires_at": iso(voucher.expires_at),
         "devices_used": len(voucher.devices or ()),

@@ -21,10 +21,14 @@ import { Users } from "./screens/Users";
 import { Platform } from "./screens/Platform";
 import { Connect } from "./screens/Connect";
 import { NasScreen } from "./screens/Nas";
+import { Sales } from "./screens/Sales";
+import { ShiftScreen } from "./screens/Shift";
 
 const NAV: Array<[Screen, string]> = [
   ["dashboard", "nav.dashboard"],
   ["sell", "nav.sell"],
+  ["shift", "nav.shift"],
+  ["sales", "nav.sales"],
   ["vouchers", "nav.vouchers"],
   ["plans", "nav.plans"],
   ["sites", "nav.sites"],
@@ -154,6 +158,10 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <NasScreen />;
     case "connect":
       return <Connect initialSite={parts[1]} />;
+    case "sales":
+      return <Sales saleId={parts[1]} />;
+    case "shift":
+      return <ShiftScreen />;
   }
 }
 

@@ -89,7 +89,9 @@ export type Screen =
   | "users"
   | "platform"
   | "nas"
-  | "connect";
+  | "connect"
+  | "sales"
+  | "shift";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -105,6 +107,8 @@ const ACCESS: Record<Screen, Role[]> = {
   platform: ["platform_admin"],
   nas: ["owner", "manager", "platform_admin"],
   connect: ["owner", "manager", "platform_admin"],
+  sales: ["owner", "manager", "cashier", "auditor", "platform_admin"],
+  shift: ["owner", "manager", "cashier", "auditor", "platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {

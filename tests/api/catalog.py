@@ -17,6 +17,7 @@ from tests.support import PASSWORD, Api, Tenant, World
 ALL_ORG_ROLES = {"owner", "manager", "cashier", "auditor", "platform_admin"}
 OWNER = {"owner", "platform_admin"}
 OWNER_MANAGER = {"owner", "manager", "platform_admin"}
+SHIFT_WORKERS = {"owner", "manager", "cashier", "platform_admin"}
 
 # Who may call each user route (from the API contract); everyone else gets 403.
 ALLOWED: dict[tuple[str, str], set[str]] = {
@@ -51,6 +52,13 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # Everyone who may read sales; the catalog's sale was made by the cashier, who sees their own.
     ("GET", "/v1/orgs/{org_id}/sales/{sale_id}"): ALL_ORG_ROLES,
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): OWNER_MANAGER,
+    # The sales list: a cashier gets their own sales only.
+    ("GET", "/v1/orgs/{org_id}/sales"): ALL_ORG_ROLES,
+    ("POST", "/v1/orgs/{org_id}/shifts"): SHIFT_WORKERS,
+    ("GET", "/v1/orgs/{org_id}/shifts/current"): SHIFT_WORKERS,
+    # The catalog's shift is the cashier's: a cashier closes their own, owners and managers any.
+    ("POST", "/v1/orgs/{org_id}/shifts/{shift_id}/close"): SHIFT_WORKERS,
+    ("GET", "/v1/orgs/{org_id}/shifts"): ALL_ORG_ROLES,
     ("GET", "/v1/orgs/{org_id}/vouchers/{code}"): ALL_ORG_ROLES,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/refund"): OWNER_MANAGER,
@@ -119,6 +127,8 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "quantity": 1,
     },
     ("POST", "/v1/orgs/{org_id}/sales/{sale_id}/void"): lambda t: {"reason": "customer changed their mind"},
+    ("POST", "/v1/orgs/{org_id}/shifts"): lambda t: {"site_id": t.ids["site_id"], "opening_cash": 100000},
+    ("POST", "/v1/orgs/{org_id}/shifts/{shift_id}/close"): lambda t: {"declared_cash": 100000},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): lambda t: {"reason": "refund at the counter"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/refund"): lambda t: {"reason": "could not connect"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): lambda t: {"minutes": 30, "reason": "network down"},
@@ -145,6 +155,8 @@ PATH_IDS: dict[tuple[str, str], dict[str, str]] = {
 QUERIES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orgs/{org_id}/reports/sales"): "from=2026-11-01&to=2026-11-30&group_by=site",
     ("GET", "/v1/orgs/{org_id}/audit/verify"): "from=2026-11-01&to=2026-11-02",
+    ("GET", "/v1/orgs/{org_id}/sales"): "from=2026-11-01&to=2026-11-30",
+    ("GET", "/v1/orgs/{org_id}/shifts"): "from=2026-11-01&to=2026-11-30",
 }
 
 
@@ -162,6 +174,9 @@ class Targets:
         for name, source in PATH_IDS.get((spec.method, spec.path), {}).items():
             ids[name] = self.ids[source]
         return spec.path.format(org_id=self.tenant.org_id, **ids)
+
+    def path_org(self) -> str:
+        return f"/v1/orgs/{self.tenant.org_id}"
 
     def mixed_with(self, other: Targets) -> Targets:
         """This org in the path, the other org's objects inside it."""
@@ -193,6 +208,7 @@ def targets(world: World, tenant: Tenant) -> Targets:
         ).json["codes"][0],
     }
     ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, tenant.owner.token)
+    ids["shift_id"] = _new_shift(world.api, tenant.org_id, site_id, world.member(tenant, "cashier").token)
     return Targets(tenant=tenant, ids=ids, controller=controller)
 
 
@@ -233,6 +249,31 @@ def _new_sold_code(api: Api, org_id: str, site_id: str, plan_id: str, token: str
     reply = api.post(f"/v1/orgs/{org_id}/sales", body, token=token)
     assert reply.status == 201, reply.body
     return str(reply.json["vouchers"][0]["code"])
+def _new_shift(api: Api, org_id: str, site_id: str, token: str) -> str:
+    reply = api.post(f"/v1/orgs/{org_id}/shifts", {"site_id": site_id, "opening_cash": 50000}, token=token)
+    assert reply.status == 201, reply.body
+    return str(reply.json["shift_id"])
+
+
+def _with_open_shift(api: Api, target: Targets, token: str) -> None:
+    """Before asking for the caller's open shift: open one (a 403 or 404 here is the route's to give)."""
+    org = target.path_org()
+    api.post(f"{org}/shifts", {"site_id": target.ids["site_id"]}, token=token)
+
+
+def _without_open_shift(api: Api, target: Targets, token: str) -> None:
+    """Before opening a shift: close the caller's open one (one open shift per person)."""
+    org = target.path_org()
+    current = api.get(f"{org}/shifts/current", token=token)
+    if current.status == 200:
+        api.post(f"{org}/shifts/{current.json['shift_id']}/close", {"declared_cash": 0}, token=token)
+
+
+# Calls that set the caller's state up first (who has a shift open) without counting as the route's.
+PREPARE: dict[tuple[str, str], Callable[[Api, Targets, str], None]] = {
+    ("GET", "/v1/orgs/{org_id}/shifts/current"): _with_open_shift,
+    ("POST", "/v1/orgs/{org_id}/shifts"): _without_open_shift,
+}
 
 
 def _new_device(api: Api, org_id: str, code: str, controller: str, token: str) -> str:
@@ -254,6 +295,10 @@ ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
         "code",
         lambda api, t: _new_sold_code(api, t.tenant.org_id, t.ids["site_id"], t.ids["plan_id"], t.tenant.owner.token),
     ),
+    ("POST", "/v1/orgs/{org_id}/shifts/{shift_id}/close"): (
+        "shift_id",
+        lambda api, t: _new_shift(api, t.tenant.org_id, t.ids["site_id"], t.tenant.members["cashier"].token),
+    ),
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): (
         "nas_id",
         lambda api, t: _new_nas(api, t.tenant.org_id, t.ids["site_id"], t.tenant.owner.token),
@@ -271,6 +316,9 @@ def call(api: Api, spec: RouteSpec, target: Targets, token: str) -> Any:
         name, fresh = one_shot
         target.ids = {**target.ids, name: fresh(api, target)}
         target.spent.discard(name)
+    prepare = PREPARE.get((spec.method, spec.path))
+    if prepare is not None:
+        prepare(api, target, token)
     body = BODIES[(spec.method, spec.path)](target) if spec.body else None
     query = QUERIES.get((spec.method, spec.path))
     path = f"{target.path(spec)}?{query}" if query else target.path(spec)

@@ -25,6 +25,7 @@ interface Voucher {
   issued_at: string | null;
   valid_until: string | null;
   sold_at: string | null;
+  sale_id?: string | null;
   activated_at: string | null;
   expires_at: string | null;
   devices_used: number;
@@ -85,7 +86,25 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
     if (initialCode) void find(initialCode);
   }, [initialCode]);
 
+  // Only owners may list the org's people; others see names where the entry is their own.
+  const people = useLoad(
+    () =>
+      who?.role === "owner" || who?.role === "platform_admin"
+        ? api.get<{ users: Array<{ user_id: string; email: string }> }>(orgPath("/users")).then((r) => r.users)
+        : Promise.resolve([]),
+    [who?.role],
+  );
   const siteOf = (id: string | null | undefined): Site | undefined => sites.data?.find((s) => s.site_id === id);
+  const byName = (entry: TimelineEvent): preact.ComponentChildren => {
+    const by = entry.by;
+    if (!by) return t("common.none");
+    if (entry.event === "sold" && voucher?.sale_id === by) {
+      return <a href={`#/sales/${encodeURIComponent(by)}`}>{t("vouchers.sale")}</a>;
+    }
+    if (entry.event === "issued") return voucher?.sale_id === by ? t("vouchers.sale") : t("batches.id");
+    if (by === who?.user_id) return who.email;
+    return people.data?.find((person) => person.user_id === by)?.email ?? by;
+  };
   const tz = siteOf(voucher?.site_id)?.timezone ?? sites.data?.[0]?.timezone;
 
   return (
@@ -124,6 +143,14 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
             <dd>{formatTime(voucher.valid_until, tz)}</dd>
             <dt>{t("vouchers.soldAt")}</dt>
             <dd>{formatTime(voucher.sold_at, tz)}</dd>
+            {voucher.sale_id && (
+              <>
+                <dt>{t("vouchers.sale")}</dt>
+                <dd>
+                  <a href={`#/sales/${encodeURIComponent(voucher.sale_id)}`}>{t("vouchers.openSale")}</a>
+                </dd>
+              </>
+            )}
             <dt>{t("vouchers.activatedAt")}</dt>
             <dd>{formatTime(voucher.activated_at, tz)}</dd>
             <dt>{t("vouchers.expiresAt")}</dt>
@@ -182,7 +209,7 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
                     <tr key={index}>
                       <td data-label={t("vouchers.when")}>{formatTime(entry.at, where?.timezone ?? tz)}</td>
                       <td data-label={t("vouchers.event")}>{statusText(entry.event)}</td>
-                      <td data-label={t("vouchers.by")}>{entry.by ?? t("common.none")}</td>
+                      <td data-label={t("vouchers.by")}>{byName(entry)}</td>
                       <td data-label={t("vouchers.where")}>{where?.name ?? entry.site_id ?? t("common.none")}</td>
                       <td data-label={t("vouchers.reason")}>{entry.reason ?? ""}</td>
                     </tr>
@@ -191,19 +218,73 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
               </tbody>
             </table>
           </div>
-          {mayManage(who?.role) && voucher.status !== "revoked" && (
-            <RevokeForm
-              code={shownCode}
-              onRevoked={(updated) => {
-                setVoucher(updated);
-                setRevokedNotice(t("vouchers.revoked"));
-              }}
-            />
+          {mayManage(who?.role) && (
+            <div class="voucher-actions">
+              {EXTENDABLE.includes(voucher.status) && (
+                <ExtendForm
+                  code={shownCode}
+                  onExtended={(updated, minutes) => {
+                    setVoucher(updated);
+                    setRevokedNotice(t("vouchers.extended", { n: minutes }));
+                  }}
+                />
+              )}
+              {voucher.status !== "revoked" && (
+                <RevokeForm
+                  code={shownCode}
+                  onRevoked={(updated) => {
+                    setVoucher(updated);
+                    setRevokedNotice(t("vouchers.revoked"));
+                  }}
+                />
+              )}
+            </div>
           )}
           <Notice message={revokedNotice} />
         </div>
       )}
     </Page>
+  );
+}
+
+// Unused vouchers get shelf life, running (or run-out) ones time; revoked and exhausted ones neither.
+const EXTENDABLE = ["issued", "sold", "active", "paused", "expired"];
+
+function ExtendForm({ code, onExtended }: { code: string; onExtended: (voucher: Voucher, minutes: number) => void }) {
+  const [minutes, setMinutes] = useState("60");
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const body = { minutes: Number(minutes), reason: reason.trim() };
+      onExtended(await api.post<Voucher>(orgPath(`/vouchers/${encodeURIComponent(code)}/extend`), body), body.minutes);
+      setReason("");
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="form revoke-form" onSubmit={submit} aria-label={t("vouchers.extend")}>
+      <h3>{t("vouchers.extend")}</h3>
+      <Field label={t("vouchers.extendMinutes")} hint={t("vouchers.extendHint")}>
+        {(id, hint) => (
+          <input id={id} name="minutes" type="number" min={1} step={1} required aria-describedby={hint} value={minutes} onInput={onInput(setMinutes)} />
+        )}
+      </Field>
+      <Field label={t("vouchers.extendReason")}>
+        {(id) => <input id={id} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
+      </Field>
+      <Alert message={error} />
+      <button type="submit" disabled={busy || !reason.trim() || !(Number(minutes) >= 1)}>
+        {t("vouchers.extend")}
+      </button>
+    </form>
   );
 }
 

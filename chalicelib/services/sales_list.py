@@ -1,0 +1,91 @@
+"""The sales list: an organisation's sales by time, newest first, a bounded page at a time.
+
+Sales are on GSI1 under `ORG#<org>#SALES`, sorted by `<iso sold_at>#<sale_id>`; a
+cashier's list is the same query filtered on the seller. Each page names its
+sellers (a person's email, a POS key's name) so the console never shows an id.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, cast
+
+from chalicelib.errors import ValidationFailed
+from chalicelib.models import ApiKey, Sale, User
+from chalicelib.services.selling import sale_view
+
+MAX_PAGE = 200
+MAX_DAYS = 366
+_CURSOR_KEYS = {"PK", "SK", "GSI1PK", "GSI1SK"}
+
+
+@dataclass(frozen=True)
+class SalesPage:
+    sales: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def list_sales(
+    org_id: str, start: date, end: date, *, seller_id: str | None = None, limit: int = 100, cursor: str | None = None
+) -> SalesPage:
+    """Sales sold on UTC days start..end, newest first; with `seller_id`, only that seller's."""
+    if end < start:
+        raise ValidationFailed("to: must not be before from", field="to")
+    if end - start > timedelta(days=MAX_DAYS):
+        raise ValidationFailed(f"to: at most {MAX_DAYS} days after from", field="to")
+    partition = Sale.list_key(org_id)
+    results = Sale.by_time.query(
+        partition,
+        Sale.gsi1sk.between(start.isoformat(), f"{end.isoformat()}T~"),
+        filter_condition=(Sale.seller_id == seller_id) if seller_id else None,
+        scan_index_forward=False,
+        limit=min(max(limit, 1), MAX_PAGE),
+        last_evaluated_key=_decode_cursor(cursor, partition),
+    )
+    sales = cast(list[Sale], list(results))
+    names = seller_names(org_id, {sale.seller_id for sale in sales})
+    views = [listed_view(sale, names) for sale in sales]
+    last_key = results.last_evaluated_key
+    return SalesPage(sales=views, next_cursor=_encode_cursor(last_key) if last_key else None)
+
+
+def listed_view(sale: Sale, names: dict[str, str]) -> dict[str, Any]:
+    """A sale as listed: its view, its shift, and its seller by name."""
+    return {**sale_view(sale), "shift_id": sale.shift_id, "seller_name": names.get(sale.seller_id)}
+
+
+def seller_names(org_id: str, seller_ids: set[str]) -> dict[str, str]:
+    """People by email, POS keys by the name their owner gave them (two batch reads at most)."""
+    names: dict[str, str] = {}
+    if not seller_ids:
+        return names
+    for user in User.batch_get([User.key(org_id, seller) for seller in seller_ids]):
+        names[user.user_id] = user.email
+    others = seller_ids - set(names)
+    if others:  # POS keys, and platform admins who sold while acting in the org
+        for key in ApiKey.batch_get([ApiKey.key(seller) for seller in others]):
+            if key.org_id == org_id:
+                names[key.key_id] = key.name
+        admins = others - set(names)
+        for admin in User.batch_get([User.key(None, seller) for seller in admins]) if admins else []:
+            names[admin.user_id] = admin.email
+    return names
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("cursor is not valid", field="cursor") from exc
+    if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or key["GSI1PK"] != {"S": partition}:
+        raise ValidationFailed("cursor is not valid", field="cursor")
+    return key
