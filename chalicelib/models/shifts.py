@@ -49,6 +49,9 @@ class OpenShiftClaim(Model):
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # ORG#<org>
     sk = UnicodeAttribute(range_key=True, attr_name="SK")  # OPENSHIFT#<user>
     shift_id = UnicodeAttribute()
+    # Sales booked to the shift, counted in each sale's own transaction: a close lands only if
+    # the count it added up is still the count, so no sale slips past a shift's figures.
+    sales = NumberAttribute(default=0)
 
     @classmethod
     def key(cls, org_id: str, user_id: str) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from chalicelib.codes import CodeGenerator, CodeShape
 from chalicelib.errors import Conflict, IdempotencyMismatch, NotFound, ValidationFailed
 from chalicelib.models import LedgerEntry, Sale, Site, Voucher
 from chalicelib.models.base import cancelled_by_condition, failed_condition
+from chalicelib.models.shifts import OpenShiftClaim
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
@@ -164,8 +165,18 @@ class SellingService:
                     tx.save(voucher, condition=Voucher.pk.does_not_exist())
                 tx.record(line)
                 tx.append(event)
+                if shift_id is not None:  # counted on the open shift, which must still be open
+                    tx.update(
+                        OpenShiftClaim(*OpenShiftClaim.key(org_id, seller_id)),
+                        actions=[OpenShiftClaim.sales.add(1)],
+                        condition=OpenShiftClaim.shift_id == shift_id,
+                    )
         except TransactWriteError as exc:
-            if idempotency_key is None or not cancelled_by_condition(exc, 0):
+            if idempotency_key is not None and cancelled_by_condition(exc, 0):
+                pass  # made by an earlier attempt: answered below
+            elif shift_id is not None and failed_condition(exc):
+                raise Conflict("Your shift was closed meanwhile: open a shift and sell again.") from exc
+            else:
                 raise
             # The sale was made by an earlier attempt whose response never arrived; the code
             # numbers just taken stay unused (gaps are harmless, repeats would not be).

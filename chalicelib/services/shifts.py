@@ -11,6 +11,7 @@ difference = declared - expected.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,6 +75,13 @@ def sale_before_shift(org_id: str, sale: Sale, voider_id: str | None) -> bool:
             return False
         return own.status == "closed"
     return False
+
+
+CLOSE_ATTEMPTS = 20
+
+
+class _SalesMoved(Exception):
+    """The shift's sales changed while a close was adding them up."""
 
 
 def takings(shift: Shift, until: datetime) -> Takings:
@@ -179,8 +187,21 @@ class ShiftService:
         shift = self.get(org_id, shift_id, only_user=only_user)
         if shift.status != "open":
             raise Conflict("This shift is already closed.")
+        for _ in range(CLOSE_ATTEMPTS):
+            try:
+                return self._close(actor, org_id, shift, declared_cash=declared_cash, note=note)
+            except _SalesMoved:
+                time.sleep(0.05)  # a sale landed, or the sales list has not caught up yet: count again
+        raise Conflict("Sales are still being made on this shift; try closing it again.")
+
+    def _close(self, actor: Actor, org_id: str, shift: Shift, *, declared_cash: int, note: str | None) -> Shift:
+        shift_id = shift.shift_id
+        claim = OpenShiftClaim.get(*OpenShiftClaim.key(org_id, shift.user_id), consistent_read=True)
+        counted = int(claim.sales or 0)
         now = self._clock()
         figures = takings(shift, now)
+        if figures.sales_count != counted:
+            raise _SalesMoved()  # the sales list (an index) lags the sales themselves
         expected = int(shift.opening_cash) + figures.sales_total - figures.voids_total
         difference = declared_cash - expected
         closed_by = actor.principal.id if actor.principal else None
@@ -193,7 +214,6 @@ class ShiftService:
                    "voids_total": figures.voids_total, "expected": expected, "declared": declared_cash,
                    "difference": difference, "note": note},
         )  # fmt: skip
-        claim = OpenShiftClaim(*OpenShiftClaim.key(org_id, shift.user_id))
         try:
             with self._audit.transaction() as tx:
                 tx.append(event)
@@ -208,11 +228,16 @@ class ShiftService:
                     ],
                     condition=Shift.status == "open",
                 )  # fmt: skip
-                tx.delete(claim, condition=OpenShiftClaim.shift_id == shift_id)
+                # The figures hold only if no sale was booked to the shift since they were added up.
+                tx.delete(claim, condition=(OpenShiftClaim.shift_id == shift_id)
+                          & (OpenShiftClaim.sales == counted if counted else OpenShiftClaim.sales.does_not_exist()
+                             | (OpenShiftClaim.sales == 0)))  # fmt: skip
         except TransactWriteError as exc:
-            if failed_condition(exc):
+            if not failed_condition(exc):
+                raise
+            if Shift.get(*Shift.key(org_id, shift_id), consistent_read=True).status != "open":
                 raise Conflict("This shift is already closed.") from exc
-            raise
+            raise _SalesMoved() from exc
         shift.status, shift.closed_at, shift.closed_by = "closed", now, closed_by
         shift.sales_count, shift.sales_total, shift.voids_total = (figures.sales_count, figures.sales_total,
                                                                    figures.voids_total)  # fmt: skip
