@@ -10,7 +10,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib.auth.principal import Actor
 from chalicelib.codes import code_hash
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import Voucher
+from chalicelib.models import Site, Voucher
 from chalicelib.models.base import failed_condition
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, utc_now
@@ -67,6 +67,17 @@ def voucher_view(voucher: Voucher) -> dict[str, Any]:
         "devices": [{"slot": slot.slot, "last_seen_at": slot.last_seen_at} for slot in device_slots(voucher)],
         "timeline": timeline(voucher),
     }
+
+
+def _site_of(voucher: Voucher) -> Site | None:
+    """The site whose business hours judge a change to the voucher: its own, or where it was used or sold."""
+    site_id = voucher.site_id or voucher.activated_site_id or voucher.rev_site
+    if not site_id:
+        return None
+    try:
+        return Site.get(*Site.key(voucher.org_id, site_id))
+    except DoesNotExist:
+        return None
 
 
 class VoucherService:
@@ -152,7 +163,7 @@ class VoucherService:
         }
         event = self._audit.event(
             actor, org_id=voucher.org_id, action=action, target_type="voucher", target_id=voucher_id(voucher),
-            before=before, after=after,
+            before=before, after=after, site=_site_of(voucher),
         )  # fmt: skip
         try:
             with self._audit.transaction() as tx:
