@@ -6,6 +6,7 @@ queries an index, never scans):
 | pattern                             | table / index | key                                              | cost          |
 |-------------------------------------|---------------|--------------------------------------------------|---------------|
 | get org                             | app           | PK=ORG#<org>, SK=META                            | 1 RCU         |
+| change org settings (pos_only_sales) | app, audit   | TransactWriteItems: UpdateItem ORG#<org>/META if exists + event | 2 WCU x 2 |
 | list orgs (platform admin)          | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#                  | query         |
 | login: email -> user                | app           | PK=EMAIL#<email>, SK=META (uniqueness claim)     | 1 RCU + 1 RCU |
 | get user (every authenticated call) | app           | PK=ORG#<org> or PLATFORM, SK=USER#<id>           | 1 RCU         |
@@ -36,6 +37,10 @@ queries an index, never scans):
 | revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>                   | query/day     |
 | sales report, from..to (<= 366 days) | app GSI3      | one query per local day above, rev_* projected; names: get site / get plan | query/day + 1 RCU per site or plan named |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
+| alerts of an org, by time (+ kind filter) | app     | PK=ORG#<org>, SK between ALERT#<from> and ALERT#<to>~, newest first, limit <= 200 | query |
+| raise an alert from an audit event  | app           | PutItem ALERT#<event time>#<hash(kind, event)> if not exists (+ 1 RCU site/user/org to name them) | 1 WCU |
+| raise an alert per scope and window | app           | TransactWriteItems: ALERTID#<hash(kind, scope, window)> + ALERT#<time>#<same id>, both if not exists; refusal paths only, never a successful redeem | 2 WCU x 2 |
+| revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append event id unless counted, TTL | 1 WCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 
@@ -46,12 +51,15 @@ The audit table is append-only: the Lambda role may only PutItem and Query it
 from __future__ import annotations
 
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
+from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import AppTable
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
+    "Alert",
+    "AlertClaim",
     "ApiKey",
     "AppTable",
     "AuditEvent",
