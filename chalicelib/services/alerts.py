@@ -105,23 +105,27 @@ class AlertService:
         for event in events:
             if not event.org_id:
                 continue  # the platform's own actions (its keys, orgs) belong to no reseller
-            try:
-                self._observe(event)
-            except Exception:  # one event's alert failing must not keep the others from being raised
-                get_logger().exception("alert rule failed", extra={"event_id": event.event_id})
+            for rule in self._rules(event):
+                try:
+                    rule()
+                except Exception:  # one alert failing must not keep the others from being raised
+                    get_logger().exception("alert rule failed", extra={"event_id": event.event_id})
 
-    def _observe(self, event: AuditEvent) -> None:
+    def _rules(self, event: AuditEvent) -> list[Callable[[], None]]:
+        """The rules this event calls for, each ready to run."""
         after: dict[str, Any] = event.after if isinstance(event.after, dict) else {}
+        rules: list[Callable[[], None]] = []
         if event.off_hours and is_staff_change(event):
-            self._off_hours(event)
+            rules.append(lambda: self._off_hours(event))
         if event.action == "voucher.redeem" and isinstance(after.get("sale"), dict):
-            self._redeem_before_sale(event, after["sale"])
+            rules.append(lambda: self._redeem_before_sale(event, after["sale"]))
         if is_code_export(event):
-            self._code_export(event, after)
+            rules.append(lambda: self._code_export(event, after))
         if event.action == "sale.void" and after.get("sale_before_shift") is True:
-            self._void_after_shift(event, after)
+            rules.append(lambda: self._void_after_shift(event, after))
         if event.action in _REVOKES and event.actor_kind == "user" and event.actor_id:
-            self._count_revoke(event)
+            rules.append(lambda: self._count_revoke(event))
+        return rules
 
     def _off_hours(self, event: AuditEvent) -> None:
         site = self._site(str(event.org_id), event.site_id)
