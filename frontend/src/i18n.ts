@@ -308,7 +308,7 @@ const TABLE: Record<string, Entry> = {
   "alerts.site": ["Lokasi", "Site"],
   "alerts.what": ["Apa yang terjadi", "What happened"],
   "alerts.trail": ["Jejak audit", "Audit trail"],
-  "alerts.toAudit": ["Buka {count} entri audit", "Open {count} audit entries"],
+  "alerts.toAudit": ["Lihat di log audit ({count})", "Open in the audit log ({count})"],
   "alerts.noTrail": ["Tidak ada (penolakan tidak dicatat di log audit)", "None (refusals are not in the audit log)"],
   "alerts.trailAuditorsOnly": ["Log audit hanya untuk pemilik dan auditor", "The audit log is for owners and auditors only"],
   "alerts.none": ["Tidak ada peringatan.", "No alerts."],

@@ -84,7 +84,7 @@ def test_owner_sees_alerts_on_the_dashboard_and_follows_one_to_the_audit_log(pag
     page.get_by_role("button", name="Apply", exact=True).click()
     expect(page.locator("tr[data-kind]")).to_have_count(2)
 
-    page.locator('tr[data-kind="code_export"]').get_by_role("link", name="Open 1 audit entries").click()
+    page.locator('tr[data-kind="code_export"]').get_by_role("link", name="Open in the audit log (1)").click()
     expect(page).to_have_url(re.compile(r"#/audit/"))
     marked = page.locator("tr.marked")
     expect(marked).to_have_count(1)
@@ -94,8 +94,9 @@ def test_owner_sees_alerts_on_the_dashboard_and_follows_one_to_the_audit_log(pag
     page.goto("/#/sites")
     setting = page.get_by_label("Sells only through the POS")
     expect(setting).not_to_be_checked()
-    setting.check()
+    setting.click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
+    expect(setting).to_be_checked()
     assert stack.call("GET", f"/v1/orgs/{org_id}", token=stack.login(emails["owner"], PASSWORD))["pos_only_sales"]
 
 
@@ -103,11 +104,13 @@ def test_managers_see_alerts_and_cashiers_do_not(page: Any, stack: Stack) -> Non
     _, emails = _org_with_two_alerts(stack)
 
     _sign_in(page, emails["manager"])
+    expect(page.get_by_test_id("alerts-count")).to_have_text("2")  # the dashboard has loaded
     page.get_by_role("link", name="Alerts", exact=True).click()
     expect(page.locator("tr[data-kind]")).to_have_count(2)
     # Managers may not read the audit log: the alert says so instead of linking to it.
     expect(page.locator('tr[data-kind="code_export"]')).to_contain_text("for owners and auditors only")
     page.get_by_role("button", name="Sign out").first.click()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
 
     _sign_in(page, emails["cashier"])
     expect(page.get_by_role("link", name="Sell", exact=True)).to_be_visible()

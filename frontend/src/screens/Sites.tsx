@@ -58,13 +58,17 @@ function OrgSettings() {
   const [busy, setBusy] = useState(false);
 
   const change = async (posOnly: boolean) => {
+    if (!org.data) return;
+    const before = org.data;
     setError(null);
     setSaved(null);
     setBusy(true);
+    org.setData({ ...before, pos_only_sales: posOnly }); // shown at once, put back if the change fails
     try {
       org.setData(await api.patch<Org & { pos_only_sales: boolean }>(orgPath(""), { pos_only_sales: posOnly }));
       setSaved(t("org.saved"));
     } catch (err) {
+      org.setData(before);
       setError(errorText(err));
     } finally {
       setBusy(false);
