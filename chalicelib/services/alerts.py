@@ -35,6 +35,7 @@ from chalicelib.models.alerts import ALERT_PREFIX, Alert, AlertClaim
 from chalicelib.models.base import failed_condition, transaction
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
+from chalicelib.services.audit import is_off_hours
 from chalicelib.services.ratelimit import EventCounter
 
 KINDS = (
@@ -115,8 +116,11 @@ class AlertService:
         """The rules this event calls for, each ready to run."""
         after: dict[str, Any] = event.after if isinstance(event.after, dict) else {}
         rules: list[Callable[[], None]] = []
-        if event.off_hours and is_staff_change(event):
-            rules.append(lambda: self._off_hours(event))
+        if is_staff_change(event):
+            if event.off_hours:
+                rules.append(lambda: self._off_hours(event))
+            elif event.off_hours is None:  # a change of no one site (a plan, a user, an unbound voucher)
+                rules.append(lambda: self._off_hours_everywhere(event))
         if event.action == "voucher.redeem" and isinstance(after.get("sale"), dict):
             rules.append(lambda: self._redeem_before_sale(event, after["sale"]))
         if is_code_export(event):
@@ -147,6 +151,30 @@ class AlertService:
                 "timezone": site.timezone if site else None,
             },
         )
+
+    def _off_hours_everywhere(self, event: AuditEvent) -> None:
+        """A change that belongs to no one site is off hours when every site of the org is closed."""
+        sites = list(Site.query(org_pk(event.org_id), Site.sk.startswith("SITE#")))
+        if not sites or not all(is_off_hours(event.at, site) for site in sites):
+            return
+        first = sites[0]
+        local = event.at.astimezone(ZoneInfo(first.timezone))
+        self._from_event(
+            "off_hours",
+            event,
+            summary=f"{event.action} on {local:%a %d %b %H:%M} {first.timezone} time, when every site was closed",
+            details={
+                "action": event.action,
+                "target_type": event.target_type,
+                "target_id": event.target_id,
+                "local_time": local.isoformat(timespec="seconds"),
+                "sites_closed": [
+                    {"site_id": site.site_id, "opens_at": site.opens_at, "closes_at": site.closes_at,
+                     "timezone": site.timezone}
+                    for site in sites
+                ],
+            },
+        )  # fmt: skip
 
     def _redeem_before_sale(self, event: AuditEvent, sale: dict[str, Any]) -> None:
         if not self._sells_only_through_pos(str(event.org_id)):

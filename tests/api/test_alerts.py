@@ -100,11 +100,12 @@ def test_a_normal_day_raises_no_alert(api: Api, world: World, shop: Shop, clock:
     assert void.status == 200, void.body
     assert api.patch(f"/v1/orgs/{shop.tenant.org_id}/sites/{shop.site_a}", {"ssid": "KopiWiFi"},
                      token=shop.tenant.owner.token).status == 200  # fmt: skip
+    assert api.patch(f"{shop.org}/plans/{shop.plan_id}", {"price": 6000}, token=shop.manager.token).status == 200
 
     assert alerts(api, shop) == []
 
 
-def test_a_sale_and_an_extension_in_the_night_are_off_hours(
+def test_a_sale_an_extension_and_a_price_change_in_the_night_are_off_hours(
     api: Api, world: World, shop: Shop, clock: FakeClock
 ) -> None:
     sold = sell(api, shop, shop.cashier)
@@ -115,10 +116,16 @@ def test_a_sale_and_an_extension_in_the_night_are_off_hours(
     extend = api.post(f"{shop.org}/vouchers/{code}/extend", {"minutes": 600, "reason": "bonus"},
                       token=shop.manager.token)  # fmt: skip
     assert extend.status == 200, extend.body
+    # A plan belongs to no one site: its change is off hours because every site is closed.
+    assert api.patch(f"{shop.org}/plans/{shop.plan_id}", {"price": 500}, token=shop.manager.token).status == 200
 
     found = sorted(alerts(api, shop), key=lambda alert: alert["details"]["action"])
-    assert [alert["kind"] for alert in found] == ["off_hours", "off_hours"]
-    sale_alert, extend_alert = found
+    assert [alert["kind"] for alert in found] == ["off_hours", "off_hours", "off_hours"]
+    plan_alert, sale_alert, extend_alert = found
+    assert (plan_alert["details"]["action"], plan_alert["site_id"]) == ("plan.update", None)
+    assert plan_alert["details"]["target_id"] == shop.plan_id and plan_alert["actor_id"] == shop.manager.user_id
+    assert len(plan_alert["details"]["sites_closed"]) == 2 and "every site was closed" in plan_alert["summary"]
+    assert plan_alert["audit_event_ids"] == event_ids(shop.tenant.org_id, "plan.update")
     assert sale_alert["details"]["action"] == "sale.create"
     assert sale_alert["details"]["target_id"] == night_sale["sale_id"]
     assert (sale_alert["actor_id"], sale_alert["actor_kind"], sale_alert["actor_name"]) == (
