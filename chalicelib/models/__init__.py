@@ -39,6 +39,7 @@ queries an index, never scans):
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
 | alerts of an org, by time (+ kind filter) | app     | PK=ORG#<org>, SK between ALERT#<from> and ALERT#<to>~, newest first, limit <= 200 | query |
 | raise an alert from an audit event  | app           | PutItem ALERT#<event time>#<hash(kind, event)> if not exists (+ 1 RCU site/user/org to name them) | 1 WCU |
+| off hours of a staff change without a site | app     | PK=ORG#<org>, SK begins SITE# (every site closed?), per such change | query |
 | raise an alert per scope and window | app           | TransactWriteItems: ALERTID#<hash(kind, scope, window)> + ALERT#<time>#<same id>, both if not exists; refusal paths only, never a successful redeem | 2 WCU x 2 |
 | revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append event id unless counted, TTL | 1 WCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
