@@ -41,7 +41,7 @@ queries an index, never scans):
 | raise an alert from an audit event  | app           | PutItem ALERT#<event time>#<hash(kind, event)> if not exists (+ 1 RCU site/user/org to name them) | 1 WCU |
 | off hours of a staff change without a site | app     | PK=ORG#<org>, SK begins SITE# (every site closed?), per such change | query |
 | raise an alert per scope and window | app           | TransactWriteItems: ALERTID#<hash(kind, scope, window)> + ALERT#<time>#<same id>, both if not exists; refusal paths only, never a successful redeem | 2 WCU x 2 |
-| revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append event id unless counted, TTL | 1 WCU |
+| revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append <event id>@<time> unless counted, TTL; under the limit, GetItem of the previous window's counter (sliding window) | 1 WCU + 0-1 RCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 

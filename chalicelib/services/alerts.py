@@ -216,13 +216,26 @@ class AlertService:
         )  # fmt: skip
 
     def _count_revoke(self, event: AuditEvent) -> None:
+        """Count a person's revokes and voids; `limit` of them within the window raise one alert.
+
+        Counted in fixed windows (one counter item each), judged over the sliding window that
+        ends at this event: this window's entries and the previous one's, each entry stamped
+        with its time. The alert is claimed once per fixed window.
+        """
         scope = f"alert-bulk-revoke:{event.org_id}:{event.actor_id}"
-        counted = self._bulk_counter.count(scope, event.event_id, event.at)
-        if counted is None or counted[0] != self._bulk_limit:
-            return  # under the limit, counted before, or past it (this window's alert is raised already)
-        count, event_ids = counted
+        at = int(event.at.timestamp())
+        counted = self._bulk_counter.count(scope, f"{event.event_id}@{at}", event.at)
+        if counted is None:
+            return  # observed before
+        _, entries = counted
         window = self._bulk_counter.window_seconds
         start = self._bulk_counter.window_start(event.at)
+        if len(entries) < self._bulk_limit:
+            entries = self._bulk_counter.entries(scope, start - window) + entries
+        recent = [entry for entry in entries if 0 <= at - int(entry.rpartition("@")[2]) < window]
+        if len(recent) < self._bulk_limit:
+            return
+        event_ids = [entry.rpartition("@")[0] for entry in recent]
         self._claim(
             Alert(
                 Alert.partition(str(event.org_id)),
@@ -235,9 +248,9 @@ class AlertService:
                 actor_name=self._actor_name(event),
                 source_ip=event.source_ip,
                 site_id=event.site_id,
-                summary=f"{count} voucher revokes or sale voids by one person within {window // 60} minutes",
-                details={"count": count, "window_seconds": window,
-                         "window_start": _iso(datetime.fromtimestamp(start, UTC))},
+                summary=f"{len(recent)} voucher revokes or sale voids by one person within {window // 60} minutes",
+                details={"count": len(recent), "window_seconds": window,
+                         "first_at": _iso(datetime.fromtimestamp(int(recent[0].rpartition("@")[2]), UTC))},
                 audit_event_ids=event_ids,
             )
         )  # fmt: skip

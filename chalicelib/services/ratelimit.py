@@ -64,6 +64,13 @@ class EventCounter:
         now = int(at.timestamp())
         return now - now % self.window_seconds
 
+    def entries(self, scope: str, window_start: int) -> list[str]:
+        """What was counted in the window that starts at `window_start` (oldest first)."""
+        try:
+            return list(RateCounter.get(f"RL#{scope}", str(window_start)).events or [])
+        except DoesNotExist:
+            return []
+
     def count(self, scope: str, event_id: str, at: datetime) -> tuple[int, list[str]] | None:
         """Add an event (of time `at`) to its window; the count and the events so far, or None if counted before."""
         counter = RateCounter(f"RL#{scope}", str(self.window_start(at)))

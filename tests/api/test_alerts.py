@@ -290,6 +290,21 @@ def test_five_revokes_or_voids_by_one_person_in_ten_minutes_raise_one_alert(
     assert [alert["kind"] for alert in alerts(api, shop)] == ["bulk_revoke"]
 
 
+def test_a_burst_across_two_counting_windows_is_still_a_burst(api: Api, shop: Shop, clock: FakeClock) -> None:
+    codes = [voucher["code"] for voucher in sell(api, shop, shop.cashier, quantity=5)["vouchers"]]
+    window = get_settings().alert_bulk_revoke_window_seconds
+    boundary = (int(shop.start.timestamp()) // window + 1) * window
+    clock.now = datetime.fromtimestamp(boundary - 180, UTC)  # three minutes before a counting window ends
+    for code in codes:  # five revokes, one a minute: three in one window, two in the next
+        reply = api.post(f"{shop.org}/vouchers/{code}/revoke", {"reason": "rusak"}, token=shop.manager.token)
+        assert reply.status == 200, reply.body
+        clock.advance(60)
+
+    (alert,) = alerts(api, shop)
+    assert alert["kind"] == "bulk_revoke" and alert["details"]["count"] == 5
+    assert sorted(alert["audit_event_ids"]) == sorted(event_ids(shop.tenant.org_id, "voucher.revoke"))
+
+
 def test_every_export_of_codes_raises_an_alert(api: Api, shop: Shop, clock: FakeClock) -> None:
     batch = api.post(f"{shop.org}/batches", {"plan_id": shop.plan_id, "quantity": 3}, token=shop.manager.token)
     assert batch.status == 201, batch.body

@@ -66,7 +66,7 @@ export function actorLabel(alert: AnomalyAlert, names: Map<string, string>): str
 export function auditLink(alert: AnomalyAlert): string | null {
   if (alert.audit_event_ids.length === 0) return null;
   const day = alert.at.slice(0, 10);
-  const start = typeof alert.details.window_start === "string" ? alert.details.window_start.slice(0, 10) : day;
+  const start = typeof alert.details.first_at === "string" ? alert.details.first_at.slice(0, 10) : day;
   const params = new URLSearchParams({ from: start, to: day, mark: alert.audit_event_ids.join(",") });
   if (alert.actor_id) params.set("actor", alert.actor_id);
   const action = typeof alert.details.action === "string" ? alert.details.action : null;
