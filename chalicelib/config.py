@@ -78,6 +78,10 @@ class Settings:
     # and the guest page that openNDS FAS redirects guests to.
     api_public_url: str
     guest_page_url: str
+    # Anomaly alerts: one person revoking vouchers or voiding sales this many times in this
+    # window raises one `bulk_revoke` alert per window.
+    alert_bulk_revoke_count: int
+    alert_bulk_revoke_window_seconds: int
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +125,8 @@ def get_settings() -> Settings:
         api_public_url=os.environ.get("KUOTA_API_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
         guest_page_url=os.environ.get("KUOTA_GUEST_PAGE_URL")
         or os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080").rstrip("/") + "/guest.html",
+        alert_bulk_revoke_count=max(_int("KUOTA_ALERT_BULK_REVOKE_COUNT", 5), 2),
+        alert_bulk_revoke_window_seconds=max(_int("KUOTA_ALERT_BULK_REVOKE_WINDOW_SECONDS", 600), 60),
     )
 
 

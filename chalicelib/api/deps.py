@@ -17,6 +17,7 @@ from chalicelib.services import Clock, utc_now
 if TYPE_CHECKING:
     from chalicelib.auth.api_keys import ApiKeyVerifier
     from chalicelib.services.accounts import AccountService
+    from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
@@ -56,6 +57,7 @@ class Services:
     guest: GuestService
     fas: FasService
     shifts: ShiftService
+    alerts: AlertService
 
 
 _services: Services | None = None
@@ -66,6 +68,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.auth.signing_keys import get_key_set
     from chalicelib.messaging import send_batch_job
     from chalicelib.services.accounts import AccountService
+    from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
@@ -86,10 +89,12 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     global _services
     settings = get_settings()
     audit = AuditLog(clock)
+    alerts = AlertService(settings, clock, monotonic)
+    audit.subscribe(alerts.observe)
     verifier = ApiKeyVerifier(settings.api_key_cache_seconds, monotonic)
     plans = PlanService(audit, clock)
     sites = SiteService(audit, verifier, clock)
-    redeem = RedeemService(settings, clock, monotonic)
+    redeem = RedeemService(settings, clock, monotonic, alerts=alerts)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     _services = Services(
         accounts=AccountService(settings, get_key_set(), audit, clock),
@@ -113,6 +118,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         guest=GuestService(settings, clock),
         fas=FasService(settings, audit, redeem, clock),
         shifts=ShiftService(audit, sites, clock),
+        alerts=alerts,
     )
     return _services
 

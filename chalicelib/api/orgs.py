@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         OrgIn,
         OrgListOut,
         OrgOut,
+        OrgUpdateIn,
         UserCreatedOut,
         UserIn,
         UserListOut,
@@ -29,7 +30,9 @@ bp = Blueprint(__name__)
 def _org(org: Org) -> OrgOut:
     from chalicelib.api.schemas import OrgOut
 
-    return OrgOut(org_id=org.org_id, name=org.name, created_at=org.created_at)
+    return OrgOut(
+        org_id=org.org_id, name=org.name, created_at=org.created_at, pos_only_sales=bool(org.pos_only_sales)
+    )
 
 
 @endpoint(
@@ -59,6 +62,12 @@ def list_orgs(ctx: RequestContext) -> OrgListOut:
           response=Schema("OrgOut"))  # fmt: skip
 def get_org(ctx: RequestContext, org_id: str) -> OrgOut:
     return _org(services().accounts.get_org(org_id))
+
+
+@endpoint(bp, "/v1/orgs/{org_id}", "PATCH", summary="Change the organization's settings (audited)", tag="orgs",
+          roles=OWNER_ONLY, body=Schema("OrgUpdateIn"), response=Schema("OrgOut"))  # fmt: skip
+def update_org(ctx: RequestContext, org_id: str, body: OrgUpdateIn) -> OrgOut:
+    return _org(services().accounts.update_org_settings(ctx.actor, org_id, pos_only_sales=body.pos_only_sales))
 
 
 @endpoint(

@@ -114,6 +114,11 @@ class OrgOut(Out):
     org_id: str
     name: str
     created_at: datetime | None = None
+    pos_only_sales: bool = Field(default=False, description="Sells only through the POS (alerts on redeem-as-sale)")
+
+
+class OrgUpdateIn(Strict):
+    pos_only_sales: bool
 
 
 class OrgListOut(Out):

@@ -6,6 +6,7 @@ queries an index, never scans):
 | pattern                             | table / index | key                                              | cost          |
 |-------------------------------------|---------------|--------------------------------------------------|---------------|
 | get org                             | app           | PK=ORG#<org>, SK=META                            | 1 RCU         |
+| change org settings (pos_only_sales) | app, audit   | TransactWriteItems: UpdateItem ORG#<org>/META if exists + event | 2 WCU x 2 |
 | list orgs (platform admin)          | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#                  | query         |
 | login: email -> user                | app           | PK=EMAIL#<email>, SK=META (uniqueness claim)     | 1 RCU + 1 RCU |
 | get user (every authenticated call) | app           | PK=ORG#<org> or PLATFORM, SK=USER#<id>           | 1 RCU         |
@@ -49,6 +50,11 @@ queries an index, never scans):
 | close a shift                        | app, audit    | TransactWriteItems: update SHIFT#<id> if status=open, delete OPENSHIFT#<user> if shift_id=, event | 2 WCU x 3 |
 | shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time); a cashier's: filtered on user_id | query |
 | sales of an org by time (list, takings) | app GSI1   | GSI1PK=ORG#<org>#SALES, GSI1SK between <iso from> and <iso to>~, newest first, page <= 200; a cashier's: filtered on seller_id; a shift's: filtered on shift_id | query |
+| alerts of an org, by time (+ kind filter) | app     | PK=ORG#<org>, SK between ALERT#<from> and ALERT#<to>~, newest first, limit <= 200 | query |
+| raise an alert from an audit event  | app           | PutItem ALERT#<event time>#<hash(kind, event)> if not exists (+ 1 RCU site/user/org to name them) | 1 WCU |
+| off hours of a staff change without a site | app     | PK=ORG#<org>, SK begins SITE# (every site closed?), per such change | query |
+| raise an alert per scope and window | app           | TransactWriteItems: ALERTID#<hash(kind, scope, window)> + ALERT#<time>#<same id>, both if not exists; refusal paths only, never a successful redeem | 2 WCU x 2 |
+| revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append <event id>@<time> unless counted, TTL; under the limit, GetItem of the previous window's counter (sliding window) | 1 WCU + 0-1 RCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 
@@ -62,6 +68,7 @@ read and one more item in its transaction.
 from __future__ import annotations
 
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
+from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
 from chalicelib.models.shifts import OpenShiftClaim, Shift
@@ -69,6 +76,8 @@ from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
+    "Alert",
+    "AlertClaim",
     "ApiKey",
     "AppTable",
     "AuditEvent",

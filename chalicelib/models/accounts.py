@@ -40,6 +40,8 @@ class Org(Model):
     org_id = UnicodeAttribute()
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    # Sells only through the POS: a printed voucher sold at its first redeem is an anomaly.
+    pos_only_sales = BooleanAttribute(null=True)
     by_listing = _OrgsIndex()
 
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from chalicelib.models.base import AppMeta
@@ -50,7 +50,7 @@ class TokenFamily(Model):
 
 
 class RateCounter(Model):
-    """A fixed-window counter of failed attempts; TTL removes old windows."""
+    """A fixed-window counter of failed attempts (or of counted events); TTL removes old windows."""
 
     class Meta(AppMeta):
         pass
@@ -58,4 +58,6 @@ class RateCounter(Model):
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
     failures = NumberAttribute(default=0)
+    # The audit events counted, where the count raises an alert that must name them.
+    events = ListAttribute[str](null=True)
     ttl = TTLAttribute(attr_name="ttl")

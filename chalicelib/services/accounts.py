@@ -44,6 +44,10 @@ def user_view(user: User) -> dict[str, object]:
     }
 
 
+def org_settings(org: Org) -> dict[str, object]:
+    return {"pos_only_sales": bool(org.pos_only_sales)}
+
+
 class AccountService:
     def __init__(self, settings: Settings, keys: KeySet, audit: AuditLog, clock: Clock = utc_now) -> None:
         self._settings = settings
@@ -314,6 +318,21 @@ class AccountService:
             after={"org_id": org_id, "name": name},
         )
         self._audit.save_with_event(org, event, condition=Org.pk.does_not_exist())
+        return org
+
+    def update_org_settings(self, actor: Actor, org_id: str, *, pos_only_sales: bool | None) -> Org:
+        """Change an organization's settings (owner); audited with before and after."""
+        org = self.get_org(org_id)
+        before = org_settings(org)
+        if pos_only_sales is not None:
+            org.pos_only_sales = pos_only_sales
+        event = self._audit.event(
+            actor, org_id=org_id, action="org.settings_update", target_type="org", target_id=org_id,
+            before=before, after=org_settings(org),
+        )  # fmt: skip
+        with self._audit.transaction() as tx:
+            tx.update(org, actions=[Org.pos_only_sales.set(bool(org.pos_only_sales))], condition=Org.pk.exists())
+            tx.append(event)
         return org
 
     def get_org(self, org_id: str) -> Org:

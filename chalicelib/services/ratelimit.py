@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.errors import TooManyAttempts
 from chalicelib.models import RateCounter
@@ -52,3 +52,39 @@ class FailureLimiter:
     def reset(self, scope: str) -> None:
         window, _ = self._window()
         RateCounter(f"RL#{scope}", window).delete()
+
+
+class EventCounter:
+    """Counts events per scope in fixed windows, remembering which (for alerts that name them)."""
+
+    def __init__(self, window_seconds: int) -> None:
+        self.window_seconds = window_seconds
+
+    def window_start(self, at: datetime) -> int:
+        now = int(at.timestamp())
+        return now - now % self.window_seconds
+
+    def entries(self, scope: str, window_start: int) -> list[str]:
+        """What was counted in the window that starts at `window_start` (oldest first)."""
+        try:
+            return list(RateCounter.get(f"RL#{scope}", str(window_start)).events or [])
+        except DoesNotExist:
+            return []
+
+    def count(self, scope: str, event_id: str, at: datetime) -> tuple[int, list[str]] | None:
+        """Add an event (of time `at`) to its window; the count and the events so far, or None if counted before."""
+        counter = RateCounter(f"RL#{scope}", str(self.window_start(at)))
+        try:
+            counter.update(
+                actions=[
+                    RateCounter.failures.add(1),
+                    RateCounter.events.set((RateCounter.events | []).append([event_id])),
+                    RateCounter.ttl.set(at + timedelta(seconds=2 * self.window_seconds)),
+                ],
+                condition=~RateCounter.events.contains(event_id),  # an event observed twice counts once
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return None
+        return int(counter.failures), list(counter.events or [])

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
@@ -28,9 +28,13 @@ from chalicelib.errors import KuotaError, NotFound, TooManyAttempts
 from chalicelib.models import Site, Voucher
 from chalicelib.models.redeem import Activation, RedeemRefused, activate
 from chalicelib.models.vouchers import expiry_shard
+from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, outbox_shard
+from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, outbox_shard, voucher_id
 from chalicelib.services.ratelimit import FailureLimiter
+
+if TYPE_CHECKING:
+    from chalicelib.services.alerts import AlertService
 
 
 class InvalidCode(KuotaError):
@@ -149,9 +153,14 @@ class Blocklist:
 
 class RedeemService:
     def __init__(
-        self, settings: Settings, clock: Clock = utc_now, monotonic: Callable[[], float] = time.monotonic
+        self,
+        settings: Settings,
+        clock: Clock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        alerts: AlertService | None = None,
     ) -> None:
         self._clock = clock
+        self._alerts = alerts
         window = settings.redeem_window_seconds
         self._mac_limiter = FailureLimiter(settings.redeem_max_failures_per_mac, window, clock)
         self._site_limiter = FailureLimiter(settings.redeem_max_failures_per_site, window, clock)
@@ -190,7 +199,9 @@ class RedeemService:
             error = _refusal(refusal.voucher, site_id, device, now)
             if isinstance(error, InvalidCode):
                 # Only unknown codes are guesses; a real code that is full or expired is not.
-                self._count_failure(scopes, now)
+                self._count_failure(scopes, now, actor, org_id, site_id, device)
+            elif isinstance(error, WrongSite) and refusal.voucher is not None:
+                self._alert_wrong_site(actor, org_id, site_id, refusal.voucher, device)
             raise error from refusal
         return Admission(
             voucher=voucher,
@@ -198,11 +209,35 @@ class RedeemService:
             data_remaining_bytes=_data_remaining(voucher),
         )
 
-    def _count_failure(self, scopes: tuple[str, ...], now: int) -> None:
-        for scope, limiter in zip(scopes, (self._mac_limiter, self._site_limiter), strict=True):
-            if limiter.record_failure(scope) >= limiter.limit:
+    def _count_failure(
+        self, scopes: tuple[str, ...], now: int, actor: Actor, org_id: str, site_id: str, device: str
+    ) -> None:
+        for scope, limiter, kind in zip(scopes, (self._mac_limiter, self._site_limiter), ("device", "site"),
+                                        strict=True):  # fmt: skip
+            failures = limiter.record_failure(scope)
+            if failures >= limiter.limit:
                 window_end = now - now % self._window + self._window
                 self.blocklist.block(scope, window_end)
+            if failures == limiter.limit and self._alerts is not None:
+                # The counter is shared: exactly one request, in any container, sees it reach the limit.
+                try:
+                    self._alerts.redeem_burst(
+                        actor, org_id, site_id, scope=kind, device=mac_ref(device) if kind == "device" else None,
+                        failures=failures, window_start=now - now % self._window,
+                    )  # fmt: skip
+                except Exception:  # an alert that cannot be written must not change the guest's answer
+                    get_logger().exception("failed_redeem_burst alert not written")
+
+    def _alert_wrong_site(self, actor: Actor, org_id: str, site_id: str, voucher: Voucher, device: str) -> None:
+        if self._alerts is None:
+            return
+        try:
+            self._alerts.wrong_site(
+                actor, org_id, site_id, voucher_id=voucher_id(voucher), voucher_site_id=str(voucher.site_id),
+                device=mac_ref(device),
+            )  # fmt: skip
+        except Exception:  # an alert that cannot be written must not change the guest's answer
+            get_logger().exception("wrong_site alert not written")
 
     def account(
         self,

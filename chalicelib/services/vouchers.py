@@ -72,6 +72,17 @@ def voucher_view(voucher: Voucher) -> dict[str, Any]:
     }
 
 
+def _site_of(voucher: Voucher) -> Site | None:
+    """The site whose business hours judge a change to the voucher: its own, or where it was used or sold."""
+    site_id = voucher.site_id or voucher.activated_site_id or voucher.rev_site
+    if not site_id:
+        return None
+    try:
+        return Site.get(*Site.key(voucher.org_id, site_id))
+    except DoesNotExist:
+        return None
+
+
 class VoucherService:
     def __init__(self, audit: AuditLog, clock: Clock = utc_now) -> None:
         self._audit = audit
@@ -194,7 +205,7 @@ class VoucherService:
         }
         event = self._audit.event(
             actor, org_id=voucher.org_id, action=action, target_type="voucher", target_id=voucher_id(voucher),
-            before=before, after=after, site=site,
+            before=before, after=after, site=site or _site_of(voucher),
         )  # fmt: skip
         try:
             with self._audit.transaction() as tx:

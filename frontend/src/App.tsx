@@ -17,6 +17,7 @@ import { Sell } from "./screens/Sell";
 import { Vouchers } from "./screens/Vouchers";
 import { Reports } from "./screens/Reports";
 import { Audit } from "./screens/Audit";
+import { Alerts } from "./screens/Alerts";
 import { Users } from "./screens/Users";
 import { Platform } from "./screens/Platform";
 import { Connect } from "./screens/Connect";
@@ -36,6 +37,7 @@ const NAV: Array<[Screen, string]> = [
   ["connect", "nav.connect"],
   ["batches", "nav.batches"],
   ["reports", "nav.reports"],
+  ["alerts", "nav.alerts"],
   ["audit", "nav.audit"],
   ["users", "nav.users"],
   ["platform", "nav.platform"],
@@ -149,7 +151,9 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
     case "reports":
       return <Reports />;
     case "audit":
-      return <Audit />;
+      return <Audit filter={parts[1]} />;
+    case "alerts":
+      return <Alerts />;
     case "users":
       return <Users />;
     case "platform":

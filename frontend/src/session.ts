@@ -86,6 +86,7 @@ export type Screen =
   | "vouchers"
   | "reports"
   | "audit"
+  | "alerts"
   | "users"
   | "platform"
   | "nas"
@@ -103,6 +104,7 @@ const ACCESS: Record<Screen, Role[]> = {
   vouchers: ["owner", "manager", "cashier", "auditor", "platform_admin"],
   reports: ["owner", "manager", "auditor", "platform_admin"],
   audit: ["owner", "auditor", "platform_admin"],
+  alerts: ["owner", "manager", "auditor", "platform_admin"],
   users: ["owner", "platform_admin"],
   platform: ["platform_admin"],
   nas: ["owner", "manager", "platform_admin"],

@@ -37,6 +37,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/keys/{key_id}"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/audit"): {"owner", "auditor", "platform_admin"},
     ("GET", "/v1/orgs/{org_id}/audit/verify"): {"owner", "auditor", "platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/alerts"): {"owner", "manager", "auditor", "platform_admin"},
+    ("PATCH", "/v1/orgs/{org_id}"): OWNER,
     ("GET", "/v1/orgs/{org_id}/reports/sales"): {"owner", "manager", "auditor", "platform_admin"},
     ("POST", "/v1/orgs/{org_id}/plans"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/plans"): ALL_ORG_ROLES,
@@ -108,6 +110,7 @@ def _unique_email() -> str:
 
 BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/orgs"): lambda t: {"name": "Toko Baru"},
+    ("PATCH", "/v1/orgs/{org_id}"): lambda t: {"pos_only_sales": True},
     ("POST", "/v1/orgs/{org_id}/users"): lambda t: {"email": _unique_email(), "password": PASSWORD, "role": "cashier"},
     ("PATCH", "/v1/orgs/{org_id}/users/{user_id}"): lambda t: {"role": "auditor"},
     ("POST", "/v1/orgs/{org_id}/sites"): lambda t: {"name": "Cabang", "timezone": "Asia/Makassar"},

@@ -1,5 +1,6 @@
 // Audit log: filters (actor, action, dates), newest first, paginated by next_cursor;
-// events outside the site's business hours are highlighted.
+// events outside the site's business hours are highlighted. `#/audit/<query>` opens it
+// filtered (actor, action, from, to) with the events listed in `mark` marked (from an alert).
 
 import { useEffect, useState } from "preact/hooks";
 import { errorText, request } from "../api";
@@ -56,12 +57,14 @@ export function fetchAudit(query: Record<string, string | number | undefined>): 
   return request<AuditPage>(orgPath("/audit"), { query });
 }
 
-export function Audit() {
+export function Audit({ filter }: { filter?: string }) {
+  const initial = new URLSearchParams(filter ?? "");
+  const marked = new Set((initial.get("mark") ?? "").split(",").filter(Boolean));
   const sites = useLoad(loadSites);
-  const [actor, setActor] = useState("");
-  const [action, setAction] = useState("");
-  const [from, setFrom] = useState("");
-  const [to, setTo] = useState("");
+  const [actor, setActor] = useState(initial.get("actor") ?? "");
+  const [action, setAction] = useState(initial.get("action") ?? "");
+  const [from, setFrom] = useState(initial.get("from") ?? "");
+  const [to, setTo] = useState(initial.get("to") ?? "");
   const [events, setEvents] = useState<AuditEvent[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -113,7 +116,7 @@ export function Audit() {
       </form>
       <VerifyRecords from={from} to={to} />
       <p class="hint">{t("audit.offHoursNote")}</p>
-      <AuditTable events={events} sites={sites.data ?? []} />
+      <AuditTable events={events} sites={sites.data ?? []} marked={marked} />
       <Loading show={loading} />
       {cursor && (
         <button type="button" class="secondary" disabled={loading} onClick={() => load(true)}>
@@ -181,7 +184,17 @@ function VerifyRecords({ from, to }: { from: string; to: string }) {
   );
 }
 
-export function AuditTable({ events, sites, compact = false }: { events: AuditEvent[]; sites: Site[]; compact?: boolean }) {
+export function AuditTable({
+  events,
+  sites,
+  compact = false,
+  marked,
+}: {
+  events: AuditEvent[];
+  sites: Site[];
+  compact?: boolean;
+  marked?: Set<string>;
+}) {
   if (events.length === 0) return <p>{t("common.empty")}</p>;
   const tzOf = (siteId: string | null) => sites.find((s) => s.site_id === siteId)?.timezone ?? sites[0]?.timezone ?? DEFAULT_TZ;
   return (
@@ -199,7 +212,11 @@ export function AuditTable({ events, sites, compact = false }: { events: AuditEv
         </thead>
         <tbody>
           {events.map((event) => (
-            <tr key={event.event_id} class={event.off_hours ? "off-hours" : undefined}>
+            <tr
+              key={event.event_id}
+              class={[event.off_hours ? "off-hours" : "", marked?.has(event.event_id) ? "marked" : ""].join(" ").trim() || undefined}
+              aria-current={marked?.has(event.event_id) ? "true" : undefined}
+            >
               <td data-label={t("audit.at")}>
                 {formatTime(event.at, tzOf(event.site_id))}
                 {event.off_hours && <span class="badge off">{t("audit.offHours")}</span>}

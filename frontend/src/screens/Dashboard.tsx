@@ -8,6 +8,7 @@ import { t } from "../i18n";
 import { me, mayUse, orgPath } from "../session";
 import { useSignal } from "../signal";
 import { Alert, loadSites, Loading, Page, useId, useLoad } from "../ui";
+import { AlertTable, fetchAlerts, useUserNames } from "./Alerts";
 import { AuditTable, fetchAudit } from "./Audit";
 import { fetchReport } from "./Reports";
 
@@ -64,6 +65,13 @@ export function Dashboard() {
   const canAudit = mayUse("audit", who?.role);
   const audit = useLoad(() => (canAudit ? fetchAudit({ limit: 10 }) : Promise.resolve(null)), [canAudit]);
   const withRedemptions = Boolean(dash.data?.days.some((d) => d.redemptions !== null));
+  const canAlerts = mayUse("alerts", who?.role);
+  const names = useUserNames();
+  const alerts = useLoad(
+    // The last 7 UTC days, as many as one page holds (the count says "200+" beyond it).
+    () => (canAlerts ? fetchAlerts({ from: new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10), limit: 200 }) : Promise.resolve(null)),
+    [canAlerts],
+  );
 
   return (
     <Page title={t("dash.title")}>
@@ -90,6 +98,36 @@ export function Dashboard() {
           </div>
         )}
       </section>
+      {canAlerts && (
+        <section aria-labelledby="alerts-title">
+          <h2 id="alerts-title">{t("dash.alerts")}</h2>
+          <Loading show={alerts.loading} />
+          <Alert message={alerts.error} />
+          {alerts.data && (
+            <>
+              <div class="stat-row">
+                <div class="stat">
+                  <span class="stat-label">{t("dash.alertsWeek")}</span>
+                  <span class="stat-value" data-testid="alerts-count">
+                    {alerts.data.alerts.length}
+                    {alerts.data.next_cursor ? "+" : ""}
+                  </span>
+                  <a class="stat-link" href="#/alerts">
+                    {t("dash.allAlerts")}
+                  </a>
+                </div>
+              </div>
+              <AlertTable
+                alerts={alerts.data.alerts.slice(0, 3)}
+                sites={sites.data ?? []}
+                names={names}
+                canAudit={canAudit}
+                compact
+              />
+            </>
+          )}
+        </section>
+      )}
       <section aria-labelledby="month-title">
         <h2 id="month-title">{withRedemptions ? t("dash.last30both") : t("dash.last30")}</h2>
         {dash.data && <TrendChart days={dash.data.days} />}

@@ -4,7 +4,8 @@ import { useState } from "preact/hooks";
 import { api, errorText, getApiBase } from "../api";
 import { formatTime, zoneName } from "../format";
 import { t } from "../i18n";
-import { orgPath } from "../session";
+import { me, orgPath, type Org } from "../session";
+import { useSignal } from "../signal";
 import { Alert, CopyButton, Field, loadSites, Loading, Notice, onInput, Page, type Site, useLoad } from "../ui";
 import { downscaleLogo } from "../venue";
 
@@ -16,8 +17,10 @@ export function Sites() {
   const sites = useLoad(loadSites);
   const [open, setOpen] = useState<string | null>(null); // the site whose keys and settings are shown
 
+  const who = useSignal(me);
   return (
     <Page title={t("sites.title")}>
+      {(who?.role === "owner" || who?.role === "platform_admin") && <OrgSettings />}
       <SiteForm onCreated={() => sites.reload()} />
       <h2>{t("sites.title")}</h2>
       <Loading show={sites.loading} />
@@ -44,6 +47,54 @@ export function Sites() {
         ))}
       </ul>
     </Page>
+  );
+}
+
+/** Organization-wide settings the owner sets (audited): whether it sells only through the POS. */
+function OrgSettings() {
+  const org = useLoad(() => api.get<Org & { pos_only_sales?: boolean }>(orgPath("")));
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const change = async (posOnly: boolean) => {
+    if (!org.data) return;
+    const before = org.data;
+    setError(null);
+    setSaved(null);
+    setBusy(true);
+    org.setData({ ...before, pos_only_sales: posOnly }); // shown at once, put back if the change fails
+    try {
+      org.setData(await api.patch<Org & { pos_only_sales: boolean }>(orgPath(""), { pos_only_sales: posOnly }));
+      setSaved(t("org.saved"));
+    } catch (err) {
+      org.setData(before);
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="card form" aria-labelledby="org-settings-title">
+      <h2 id="org-settings-title">{t("org.settings")}</h2>
+      <Loading show={org.loading} />
+      <Alert message={org.error ?? error} />
+      {org.data && (
+        <label class="check">
+          <input
+            type="checkbox"
+            name="pos_only_sales"
+            checked={Boolean(org.data.pos_only_sales)}
+            disabled={busy}
+            onChange={(event) => void change((event.target as HTMLInputElement).checked)}
+          />{" "}
+          {t("org.posOnly")}
+        </label>
+      )}
+      <p class="hint">{t("org.posOnlyHint")}</p>
+      <Notice message={saved} />
+    </section>
   );
 }
 
