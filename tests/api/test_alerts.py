@@ -442,3 +442,33 @@ def test_off_hours_counts_changes_by_people_not_guests_or_sign_ins(shop: Shop) -
     assert not change(user, "auth.login") and not change(user, "auth.login_failed")
     assert not change(user, "batch.codes_exported")  # a read: raised as code_export instead
     assert not change(controller, "voucher.redeem") and not change(controller, "voucher.device_release")
+
+
+def test_a_real_first_redeem_of_a_printed_voucher_in_a_pos_only_org_raises_the_alert_when_drained(
+    api: Api, shop: Shop, clock: FakeClock
+) -> None:
+    from chalicelib.services.outbox import AuditOutbox
+
+    assert api.patch(shop.org, {"pos_only_sales": True}, token=shop.tenant.owner.token).status == 200
+    clock.advance(120)  # past the per-container cache of the setting
+    batch = api.post(f"{shop.org}/batches", {"plan_id": shop.plan_id, "quantity": 1}, token=shop.tenant.owner.token)
+    (code,) = api.get(f"{shop.org}/batches/{batch.json['batch_id']}/codes", token=shop.tenant.owner.token).json["codes"]
+    assert api.post("/v1/redeem", {"code": code, "mac": "02:00:00:00:00:09"}, token=shop.controller_a).status == 200
+    assert [alert for alert in alerts(api, shop) if alert["kind"] == "redeem_before_sale"] == []  # not drained yet
+    AuditOutbox(deps.services().audit).drain()  # what the scheduled drain does
+    (alert,) = [alert for alert in alerts(api, shop) if alert["kind"] == "redeem_before_sale"]
+    (redeemed,) = [event for event in audit_events(shop.tenant.org_id) if event["action"] == "voucher.redeem"]
+    assert alert["audit_event_ids"] == [redeemed["event_id"]] and redeemed["after"]["sale"]["amount"] == 5000
+
+
+def test_a_real_void_of_a_sale_from_a_closed_shift_raises_the_alert(api: Api, shop: Shop) -> None:
+    shift = api.post(f"{shop.org}/shifts", {"site_id": shop.site_a}, token=shop.cashier.token).json
+    sale = api.post(f"{shop.org}/sales", {"site_id": shop.site_a, "plan_id": shop.plan_id, "quantity": 1},
+                    token=shop.cashier.token).json  # fmt: skip
+    closed = api.post(f"{shop.org}/shifts/{shift['shift_id']}/close", {"declared_cash": 5000}, token=shop.cashier.token)
+    assert closed.status == 200 and closed.json["sales_count"] == 1
+    reply = api.post(f"{shop.org}/sales/{sale['sale_id']}/void", {"reason": "salah"}, token=shop.manager.token)
+    assert reply.status == 200
+    (alert,) = [alert for alert in alerts(api, shop) if alert["kind"] == "void_after_shift"]
+    (voided,) = [event for event in audit_events(shop.tenant.org_id) if event["action"] == "sale.void"]
+    assert alert["audit_event_ids"] == [voided["event_id"]] and alert["actor_id"] == shop.manager.user_id

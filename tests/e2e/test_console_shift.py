@@ -137,8 +137,11 @@ def test_an_owner_extends_a_voucher_then_voids_its_sale_and_finds_both_in_the_au
 ) -> None:
     shop = _set_up_shop(stack, "Toko Shift Pemilik")
     cashier = stack.login(shop.cashier, PASSWORD)
+    # Yesterday's shift, closed: the sale the owner voids today belongs to it (an anomaly to look into).
+    shift = stack.call("POST", f"{shop.org}/shifts", {"site_id": shop.site_id, "opening_cash": 0}, token=cashier)
     receipt = stack.call("POST", f"{shop.org}/sales", {"site_id": shop.site_id, "plan_id": shop.plan_id, "quantity": 1},
                          token=cashier)  # fmt: skip
+    stack.call("POST", f"{shop.org}/shifts/{shift['shift_id']}/close", {"declared_cash": 5000}, token=cashier)
     code, sale_id = receipt["vouchers"][0]["code"], receipt["sale_id"]
 
     # --- look the voucher up and extend it with a reason ---------------------------------
@@ -186,7 +189,15 @@ def test_an_owner_extends_a_voucher_then_voids_its_sale_and_finds_both_in_the_au
     expect(page.get_by_text("sale.void").first).to_be_visible()
     events = stack.call("GET", f"{shop.org}/audit?action=sale.void", token=owner)["events"]
     assert [event["after"]["reason"] for event in events] == ["pelanggan batal"]
-    assert events[0]["after"]["sale_before_shift"] is False  # nobody worked a shift here
+    assert events[0]["after"]["sale_before_shift"] is True  # its shift was closed
 
-    # LEAD: the alerts screen (helper "alerts") goes here: open it and expect the alert this
-    # story raises (e.g. a void by the owner with no shift open), linked to the sale.void entry.
+    # --- the alert it raised, and from it the audit entry ---------------------------------
+    _open(page, "alerts", "Anomaly alerts")
+    alert = page.locator('tr[data-kind="void_after_shift"]')
+    expect(alert).to_contain_text("Void of an earlier shift's sale")
+    expect(alert).to_contain_text(shop.owner)  # who, by name
+    expect(alert).to_contain_text("Kios Dermaga")  # where, by name
+    alert.get_by_role("link", name="Open in the audit log (1)").click()
+    expect(page).to_have_url(re.compile(r"#/audit/"))
+    expect(page.locator("tr.marked")).to_contain_text("sale.void")
+    screenshot(page, "alert-void")
