@@ -248,6 +248,7 @@ class AuditEventOut(Out):
     actor_id: str | None
     actor_kind: str
     actor_role: str | None
+    actor_name: str | None
     platform_action: bool
     source_ip: str | None
     user_agent: str | None

@@ -29,6 +29,7 @@ class AuditEvent(Model):
     actor_id = UnicodeAttribute(null=True)
     actor_kind = UnicodeAttribute()  # user | api_key | system | anonymous
     actor_role = UnicodeAttribute(null=True)
+    actor_name = UnicodeAttribute(null=True)  # the user's email or the key's name when it acted
     platform_action = BooleanAttribute(default=False)
     source_ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)

@@ -180,6 +180,7 @@ class AuditLog:
             actor_id=principal.id if principal else None,
             actor_kind=principal.kind if principal else "anonymous",
             actor_role=str(principal.role or principal.key_kind) if principal else None,
+            actor_name=(principal.email or principal.name) if principal else None,
             platform_action=actor.platform_action,
             source_ip=actor.meta.source_ip,
             user_agent=actor.meta.user_agent,

@@ -18,7 +18,7 @@ from tests.support import PASSWORD, Api, World, audit_events
 ALWAYS_PRESENT = (
     "event_id", "at", "actor_kind", "action", "target_type", "request_id", "source_ip", "user_agent",
 )  # fmt: skip
-AS_A_USER = ("actor_id", "actor_role", "org_id", "target_id")
+AS_A_USER = ("actor_id", "actor_role", "actor_name", "org_id", "target_id")  # the name: who, as people say it
 
 
 def _all_events() -> list[dict[str, Any]]:

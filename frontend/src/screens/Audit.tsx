@@ -16,6 +16,7 @@ export interface AuditEvent {
   actor_id: string | null;
   actor_kind: string;
   actor_role: string | null;
+  actor_name?: string | null;
   platform_action: boolean;
   source_ip: string | null;
   user_agent: string | null;
@@ -226,7 +227,7 @@ export function AuditTable({
                 {event.platform_action && <span class="badge">{t("audit.platform")}</span>}
               </td>
               <td data-label={t("audit.actor")}>
-                {event.actor_id ?? event.actor_kind}
+                {event.actor_name ?? event.actor_id ?? event.actor_kind}
                 {event.actor_role && ` (${event.actor_role})`}
               </td>
               <td data-label={t("audit.target")}>
