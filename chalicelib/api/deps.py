@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.settlement import SettlementService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
 
@@ -44,6 +45,7 @@ class Services:
     vouchers: VoucherService
     selling: SellingService
     reports: ReportingService
+    settlements: SettlementService
     dashboard: DashboardService
     api_keys: ApiKeyVerifier
     radius_keys: RadiusKeyService
@@ -74,6 +76,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.settlement import SettlementService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
 
@@ -85,6 +88,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     sites = SiteService(audit, verifier, clock)
     redeem = RedeemService(settings, clock, monotonic)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
+    reports = ReportingService()
     _services = Services(
         accounts=AccountService(settings, get_key_set(), audit, clock),
         sites=sites,
@@ -94,7 +98,8 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         redeem=redeem,
         vouchers=VoucherService(audit, clock),
         selling=SellingService(audit, plans, sites, clock),
-        reports=ReportingService(),
+        reports=reports,
+        settlements=SettlementService(audit, reports, clock),
         dashboard=DashboardService(clock),
         api_keys=verifier,
         radius_keys=RadiusKeyService(audit, verifier, clock),

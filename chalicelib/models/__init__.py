@@ -33,8 +33,13 @@ queries an index, never scans):
 | void (reversal line, revoke, stamp)  | app, audit    | TransactWriteItems: VOID#<sale> (+GSI3), V# x n, SALE#, event | 2 WCU x (n+3) |
 | POS Idempotency-Key record           | idempotency   | id=kuota.sale#<sha256(caller#key)>, TTL expiration  | 1-2 WCU, 0-1 RCU |
 | due expiries (vouchers, batches)     | app GSI2      | GSI2PK=EXP#<shard 0..15>, GSI2SK<=<now> (sparse)     | 16 queries/run + 1 WCU per due voucher |
-| revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>                   | query/day     |
-| sales report, from..to (<= 366 days) | app GSI3      | one query per local day above, rev_* projected; names: get site / get plan | query/day + 1 RCU per site or plan named |
+| revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd> (rev_kind: sale, redeem_sale, void, refund) | query/day     |
+| sales report, from..to (<= 366 days) | app GSI3, app | one query per local day above, rev_* read; names: one query of the org's SITE# / PLAN# / USER# | days + extra 1 MB pages + 1 (a month: <= 31 + pages + 1) |
+| monthly statement of a site          | app, app GSI3 | get SITE#; one query per local day of the month, filtered to rev_site; one query PLAN# for names | <= 31 + pages + 2 |
+| revenue share history of an org      | app           | PK=ORG#<org>, SK begins SHARE# (<effective_from>#<set_at>#<id>); set: put if absent + event | query / 1 WCU x 2 |
+| settlements, a settlement + adjustments | app        | PK=PLATFORM, SK begins SETTLEMENT# / SETTLEMENT#<id> | query         |
+| issue a settlement                   | app, audit    | per org with sales: the sales report by day (days queries) + its shares query; then TransactWriteItems: SETTLEMENTS counter (issued = n), SETTLEMENT#<id>, one LedgerEntry ORG#<org>/SETTLEMENT#<id> per org (no GSI3 keys), event: <= 100 items, so <= 97 orgs with sales per settlement | orgs x (days + 1) queries + 2 WCU x (orgs + 3) |
+| adjust a settlement                  | app, audit    | TransactWriteItems: SETTLEMENT#<id>#ADJ#<at>#<adj>, LedgerEntry ORG#<org>/SETTLEMENT#<id>#ADJ#<adj>, event | 2 WCU x 3 |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
@@ -48,6 +53,7 @@ from __future__ import annotations
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import AppTable
+from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
@@ -64,7 +70,10 @@ __all__ = [
     "Plan",
     "RateCounter",
     "RefreshToken",
+    "RevenueShare",
     "Sale",
+    "SettlementCounter",
+    "SettlementRecord",
     "ShapeCounter",
     "ShapeRegistry",
     "Site",

@@ -199,6 +199,7 @@ class Voucher(Model):
     rev_cashier = UnicodeAttribute(null=True)
     rev_amount = NumberAttribute(null=True)
     rev_count = NumberAttribute(null=True)
+    rev_kind = UnicodeAttribute(null=True)  # sale | redeem_sale; absent on older lines: a sale
     ttl = TTLAttribute(null=True, attr_name="ttl")
     by_outbox = _OutboxIndex()
     by_expiry = _ExpiryIndex()
@@ -260,21 +261,31 @@ class Sale(Model):
 
 
 class LedgerEntry(Model):
-    """A reversal line for a void: negative count and amount on the day of the void."""
+    """An append-only ledger record, written once with `Changes.record`.
+
+    Revenue lines (a void's or refund's reversal: negative count and amount on
+    the site-local day it happened) carry GSI3 keys so reports count them.
+    Settlement lines (`rev_kind="settlement"`, one per organisation under its
+    partition) and their adjustments (`"settlement_adjustment"`) carry none, so
+    no report counts them; their figures are in `details`.
+    """
 
     class Meta(AppMeta):
         pass
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
-    gsi3pk = UnicodeAttribute(attr_name="GSI3PK")
-    gsi3sk = UnicodeAttribute(attr_name="GSI3SK")
-    rev_site = UnicodeAttribute()
-    rev_plan = UnicodeAttribute()
+    gsi3pk = UnicodeAttribute(null=True, attr_name="GSI3PK")
+    gsi3sk = UnicodeAttribute(null=True, attr_name="GSI3SK")
+    rev_kind = UnicodeAttribute(null=True)  # void | refund | settlement | settlement_adjustment; absent: a void
+    rev_site = UnicodeAttribute(null=True)
+    rev_plan = UnicodeAttribute(null=True)
     rev_cashier = UnicodeAttribute(null=True)
-    rev_amount = NumberAttribute()
-    rev_count = NumberAttribute()
-    sale_id = UnicodeAttribute()
-    reason = UnicodeAttribute()
+    rev_amount = NumberAttribute(null=True)
+    rev_count = NumberAttribute(null=True)
+    sale_id = UnicodeAttribute(null=True)
+    settlement_id = UnicodeAttribute(null=True)
+    details = JSONAttribute(null=True)  # a settlement line's or adjustment's figures
+    reason = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     by_sales_day = _SalesIndex()
