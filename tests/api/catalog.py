@@ -6,9 +6,11 @@ entry here fails them until someone says who may call it.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.api.http import ROUTES, RouteSpec
@@ -36,6 +38,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/keys/{key_id}"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/audit"): {"owner", "auditor", "platform_admin"},
     ("GET", "/v1/orgs/{org_id}/reports/sales"): {"owner", "manager", "auditor", "platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/reports/statement"): {"owner", "manager", "auditor", "platform_admin"},
     ("POST", "/v1/orgs/{org_id}/plans"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/plans"): ALL_ORG_ROLES,
     ("GET", "/v1/orgs/{org_id}/plans/{plan_id}"): ALL_ORG_ROLES,
@@ -66,6 +69,12 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
     ("GET", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
+    ("PUT", "/v1/platform/orgs/{org_id}/share"): {"platform_admin"},
+    ("GET", "/v1/platform/orgs/{org_id}/share"): {"platform_admin"},
+    ("POST", "/v1/platform/settlements"): {"platform_admin"},
+    ("GET", "/v1/platform/settlements"): {"platform_admin"},
+    ("GET", "/v1/platform/settlements/{settlement_id}"): {"platform_admin"},
+    ("POST", "/v1/platform/settlements/{settlement_id}/adjustments"): {"platform_admin"},
 }
 
 PUBLIC = {
@@ -90,6 +99,19 @@ RADIUS_KEY_ROUTES = {
 API_KEY_ROUTES = (
     {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")} | POS_KEY_ROUTES | RADIUS_KEY_ROUTES
 )
+
+
+_settled_days = itertools.count()
+
+
+def _unsettled_day() -> str:
+    """A day long past that no settlement has covered yet (settlements never overlap)."""
+    return (date(2001, 1, 1) + timedelta(days=next(_settled_days))).isoformat()
+
+
+def _unsettled_period() -> dict[str, str]:
+    day = _unsettled_day()
+    return {"from": day, "to": day}
 
 
 def _unique_email() -> str:
@@ -123,6 +145,17 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/platform/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS ISP"},
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/nas"): lambda t: {"name": "hAP", "nas_identifier": _unique_nas()},
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): lambda t: {},
+    ("PUT", "/v1/platform/orgs/{org_id}/share"): lambda t: {
+        "percent": 12.5,
+        "effective_from": "2099-01-01",
+        "reason": "kontrak baru",
+    },
+    ("POST", "/v1/platform/settlements"): lambda t: _unsettled_period(),
+    ("POST", "/v1/platform/settlements/{settlement_id}/adjustments"): lambda t: {
+        "org_id": t.tenant.org_id,
+        "amount": 1000,
+        "reason": "koreksi",
+    },
 }
 
 
@@ -141,6 +174,7 @@ PATH_IDS: dict[tuple[str, str], dict[str, str]] = {
 # Query strings of routes whose query has required parameters.
 QUERIES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orgs/{org_id}/reports/sales"): "from=2026-11-01&to=2026-11-30&group_by=site",
+    ("GET", "/v1/orgs/{org_id}/reports/statement"): "site_id={site_id}&month=2026-11",
 }
 
 
@@ -189,6 +223,9 @@ def targets(world: World, tenant: Tenant) -> Targets:
         ).json["codes"][0],
     }
     ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, tenant.owner.token)
+    settlement = world.api.post("/v1/platform/settlements", _unsettled_period(), token=world.admin.token)
+    assert settlement.status == 201, settlement.body
+    ids["settlement_id"] = settlement.json["settlement_id"]
     return Targets(tenant=tenant, ids=ids, controller=controller)
 
 
@@ -257,7 +294,7 @@ def call(api: Api, spec: RouteSpec, target: Targets, token: str) -> Any:
         target.ids = {**target.ids, name: fresh(api, target)}
         target.spent.discard(name)
     body = BODIES[(spec.method, spec.path)](target) if spec.body else None
-    query = QUERIES.get((spec.method, spec.path))
+    query = QUERIES.get((spec.method, spec.path), "").format(**target.ids)
     path = f"{target.path(spec)}?{query}" if query else target.path(spec)
     reply = api.call(spec.method, path, token=token, json_body=body)
     if one_shot is not None and reply.status < 300:

@@ -144,10 +144,14 @@ def seed_month(api: Api, world: World, clock: FakeClock, name: str = "Kopi Nusan
         "Bandung": world.site(tenant, "Kedai Bandung", JAKARTA),
         "Makassar": world.site(tenant, "Kedai Makassar", MAKASSAR),
     }
-    plans = {"1 Jam": world.plan(tenant, name="1 Jam", price=5000), "1 Hari": world.plan(tenant, name="1 Hari",
-                                                                                          price=15000)}  # fmt: skip
-    cashiers = {"ani": world.member(tenant, "cashier"), "budi": world.user_in(tenant.org_id, "cashier",
-                                                                               as_token=tenant.owner.token)}  # fmt: skip
+    plans = {
+        "1 Jam": world.plan(tenant, name="1 Jam", price=5000),
+        "1 Hari": world.plan(tenant, name="1 Hari", price=15000),
+    }
+    cashiers = {
+        "ani": world.member(tenant, "cashier"),
+        "budi": world.user_in(tenant.org_id, "cashier", as_token=tenant.owner.token),
+    }
     month = Month(
         tenant=tenant, sites=sites,
         zones={sites["Pusat"]: JAKARTA, sites["Bandung"]: JAKARTA, sites["Makassar"]: MAKASSAR},
