@@ -21,6 +21,8 @@ import { Users } from "./screens/Users";
 import { Platform } from "./screens/Platform";
 import { Connect } from "./screens/Connect";
 import { NasScreen } from "./screens/Nas";
+import { Statement } from "./screens/Statement";
+import { SettlementPage, SettlementsScreen, SharesScreen } from "./screens/Settlements";
 
 const NAV: Array<[Screen, string]> = [
   ["dashboard", "nav.dashboard"],
@@ -32,12 +34,15 @@ const NAV: Array<[Screen, string]> = [
   ["connect", "nav.connect"],
   ["batches", "nav.batches"],
   ["reports", "nav.reports"],
+  ["statement", "nav.statement"],
   ["audit", "nav.audit"],
   ["users", "nav.users"],
   ["platform", "nav.platform"],
+  ["shares", "nav.shares"],
+  ["settlements", "nav.settlements"],
 ];
 
-const ORG_FREE: Screen[] = ["platform"];
+const ORG_FREE: Screen[] = ["platform", "shares", "settlements"];
 
 export function App() {
   useLang();
@@ -154,6 +159,12 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <NasScreen />;
     case "connect":
       return <Connect initialSite={parts[1]} />;
+    case "statement":
+      return <Statement key={`${parts[1]}-${parts[2]}`} siteId={parts[1]} month={parts[2]} />;
+    case "shares":
+      return <SharesScreen />;
+    case "settlements":
+      return parts[1] ? <SettlementPage settlementId={parts[1]} /> : <SettlementsScreen />;
   }
 }
 

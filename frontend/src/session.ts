@@ -89,7 +89,10 @@ export type Screen =
   | "users"
   | "platform"
   | "nas"
-  | "connect";
+  | "connect"
+  | "statement"
+  | "shares"
+  | "settlements";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -105,6 +108,9 @@ const ACCESS: Record<Screen, Role[]> = {
   platform: ["platform_admin"],
   nas: ["owner", "manager", "platform_admin"],
   connect: ["owner", "manager", "platform_admin"],
+  statement: ["owner", "manager", "auditor", "platform_admin"],
+  shares: ["platform_admin"],
+  settlements: ["platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {
