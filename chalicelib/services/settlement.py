@@ -176,7 +176,8 @@ class SettlementService:
             if str(record.period_from) <= end.isoformat() and start.isoformat() <= str(record.period_to):
                 raise Conflict(
                     f"Settlement {record.settlement_id} already covers {record.period_from} to {record.period_to}; "
-                    "follow it with an adjustment instead."
+                    "follow it with an adjustment instead.",
+                    field="from",
                 )
         lines = [line for org in self._orgs() if (line := self._line(org, start, end)) is not None]
         if len(lines) > MAX_ORGS_PER_SETTLEMENT:

@@ -291,7 +291,7 @@ const TABLE: Record<string, Entry> = {
   "reports.show": ["Tampilkan", "Show"],
   "reports.csv": ["Unduh CSV", "Download CSV"],
   "reports.count": ["Jumlah", "Count"],
-  "reports.amount": ["Nilai", "Amount"],
+  "reports.amount": ["Nilai bersih", "Net amount"],
   "reports.voided": ["Dibatalkan", "Voided"],
   "reports.voidedAmount": ["Nilai dibatalkan", "Voided amount"],
   "reports.grossAmount": ["Penjualan kotor", "Gross sales"],
