@@ -1,6 +1,6 @@
 """Revenue shares and settlements: what each organisation owes the ISP for a month, issued once.
 
-Two organisations sell a month (tests/api/test_month_reports.py seeds it through
+Two organisations sell a month (tests/api/month_of_sales.py seeds it through
 the API: three sites in WIB and WITA, two plans, two cashiers, voids, a refund)
 at different shares, one of which changes in the middle of the month. The
 expected shares are computed here from what was sold, day by local day.
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from chalicelib.models import LedgerEntry
-from tests.api.test_month_reports import FIRST, LAST, Month, seed_month
+from tests.api.month_of_sales import FIRST, LAST, Month, seed_month
 from tests.support import Api, FakeClock, World, audit_events
 
 SHARES = {
