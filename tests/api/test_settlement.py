@@ -248,12 +248,3 @@ def test_only_days_that_are_over_can_be_settled(api: Api, world: World, clock: F
     assert (reply.status, reply.json["error"]["field"]) == (400, "to")
     assert issue(api, world, (today - timedelta(days=3)).isoformat(), (today - timedelta(days=1)).isoformat()).status \
         == 201  # fmt: skip
-
-
-def test_rounding_is_once_per_organisation_halves_away_from_zero() -> None:
-    from chalicelib.services.settlement import basis_points, share_of
-
-    # 5,000 at 7.77 % is 388.5: 389; -5,000 is -389; 3 x 388.5 = 1165.5 rounded once: 1166, not 3 x 389.
-    assert share_of(5000 * basis_points(Decimal("7.77"))) == 389
-    assert share_of(-5000 * basis_points(Decimal("7.77"))) == -389
-    assert share_of(15000 * basis_points(Decimal("7.77"))) == 1166
