@@ -16,6 +16,7 @@ from chalicelib.api import (
     openapi,
     orgs,
     plans,
+    platform,
     pos,
     radius,
     redeem,
@@ -37,6 +38,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
-               guest, fas, shifts, openapi):
+               guest, fas, shifts, platform, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.settlement import SettlementService
     from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
@@ -48,6 +49,7 @@ class Services:
     selling: SellingService
     reports: ReportingService
     ledger: LedgerService
+    settlements: SettlementService
     dashboard: DashboardService
     api_keys: ApiKeyVerifier
     radius_keys: RadiusKeyService
@@ -82,6 +84,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
+    from chalicelib.services.settlement import SettlementService
     from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
     from chalicelib.services.vouchers import VoucherService
@@ -96,6 +99,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     sites = SiteService(audit, verifier, clock)
     redeem = RedeemService(settings, clock, monotonic, alerts=alerts)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
+    reports = ReportingService()
     _services = Services(
         accounts=AccountService(settings, get_key_set(), audit, clock),
         sites=sites,
@@ -105,8 +109,9 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         redeem=redeem,
         vouchers=VoucherService(audit, clock),
         selling=SellingService(audit, plans, sites, clock),
-        reports=ReportingService(),
+        reports=reports,
         ledger=LedgerService(),
+        settlements=SettlementService(audit, reports, clock),
         dashboard=DashboardService(clock),
         api_keys=verifier,
         radius_keys=RadiusKeyService(audit, verifier, clock),

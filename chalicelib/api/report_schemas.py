@@ -39,22 +39,37 @@ class SalesReportQuery(Strict):
     format: Literal["json", "csv"] = "json"
 
 
+_NET = "net of voids and refunds: gross + voided + refunded"
+
+
 class SalesLineOut(Out):
     key: str = Field(description='A day (YYYY-MM-DD), site id, plan id, or cashier ("(printed)" when none)')
-    name: str | None = Field(description="The site's or plan's name; null for days and cashiers")
-    count: int = Field(description="Vouchers sold, net of voids")
-    amount: int = Field(description="Rupiah, net of voids")
+    name: str | None = Field(
+        description="The site's or plan's name, the cashier's email (console) or POS cashier name; null for days"
+    )
+    count: int = Field(description=f"Vouchers sold, {_NET}")
+    amount: int = Field(description=f"Rupiah, {_NET}")
+    gross_count: int = Field(description="Vouchers sold (sale lines only)")
+    gross_amount: int = Field(description="Rupiah sold (sale lines only)")
     voided_count: int = Field(description="Vouchers voided in the range (zero or negative; included in count)")
     voided_amount: int = Field(
         description="Rupiah reversed by voids in the range (zero or negative; included in amount)"
+    )
+    refunded_count: int = Field(description="Vouchers refunded in the range (zero or negative; included in count)")
+    refunded_amount: int = Field(
+        description="Rupiah reversed by refunds in the range (zero or negative; included in amount)"
     )
 
 
 class SalesTotalOut(Out):
     count: int
     amount: int
+    gross_count: int
+    gross_amount: int
     voided_count: int
     voided_amount: int
+    refunded_count: int
+    refunded_amount: int
 
 
 class SalesReportOut(Out):
@@ -65,3 +80,32 @@ class SalesReportOut(Out):
     group_by: GroupBy
     lines: list[SalesLineOut]
     total: SalesTotalOut
+
+
+class StatementQuery(Strict):
+    site_id: str = Field(min_length=1, max_length=64)
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM, in the site's own calendar")
+
+
+class StatementLineOut(Out):
+    key: str = Field(description="A day (YYYY-MM-DD, the site's local day) or a plan id")
+    name: str | None = Field(description="The plan's name; null for days")
+    count: int = Field(description=f"Vouchers, {_NET}")
+    gross: int = Field(description="Rupiah sold")
+    voids: int = Field(description="Rupiah reversed by voids (zero or negative)")
+    refunds: int = Field(description="Rupiah reversed by refunds (zero or negative)")
+    net: int = Field(description="gross + voids + refunds")
+
+
+class StatementOut(Out):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    site_id: str
+    site_name: str
+    timezone: str
+    month: str
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    days: list[StatementLineOut] = Field(description="Every local day of the month, days without sales at zero")
+    plans: list[StatementLineOut]
+    total: StatementLineOut

@@ -13,13 +13,23 @@ from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import REPORT_READERS
 
 if TYPE_CHECKING:
-    from chalicelib.api.report_schemas import SalesReportOut, SalesReportQuery
+    from chalicelib.api.report_schemas import (
+        SalesReportOut,
+        SalesReportQuery,
+        StatementLineOut,
+        StatementQuery,
+    )
     from chalicelib.services.reporting import SalesLine, SalesReport
 
 bp = Blueprint(__name__)
 SCHEMAS = "chalicelib.api.report_schemas"
 
-CSV_COLUMNS = ["name", "count", "amount", "voided_count", "voided_amount"]
+# Gross, the reversals, then the net ("count", "amount": the same names as the JSON's net figures).
+FIGURES = [
+    "gross_count", "gross_amount", "voided_count", "voided_amount", "refunded_count", "refunded_amount",
+    "count", "amount",
+]  # fmt: skip
+CSV_COLUMNS = ["name", *FIGURES]
 # A cell starting with one of these is a formula to a spreadsheet; names and cashier refs are typed by people.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,7 +38,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
     bp,
     "/v1/orgs/{org_id}/reports/sales",
     "GET",
-    summary="Net sales per day, site, plan or cashier over site-local days (format=csv for a download)",
+    summary="Gross, voids, refunds and net sales per day, site, plan or cashier over site-local days "
+    "(format=csv for a download)",
     tag="reports",
     roles=REPORT_READERS,
     query=Schema("SalesReportQuery", SCHEMAS),
@@ -67,28 +78,58 @@ def report_out(report: SalesReport) -> SalesReportOut:
 
 
 def _figures(line: SalesLine) -> dict[str, int]:
-    return {
-        "count": line.count,
-        "amount": line.amount,
-        "voided_count": line.voided_count,
-        "voided_amount": line.voided_amount,
-    }
+    return {name: int(getattr(line, name)) for name in FIGURES}
 
 
 def sales_csv(report: SalesReport) -> str:
-    """Header, one row per line, then the total; amounts are plain integers of rupiah."""
+    """Header, one row per line (its name beside its key), then the total; amounts are plain integers of rupiah."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([report.group_by, *CSV_COLUMNS])
     for line in report.lines:
-        writer.writerow([_text_cell(line.key), _text_cell(line.name or ""), *_numbers(line)])
-    writer.writerow(["total", "", *_numbers(report.total)])
+        writer.writerow([_text_cell(line.key), _text_cell(line.name or ""), *_figures(line).values()])
+    writer.writerow(["total", "", *_figures(report.total).values()])
     return buffer.getvalue()
-
-
-def _numbers(line: SalesLine) -> list[int]:
-    return [line.count, line.amount, line.voided_count, line.voided_amount]
 
 
 def _text_cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
+@endpoint(
+    bp,
+    "/v1/orgs/{org_id}/reports/statement",
+    "GET",
+    summary="A site's monthly statement: count, gross, voids, refunds and net per local day and per plan",
+    tag="reports",
+    roles=REPORT_READERS,
+    query=Schema("StatementQuery", SCHEMAS),
+    response=Schema("StatementOut", SCHEMAS),
+)
+def statement(ctx: RequestContext, org_id: str, query: StatementQuery) -> Response:
+    from chalicelib.api.report_schemas import StatementOut
+
+    month = services().reports.statement(org_id, query.site_id, query.month)
+    out = StatementOut(
+        site_id=month.site_id,
+        site_name=month.site_name,
+        timezone=month.timezone,
+        month=month.month,
+        from_=month.start,
+        to=month.end,
+        days=[_statement_line(line) for line in month.days],
+        plans=[_statement_line(line) for line in month.plans],
+        total=_statement_line(month.total),
+    )
+    return Response(
+        body=out.model_dump(mode="json", by_alias=True), status_code=200, headers={"Content-Type": "application/json"}
+    )
+
+
+def _statement_line(line: SalesLine) -> StatementLineOut:
+    from chalicelib.api.report_schemas import StatementLineOut
+
+    return StatementLineOut(
+        key=line.key, name=line.name, count=line.count, gross=line.gross_amount, voids=line.voided_amount,
+        refunds=line.refunded_amount, net=line.amount,
+    )  # fmt: skip

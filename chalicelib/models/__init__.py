@@ -35,8 +35,13 @@ queries an index, never scans):
 | refund one voucher                   | app, audit    | TransactWriteItems: LEDGER#..#refund (+GSI3), event, V#, chain head | 2 WCU x 4 + 1 RCU |
 | POS Idempotency-Key record           | idempotency   | id=kuota.sale#<sha256(caller#key)>, TTL expiration  | 1-2 WCU, 0-1 RCU |
 | due expiries (vouchers, batches)     | app GSI2      | GSI2PK=EXP#<shard 0..15>, GSI2SK<=<now> (sparse)     | 16 queries/run + 1 WCU per due voucher |
-| revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd>: ledger lines, and printed vouchers' own lines until their ledger copy is written (same GSI3SK, counted once) | query/day |
-| sales report, from..to (<= 366 days) | app GSI3      | one query per local day above, rev_* projected; names: get site / get plan | query/day + 1 RCU per site or plan named |
+| revenue lines of a local day         | app GSI3      | GSI3PK=ORG#<org>#DAY#<yyyy-mm-dd> (rev_kind: sale, redeem_sale, void, refund): ledger lines, and printed vouchers' own lines until their ledger copy is written (same GSI3SK, counted once) | query/day |
+| sales report, from..to (<= 366 days) | app GSI3, app | one query per local day above, rev_* read; names: one query of the org's SITE# / PLAN# / USER# | days + extra 1 MB pages + 1 (a month: <= 31 + pages + 1) |
+| monthly statement of a site          | app, app GSI3 | get SITE#; one query per local day of the month, filtered to rev_site; one query PLAN# for names | <= 31 + pages + 2 |
+| revenue share history of an org      | app           | PK=ORG#<org>, SK begins SHARE# (<effective_from>#<set_at>#<id>); set: put if absent + event | query / 1 WCU x 2 |
+| settlements, a settlement + adjustments | app        | PK=PLATFORM, SK begins SETTLEMENT# / SETTLEMENT#<id> | query         |
+| issue a settlement                   | app, audit    | per org with sales: the sales report by day (days queries) + its shares query; then TransactWriteItems: SETTLEMENTS counter (issued = n), SETTLEMENT#<id>, one LedgerEntry PLATFORM/LEDGER#<time>#settlement#<id> holding every line (no GSI3 keys), event, chain heads: <= 500 orgs with sales per settlement (item size) | orgs x (days + 1) queries + ~14 WCU |
+| adjust a settlement                  | app, audit    | TransactWriteItems: SETTLEMENT#<id>#ADJ#<at>#<adj>, LedgerEntry PLATFORM/LEDGER#<time>#settlement_adjustment#<adj>, event, chain heads | 2 WCU x 5 |
 | audit events of an org, by time     | audit         | PK=ORG#<org> or PLATFORM, SK=<iso time>#<id>     | query         |
 | ledger entries of an org's UTC day  | app           | PK=ORG#<org>, SK between LEDGER#<day> and LEDGER#<day>~ (sale, redeem_sale, void, refund, settlement) | query |
 | chain head (append a record)        | app           | PK=CHAIN#<ORG#org or PLATFORM>, SK=<utc day>#<site or ->: GetItem (consistent), then UpdateItem in the record's transaction, on seq = what was read | 1 RCU + 1 WCU per chain |
@@ -71,6 +76,7 @@ from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, S
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
+from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.shifts import OpenShiftClaim, Shift
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
@@ -93,7 +99,10 @@ __all__ = [
     "Plan",
     "RateCounter",
     "RefreshToken",
+    "RevenueShare",
     "Sale",
+    "SettlementCounter",
+    "SettlementRecord",
     "ShapeCounter",
     "ShapeRegistry",
     "Shift",

@@ -201,6 +201,7 @@ class Voucher(Model):
     rev_cashier = UnicodeAttribute(null=True)
     rev_amount = NumberAttribute(null=True)
     rev_count = NumberAttribute(null=True)
+    rev_kind = UnicodeAttribute(null=True)  # sale | redeem_sale; absent on older lines: a sale
     ttl = TTLAttribute(null=True, attr_name="ttl")
     by_outbox = _OutboxIndex()
     by_expiry = _ExpiryIndex()
@@ -262,13 +263,15 @@ class Sale(Model):
 
 
 class LedgerEntry(Model):
-    """A line of the ledger: money in or out, written once and never changed.
+    """A line of the ledger: money in or out, written once (`Changes.record`) and never changed.
 
     Kinds (`rev_kind`): `sale` (a till sale, count = its quantity), `redeem_sale`
     (a printed voucher sold at its first redeem; a copy of the voucher's own
     line, same GSI3SK), `void` and `refund` (negative count and amount on the
-    day they happen), `settlement` (no sales-index keys: not revenue). Keyed by
-    time so that a day's entries are one query; chained like audit events.
+    site-local day they happen), `settlement` and `settlement_adjustment` (one per
+    organisation, under its partition, with no sales-index keys so that no report
+    counts them; their figures are in `details`). Keyed by time so that a day's
+    entries are one query; chained like audit events.
     """
 
     class Meta(AppMeta):
@@ -282,10 +285,12 @@ class LedgerEntry(Model):
     rev_site = UnicodeAttribute(null=True)
     rev_plan = UnicodeAttribute(null=True)
     rev_cashier = UnicodeAttribute(null=True)
-    rev_amount = NumberAttribute()
-    rev_count = NumberAttribute()
+    rev_amount = NumberAttribute(null=True)
+    rev_count = NumberAttribute(null=True)
     sale_id = UnicodeAttribute(null=True)
     voucher_ref = UnicodeAttribute(null=True)
+    settlement_id = UnicodeAttribute(null=True)
+    details = JSONAttribute(null=True)  # a settlement line's or adjustment's figures
     reason = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     chain_id = UnicodeAttribute(null=True)
@@ -297,6 +302,11 @@ class LedgerEntry(Model):
     @classmethod
     def key(cls, org_id: str, at: datetime, kind: str, ref: str) -> tuple[str, str]:
         return f"ORG#{org_id}", f"{LEDGER_PREFIX}{at.isoformat(timespec='microseconds')}#{kind}#{ref}"
+
+    @classmethod
+    def platform_key(cls, at: datetime, kind: str, ref: str) -> tuple[str, str]:
+        """The platform's own ledger (settlements), chained like an org's."""
+        return "PLATFORM", f"{LEDGER_PREFIX}{at.isoformat(timespec='microseconds')}#{kind}#{ref}"
 
 
 LEDGER_PREFIX = "LEDGER#"

@@ -24,6 +24,8 @@ import { Connect } from "./screens/Connect";
 import { NasScreen } from "./screens/Nas";
 import { Sales } from "./screens/Sales";
 import { ShiftScreen } from "./screens/Shift";
+import { Statement } from "./screens/Statement";
+import { SettlementPage, SettlementsScreen, SharesScreen } from "./screens/Settlements";
 
 const NAV: Array<[Screen, string]> = [
   ["dashboard", "nav.dashboard"],
@@ -38,12 +40,15 @@ const NAV: Array<[Screen, string]> = [
   ["batches", "nav.batches"],
   ["reports", "nav.reports"],
   ["alerts", "nav.alerts"],
+  ["statement", "nav.statement"],
   ["audit", "nav.audit"],
   ["users", "nav.users"],
   ["platform", "nav.platform"],
+  ["shares", "nav.shares"],
+  ["settlements", "nav.settlements"],
 ];
 
-const ORG_FREE: Screen[] = ["platform"];
+const ORG_FREE: Screen[] = ["platform", "shares", "settlements"];
 
 export function App() {
   useLang();
@@ -166,6 +171,12 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <Sales saleId={parts[1]} />;
     case "shift":
       return <ShiftScreen />;
+    case "statement":
+      return <Statement key={`${parts[1]}-${parts[2]}`} siteId={parts[1]} month={parts[2]} />;
+    case "shares":
+      return <SharesScreen />;
+    case "settlements":
+      return parts[1] ? <SettlementPage settlementId={parts[1]} /> : <SettlementsScreen />;
   }
 }
 

@@ -164,8 +164,22 @@ export const api = {
   post: <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
     request<T>(path, { method: "POST", body: body ?? {}, headers }),
   patch: <T>(path: string, body: unknown) => request<T>(path, { method: "PATCH", body }),
+  put: <T>(path: string, body: unknown) => request<T>(path, { method: "PUT", body }),
   del: <T>(path: string) => request<T>(path, { method: "DELETE" }),
 };
+
+/** Fetch a file with the session's token (a CSV export) and hand it to the browser as a download. */
+export async function download(path: string, query: RequestOptions["query"], filename: string): Promise<void> {
+  const response = await request<Response>(path, { query, raw: true });
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 export async function login(email: string, password: string): Promise<void> {
   await loadConfig();

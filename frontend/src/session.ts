@@ -92,7 +92,10 @@ export type Screen =
   | "nas"
   | "connect"
   | "sales"
-  | "shift";
+  | "shift"
+  | "statement"
+  | "shares"
+  | "settlements";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -111,6 +114,9 @@ const ACCESS: Record<Screen, Role[]> = {
   connect: ["owner", "manager", "platform_admin"],
   sales: ["owner", "manager", "cashier", "auditor", "platform_admin"],
   shift: ["owner", "manager", "cashier", "auditor", "platform_admin"],
+  statement: ["owner", "manager", "auditor", "platform_admin"],
+  shares: ["platform_admin"],
+  settlements: ["platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {

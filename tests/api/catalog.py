@@ -6,9 +6,11 @@ entry here fails them until someone says who may call it.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.api.http import ROUTES, RouteSpec
@@ -40,6 +42,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/alerts"): {"owner", "manager", "auditor", "platform_admin"},
     ("PATCH", "/v1/orgs/{org_id}"): OWNER,
     ("GET", "/v1/orgs/{org_id}/reports/sales"): {"owner", "manager", "auditor", "platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/reports/statement"): {"owner", "manager", "auditor", "platform_admin"},
     ("POST", "/v1/orgs/{org_id}/plans"): OWNER_MANAGER,
     ("GET", "/v1/orgs/{org_id}/plans"): ALL_ORG_ROLES,
     ("GET", "/v1/orgs/{org_id}/plans/{plan_id}"): ALL_ORG_ROLES,
@@ -78,6 +81,12 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
     ("GET", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/fas"): OWNER,
+    ("PUT", "/v1/platform/orgs/{org_id}/share"): {"platform_admin"},
+    ("GET", "/v1/platform/orgs/{org_id}/share"): {"platform_admin"},
+    ("POST", "/v1/platform/settlements"): {"platform_admin"},
+    ("GET", "/v1/platform/settlements"): {"platform_admin"},
+    ("GET", "/v1/platform/settlements/{settlement_id}"): {"platform_admin"},
+    ("POST", "/v1/platform/settlements/{settlement_id}/adjustments"): {"platform_admin"},
 }
 
 PUBLIC = {
@@ -102,6 +111,19 @@ RADIUS_KEY_ROUTES = {
 API_KEY_ROUTES = (
     {("GET", "/v1/keys/self"), ("POST", "/v1/redeem"), ("POST", "/v1/accounting")} | POS_KEY_ROUTES | RADIUS_KEY_ROUTES
 )
+
+
+_settled_days = itertools.count()
+
+
+def _unsettled_day() -> str:
+    """A day long past that no settlement has covered yet (settlements never overlap)."""
+    return (date(2001, 1, 1) + timedelta(days=next(_settled_days))).isoformat()
+
+
+def _unsettled_period() -> dict[str, str]:
+    day = _unsettled_day()
+    return {"from": day, "to": day}
 
 
 def _unique_email() -> str:
@@ -139,6 +161,17 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/platform/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS ISP"},
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/nas"): lambda t: {"name": "hAP", "nas_identifier": _unique_nas()},
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/fas"): lambda t: {},
+    ("PUT", "/v1/platform/orgs/{org_id}/share"): lambda t: {
+        "percent": 12.5,
+        "effective_from": "2099-01-01",
+        "reason": "kontrak baru",
+    },
+    ("POST", "/v1/platform/settlements"): lambda t: _unsettled_period(),
+    ("POST", "/v1/platform/settlements/{settlement_id}/adjustments"): lambda t: {
+        "org_id": t.tenant.org_id,
+        "amount": 1000,
+        "reason": "koreksi",
+    },
 }
 
 
@@ -160,6 +193,7 @@ QUERIES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orgs/{org_id}/audit/verify"): "from=2026-11-01&to=2026-11-02",
     ("GET", "/v1/orgs/{org_id}/sales"): "from=2026-11-01&to=2026-11-30",
     ("GET", "/v1/orgs/{org_id}/shifts"): "from=2026-11-01&to=2026-11-30",
+    ("GET", "/v1/orgs/{org_id}/reports/statement"): "site_id={site_id}&month=2026-11",
 }
 
 
@@ -212,6 +246,9 @@ def targets(world: World, tenant: Tenant) -> Targets:
     }
     ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, tenant.owner.token)
     ids["shift_id"] = _new_shift(world.api, tenant.org_id, site_id, world.member(tenant, "cashier").token)
+    settlement = world.api.post("/v1/platform/settlements", _unsettled_period(), token=world.admin.token)
+    assert settlement.status == 201, settlement.body
+    ids["settlement_id"] = settlement.json["settlement_id"]
     return Targets(tenant=tenant, ids=ids, controller=controller)
 
 
@@ -323,7 +360,7 @@ def call(api: Api, spec: RouteSpec, target: Targets, token: str) -> Any:
     if prepare is not None:
         prepare(api, target, token)
     body = BODIES[(spec.method, spec.path)](target) if spec.body else None
-    query = QUERIES.get((spec.method, spec.path))
+    query = QUERIES.get((spec.method, spec.path), "").format(**target.ids)
     path = f"{target.path(spec)}?{query}" if query else target.path(spec)
     reply = api.call(spec.method, path, token=token, json_body=body)
     if one_shot is not None and reply.status < 300:

@@ -1,19 +1,27 @@
-// Sales report: date range and grouping, table, bar chart, CSV download (fetched with auth).
+// Sales report: date range and grouping, table (gross, voids, refunds, net), bar chart, CSV download
+// (fetched with auth), and the way to a site's monthly statement.
 
 import { useState } from "preact/hooks";
-import { errorText, request } from "../api";
+import { api, download, errorText } from "../api";
 import { localDate, rupiah } from "../format";
 import { t } from "../i18n";
 import { orgPath } from "../session";
 import { Alert, BarChart, Field, Loading, onInput, Page } from "../ui";
 
-export interface SalesLine {
-  key: string;
-  name: string | null;
+export interface Figures {
   count: number;
   amount: number;
+  gross_count: number;
+  gross_amount: number;
   voided_count: number;
   voided_amount: number;
+  refunded_count: number;
+  refunded_amount: number;
+}
+
+export interface SalesLine extends Figures {
+  key: string;
+  name: string | null;
 }
 
 export interface SalesReport {
@@ -21,13 +29,13 @@ export interface SalesReport {
   to: string;
   group_by: "day" | "site" | "plan" | "cashier";
   lines: SalesLine[];
-  total: { count: number; amount: number; voided_count: number; voided_amount: number };
+  total: Figures;
 }
 
 export type GroupBy = SalesReport["group_by"];
 
 export function fetchReport(from: string, to: string, groupBy: GroupBy): Promise<SalesReport> {
-  return request<SalesReport>(orgPath("/reports/sales"), { query: { from, to, group_by: groupBy } });
+  return api.get<SalesReport>(orgPath("/reports/sales"), { from, to, group_by: groupBy });
 }
 
 export function Reports() {
@@ -56,28 +64,16 @@ export function Reports() {
     event.preventDefault();
     setCsvError(null);
     try {
-      const response = await request<Response>(orgPath("/reports/sales"), {
-        query: { from, to, group_by: groupBy, format: "csv" },
-        raw: true,
-      });
-      const blob = await response.blob();
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = `kuota-sales-${from}-${to}-${groupBy}.csv`;
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      await download(orgPath("/reports/sales"), { from, to, group_by: groupBy, format: "csv" }, `kuota-sales-${from}-${to}-${groupBy}.csv`);
     } catch (err) {
       setCsvError(errorText(err));
     }
   };
 
-  const label = (line: SalesLine) => line.name ?? line.key;
+  const label = (line: SalesLine) => line.name ?? (line.key === "(printed)" ? t("reports.printed") : line.key);
 
   return (
-    <Page title={t("reports.title")}>
+    <Page title={t("reports.title")} actions={<a class="button secondary" href="#/statement">{t("statement.title")}</a>}>
       <form class="card form inline-form" onSubmit={show} aria-label={t("reports.title")}>
         <Field label={t("common.from")}>{(id) => <input id={id} name="from" type="date" required value={from} onInput={onInput(setFrom)} />}</Field>
         <Field label={t("common.to")}>{(id) => <input id={id} name="to" type="date" required value={to} onInput={onInput(setTo)} />}</Field>
@@ -109,35 +105,30 @@ export function Reports() {
               <thead>
                 <tr>
                   <th scope="col">{t(`reports.${report.group_by}`)}</th>
+                  <th scope="col" class="num">{t("reports.grossAmount")}</th>
+                  <th scope="col" class="num">{t("reports.voidedAmount")}</th>
+                  <th scope="col" class="num">{t("reports.refundedAmount")}</th>
                   <th scope="col" class="num">{t("reports.count")}</th>
                   <th scope="col" class="num">{t("reports.amount")}</th>
-                  <th scope="col" class="num">{t("reports.voided")}</th>
-                  <th scope="col" class="num">{t("reports.voidedAmount")}</th>
                 </tr>
               </thead>
               <tbody>
                 {report.lines.length === 0 && (
                   <tr>
-                    <td colSpan={5}>{t("common.empty")}</td>
+                    <td colSpan={6}>{t("common.empty")}</td>
                   </tr>
                 )}
                 {report.lines.map((line) => (
                   <tr key={line.key}>
                     <td data-label={t(`reports.${report.group_by}`)}>{label(line)}</td>
-                    <td data-label={t("reports.count")} class="num">{line.count}</td>
-                    <td data-label={t("reports.amount")} class="num">{rupiah(line.amount)}</td>
-                    <td data-label={t("reports.voided")} class="num">{line.voided_count}</td>
-                    <td data-label={t("reports.voidedAmount")} class="num">{rupiah(line.voided_amount)}</td>
+                    <FigureCells line={line} />
                   </tr>
                 ))}
               </tbody>
               <tfoot>
                 <tr>
                   <th scope="row">{t("common.total")}</th>
-                  <td class="num">{report.total.count}</td>
-                  <td class="num">{rupiah(report.total.amount)}</td>
-                  <td class="num">{report.total.voided_count}</td>
-                  <td class="num">{rupiah(report.total.voided_amount)}</td>
+                  <FigureCells line={report.total} />
                 </tr>
               </tfoot>
             </table>
@@ -145,5 +136,18 @@ export function Reports() {
         </>
       )}
     </Page>
+  );
+}
+
+/** Gross, the reversals (negative), then the net: count and amount. */
+function FigureCells({ line }: { line: Figures }) {
+  return (
+    <>
+      <td data-label={t("reports.grossAmount")} class="num">{rupiah(line.gross_amount)}</td>
+      <td data-label={t("reports.voidedAmount")} class="num">{rupiah(line.voided_amount)}</td>
+      <td data-label={t("reports.refundedAmount")} class="num">{rupiah(line.refunded_amount)}</td>
+      <td data-label={t("reports.count")} class="num">{line.count}</td>
+      <td data-label={t("reports.amount")} class="num">{rupiah(line.amount)}</td>
+    </>
   );
 }

@@ -1,0 +1,354 @@
+"""Platform revenue shares and settlements: what each organisation owes the ISP for a period.
+
+A share is the ISP's percent (two decimals, kept as basis points) of an
+organisation's net sales, in force from a day on; setting one appends to the
+history, never edits it. A settlement reads every organisation's sales through
+`ReportingService.sales` (the same figures the organisation's own report
+shows: no second way of adding revenue up) and, per organisation:
+
+- gross = the sale lines, voids = the void and refund lines (<= 0), net = gross + voids;
+- isp_share = sum over the period's local days of net(day) x percent(day) / 100,
+  with the share in force on each day (a change mid-period splits it), computed
+  exactly in integers and rounded once, to the nearest rupiah, halves away from
+  zero; reseller_share = net - isp_share, so the two add up to the net exactly.
+  A day before any share was set counts at 0 %.
+
+An issued settlement is written once, in one transaction: its record, one
+append-only ledger entry per organisation (rev_kind "settlement", no sales-index
+keys, so reports never count it) and its audit event. Afterwards only
+adjustments follow it, each a new record. Periods of settlements never overlap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib.auth.principal import Actor
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.models import LedgerEntry, Org, RevenueShare, SettlementCounter, SettlementRecord
+from chalicelib.models.base import cancelled_by_condition
+from chalicelib.services import Clock, utc_now
+from chalicelib.services.audit import AuditLog
+from chalicelib.services.reporting import ReportingService
+
+MAX_SETTLEMENT_DAYS = 31
+BASIS = 10_000  # basis points in a whole: 100 % = 10,000
+# One transaction holds the counter, the settlement, its event and a ledger entry per organisation.
+MAX_ORGS_PER_SETTLEMENT = 500  # its lines travel in one record and one ledger entry (~250 B a line; 400 KB an item)
+
+
+def basis_points(percent: Decimal) -> int:
+    """12.5 -> 1250; more than two decimals is an error, not a rounding."""
+    scaled = percent * 100
+    if scaled != scaled.to_integral_value() or not 0 <= scaled <= BASIS:
+        raise ValidationFailed("percent: a number from 0 to 100 with at most two decimals", field="percent")
+    return int(scaled)
+
+
+def percent_of(points: int) -> float:
+    return float(Decimal(points) / 100)
+
+
+def share_of(numerator: int) -> int:
+    """numerator / BASIS to the nearest rupiah, halves away from zero (numerator = sum of rupiah x points)."""
+    return int((Decimal(numerator) / BASIS).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class Share:
+    org_id: str
+    effective_from: date
+    points: int
+    reason: str
+    set_at: str
+    set_by: str | None
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "percent": percent_of(self.points),
+            "effective_from": self.effective_from.isoformat(),
+            "reason": self.reason,
+            "set_at": self.set_at,
+            "set_by": self.set_by,
+        }
+
+
+def _share(item: RevenueShare) -> Share:
+    return Share(
+        org_id=str(item.org_id),
+        effective_from=date.fromisoformat(str(item.effective_from)),
+        points=int(item.basis_points),
+        reason=str(item.reason),
+        set_at=item.set_at.isoformat(),
+        set_by=item.set_by,
+    )
+
+
+def share_on(history: list[Share], day: date) -> Share | None:
+    """The share in force on a day: latest effective_from not after it; of equals, the one set last."""
+    candidates = [share for share in history if share.effective_from <= day]
+    return max(candidates, key=lambda share: (share.effective_from, share.set_at)) if candidates else None
+
+
+@dataclass
+class SettlementView:
+    record: SettlementRecord
+    adjustments: list[SettlementRecord]
+
+    @property
+    def settlement_id(self) -> str:
+        return str(self.record.settlement_id)
+
+
+class SettlementService:
+    def __init__(self, audit: AuditLog, reports: ReportingService, clock: Clock = utc_now) -> None:
+        self._audit = audit
+        self._reports = reports
+        self._clock = clock
+
+    # --- shares -----------------------------------------------------------------------------------
+
+    def history(self, org_id: str) -> list[Share]:
+        """Every share set for the org, in the order they take effect (then the order they were set)."""
+        self._org(org_id)
+        return self._shares(org_id)
+
+    def _shares(self, org_id: str) -> list[Share]:
+        items = RevenueShare.query(f"ORG#{org_id}", RevenueShare.sk.startswith(RevenueShare.PREFIX))
+        return sorted((_share(item) for item in items), key=lambda share: (share.effective_from, share.set_at))
+
+    def current(self, history: list[Share]) -> Share | None:
+        return share_on(history, self._clock().date())
+
+    def set_share(self, actor: Actor, org_id: str, percent: Decimal, effective_from: date, reason: str) -> Share:
+        """Append a share to the history; a day already settled cannot change its share (adjust instead)."""
+        points = basis_points(percent)
+        history = self.history(org_id)
+        settled = [record for record in self._settlements() if str(record.period_to) >= effective_from.isoformat()]
+        if settled:
+            last = max(str(record.period_to) for record in settled)
+            raise Conflict(
+                f"Sales up to {last} are settled; a share may take effect from the day after. "
+                "Correct a settlement with an adjustment.", field="effective_from",
+            )  # fmt: skip
+        now = self._clock()
+        share_id = uuid.uuid4().hex[:12]
+        item = RevenueShare(
+            *RevenueShare.key(org_id, effective_from.isoformat(), now.isoformat(timespec="microseconds"), share_id),
+            org_id=org_id,
+            effective_from=effective_from.isoformat(),
+            basis_points=points,
+            reason=reason,
+            set_at=now,
+            set_by=_who(actor),
+        )
+        before = share_on(history, effective_from)
+        event = self._audit.event(
+            actor, org_id=org_id, action="org.share.set", target_type="org", target_id=org_id,
+            before=before.view() if before else None, after=_share(item).view(),
+        )  # fmt: skip
+        with self._audit.transaction() as tx:
+            tx.save(item, condition=RevenueShare.pk.does_not_exist())  # history is only ever added to
+            tx.append(event)
+        return _share(item)
+
+    # --- settlements ------------------------------------------------------------------------------
+
+    def issue(self, actor: Actor, start: date, end: date) -> SettlementView:
+        """Settle every organisation's sales of the local days start..end; once per day, ever."""
+        if end < start:
+            raise ValidationFailed("to: must not be before from", field="to")
+        if (end - start).days + 1 > MAX_SETTLEMENT_DAYS:
+            raise ValidationFailed(f"to: a settlement covers at most {MAX_SETTLEMENT_DAYS} days", field="to")
+        now = self._clock()
+        # A local day D is over everywhere (UTC+7..+9) once UTC's day D is: settle only days that ended.
+        if end >= now.date():
+            raise ValidationFailed("to: settle only days that are over (before today, UTC)", field="to")
+        counter = self._counter()
+        settled = self._settlements()
+        for record in settled:
+            if str(record.period_from) <= end.isoformat() and start.isoformat() <= str(record.period_to):
+                raise Conflict(
+                    f"Settlement {record.settlement_id} already covers {record.period_from} to {record.period_to}; "
+                    "follow it with an adjustment instead.",
+                    field="from",
+                )
+        lines = [line for org in self._orgs() if (line := self._line(org, start, end)) is not None]
+        if len(lines) > MAX_ORGS_PER_SETTLEMENT:
+            raise ValidationFailed(
+                f"to: more than {MAX_ORGS_PER_SETTLEMENT} organisations sold in this period; settle a shorter one",
+                field="to",
+            )
+        totals = {name: sum(int(line[name]) for line in lines)
+                  for name in ("gross", "voids", "net", "isp_share", "reseller_share")}  # fmt: skip
+        settlement_id = f"{start.strftime('%Y%m%d')}-{end.strftime('%Y%m%d')}-{uuid.uuid4().hex[:8]}"
+        by = _who(actor)
+        record = SettlementRecord(
+            *SettlementRecord.key(settlement_id), kind="settlement", settlement_id=settlement_id, at=now, by=by,
+            period_from=start.isoformat(), period_to=end.isoformat(), lines=lines, totals=totals,
+        )  # fmt: skip
+        period = {"from": start.isoformat(), "to": end.isoformat()}
+        # One entry in the platform's ledger (and chain) for the whole settlement: its lines are its details.
+        entries = [
+            LedgerEntry(*LedgerEntry.platform_key(now, "settlement", settlement_id), rev_kind="settlement",
+                        settlement_id=settlement_id, details={**period, "lines": lines, "totals": totals},
+                        reason="settlement", at=now)
+        ]  # fmt: skip
+        event = self._audit.event(
+            actor, org_id=None, action="settlement.issue", target_type="settlement", target_id=settlement_id,
+            after={"from": start.isoformat(), "to": end.isoformat(), "organizations": len(lines), "totals": totals},
+        )  # fmt: skip
+        issued = int(counter.issued) if counter is not None else 0
+        guard = (
+            SettlementCounter.issued == issued if counter is not None else SettlementCounter.pk.does_not_exist()
+        )
+        try:
+            with self._audit.transaction() as tx:
+                tx.save(record, condition=SettlementRecord.pk.does_not_exist())
+                for entry in entries:
+                    tx.record(entry)
+                tx.append(event)
+                # Someone else issuing meanwhile moves the counter: this one fails rather than overlap theirs.
+                tx.update(SettlementCounter(), actions=[SettlementCounter.issued.set(issued + 1)], condition=guard)
+        except TransactWriteError as exc:
+            if cancelled_by_condition(exc, len(entries) + 2) or cancelled_by_condition(exc, 0):
+                raise Conflict("Another settlement was issued meanwhile; look at the list and try again.") from exc
+            raise
+        return SettlementView(record=record, adjustments=[])
+
+    def settlements(self) -> list[SettlementRecord]:
+        """Every settlement as issued, newest period first."""
+        return sorted(self._settlements(), key=lambda record: (str(record.period_from), record.at), reverse=True)
+
+    def get(self, settlement_id: str) -> SettlementView:
+        _, sk = SettlementRecord.key(settlement_id)
+        items = list(SettlementRecord.query(SettlementRecord.key(settlement_id)[0], SettlementRecord.sk.startswith(sk)))
+        record = next((item for item in items if item.sk == sk and item.kind == "settlement"), None)
+        if record is None:
+            raise NotFound("No such settlement.")
+        adjustments = [item for item in items if item.kind == "adjustment" and item.settlement_id == settlement_id]
+        return SettlementView(record=record, adjustments=sorted(adjustments, key=lambda item: item.sk))
+
+    def adjust(self, actor: Actor, settlement_id: str, org_id: str, amount: int, reason: str) -> SettlementRecord:
+        """Follow a settlement with a correction of an organisation's ISP share (+ owes more, - less)."""
+        settlement = self.get(settlement_id)
+        org = self._org(org_id)
+        if amount == 0:
+            raise ValidationFailed("amount: an adjustment of zero changes nothing", field="amount")
+        now = self._clock()
+        adjustment_id = uuid.uuid4().hex[:12]
+        at = now.isoformat(timespec="microseconds")
+        by = _who(actor)
+        record = SettlementRecord(
+            *SettlementRecord.adjustment_key(settlement.settlement_id, at, adjustment_id), kind="adjustment",
+            settlement_id=settlement.settlement_id, at=now, by=by, adjustment_id=adjustment_id, org_id=org_id,
+            org_name=str(org.name), amount=amount, reason=reason,
+        )  # fmt: skip
+        entry = LedgerEntry(
+            *LedgerEntry.platform_key(now, "settlement_adjustment", adjustment_id),
+            rev_kind="settlement_adjustment", settlement_id=settlement.settlement_id,
+            details={"adjustment_id": adjustment_id, "org_id": org_id, "amount": amount}, reason=reason, at=now,
+        )  # fmt: skip
+        event = self._audit.event(
+            actor, org_id=None, action="settlement.adjust", target_type="settlement",
+            target_id=settlement.settlement_id,
+            after={"adjustment_id": adjustment_id, "org_id": org_id, "amount": amount, "reason": reason},
+        )  # fmt: skip
+        with self._audit.transaction() as tx:
+            tx.save(record, condition=SettlementRecord.pk.does_not_exist())
+            tx.record(entry)
+            tx.append(event)
+        return record
+
+    # --- figures ----------------------------------------------------------------------------------
+
+    def _line(self, org: Org, start: date, end: date) -> dict[str, Any] | None:
+        """An organisation's figures for the period, from its own sales report; None when it sold nothing."""
+        org_id = str(org.org_id)
+        report = self._reports.sales(org_id, start, end, "day")
+        if not report.lines:
+            return None
+        history = self._shares(org_id)
+        net_by_day = {line.key: line.amount for line in report.lines}
+        segments: list[dict[str, Any]] = []
+        numerator = 0
+        day = start
+        while day <= end:
+            share = share_on(history, day)
+            points = share.points if share else 0
+            # The segment runs to the day before the next share takes effect, or to the period's end.
+            changes = [s.effective_from for s in history if day < s.effective_from <= end]
+            last = min(changes) - timedelta(days=1) if changes else end
+            net = sum(amount for key, amount in net_by_day.items() if day.isoformat() <= key <= last.isoformat())
+            numerator += net * points
+            segments.append(
+                {"from": day.isoformat(), "to": last.isoformat(), "percent": percent_of(points), "net": net}
+            )
+            day = last + timedelta(days=1)
+        total = report.total
+        net = total.amount
+        isp_share = share_of(numerator)
+        return {
+            "org_id": org_id,
+            "org_name": str(org.name),
+            "gross": total.gross_amount,
+            "voids": total.voided_amount + total.refunded_amount,
+            "net": net,
+            "percent": segments[-1]["percent"],
+            "segments": _merged(segments),
+            "isp_share": isp_share,
+            "reseller_share": net - isp_share,
+        }
+
+    # --- storage ----------------------------------------------------------------------------------
+
+    def _org(self, org_id: str) -> Org:
+        try:
+            return Org.get(*Org.key(org_id))
+        except DoesNotExist as exc:
+            raise NotFound("No such organization.") from exc
+
+    def _orgs(self) -> list[Org]:
+        return sorted(Org.by_listing.query("ORGS", Org.gsi1sk.startswith("ORG#")), key=lambda org: str(org.name))
+
+    def _settlements(self) -> list[SettlementRecord]:
+        partition, _ = SettlementRecord.key("")
+        items = SettlementRecord.query(
+            partition, SettlementRecord.sk.startswith(SettlementRecord.PREFIX),
+            filter_condition=SettlementRecord.kind == "settlement", consistent_read=True,
+        )  # fmt: skip
+        return list(items)
+
+    def _counter(self) -> SettlementCounter | None:
+        try:
+            return SettlementCounter.get(*_counter_key(), consistent_read=True)
+        except DoesNotExist:
+            return None
+
+
+def _who(actor: Actor) -> str | None:
+    """Who did it, as people read it: the platform admin's email."""
+    principal = actor.principal
+    return (principal.email or principal.id) if principal else None
+
+
+def _counter_key() -> tuple[str, str]:
+    counter = SettlementCounter()
+    return str(counter.pk), str(counter.sk)
+
+
+def _merged(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Neighbouring segments at the same percent (a share set again at the same value) as one."""
+    merged: list[dict[str, Any]] = []
+    for segment in segments:
+        if merged and merged[-1]["percent"] == segment["percent"]:
+            merged[-1] = {**merged[-1], "to": segment["to"], "net": merged[-1]["net"] + segment["net"]}
+        else:
+            merged.append(dict(segment))
+    return merged
