@@ -31,7 +31,7 @@ from chalicelib.models.base import cancelled_by_condition, transaction
 from chalicelib.models.vouchers import ChainHead
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.chain import MAX_ATTEMPTS, Links, back_off, link, lost_race
+from chalicelib.services.chain import MAX_ATTEMPTS, Links, back_off, link, lost_race, pick_lane
 
 APPEND_ONLY = AuditEvent.pk.does_not_exist()
 
@@ -123,7 +123,7 @@ class AuditLog:
         """Write the changes with their records linked into their chains; retry when another writer
         moved a chain's head first (never on the caller's own conditions: those raise)."""
         for attempt in range(MAX_ATTEMPTS):
-            links = link(changes.records)
+            links = link(changes.records, pick_lane())
             try:
                 changes.replay(links)
                 break

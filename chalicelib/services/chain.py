@@ -2,11 +2,13 @@
 
 A record's hash covers its whole stored item (every attribute but the hash
 itself, its place in the chain included) and the hash of the record before it,
-so editing, deleting or inserting a record breaks the chain from there on. One
-chain per owner (an org or the platform), UTC day and site: writers at other
-sites never wait, and a day's chains close with the day. Each chain's head
-(`ChainHead`) moves in the same transaction as the records, on the condition
-that nobody moved it meanwhile: concurrent writers retry, they never fork it.
+so editing, deleting or inserting a record breaks the chain from there on. Chains
+are per owner (an org or the platform), UTC day and site, in a few lanes each:
+writers at other sites never wait, writers at one busy site (several tills, the
+outbox drain) mostly write to different lanes, and a day's chains close with
+the day. Each chain's head (`ChainHead`) moves in the same transaction as the
+records, on the condition that nobody moved it meanwhile: concurrent writers
+retry (on another lane), they never fork a chain.
 
 Someone able to write the tables could rewrite a chain to its head. What they
 cannot forge is the daily digest (`ChainDigest`, in the append-only audit
@@ -38,7 +40,8 @@ from chalicelib.models.vouchers import LEDGER_PREFIX, ChainHead
 from chalicelib.secrets import load_secret
 
 GENESIS = "0" * 64
-MAX_ATTEMPTS = 40  # 30 concurrent writers on one chain: each wins within as many rounds
+LANES = 8  # chains per owner, day and site: 50 concurrent writers at one site meet about 6 per lane
+MAX_ATTEMPTS = 40
 Record = AuditEvent | LedgerEntry
 HeadKey = tuple[str, str]
 
@@ -58,10 +61,14 @@ def chain_day(at: datetime) -> str:
     return at.astimezone(UTC).date().isoformat()
 
 
-def head_key(record: Record) -> HeadKey:
-    """The chain a record belongs to: its owner, its UTC day and its site."""
+def head_key(record: Record, lane: int) -> HeadKey:
+    """The chain a record goes to: its owner, its UTC day, its site and the writer's lane."""
     site = record.site_id if isinstance(record, AuditEvent) else record.rev_site
-    return f"CHAIN#{record.pk}", f"{chain_day(record.at)}#{site or '-'}"
+    return f"CHAIN#{record.pk}", f"{chain_day(record.at)}#{site or '-'}#{lane}"
+
+
+def pick_lane() -> int:
+    return random.randrange(LANES)  # noqa: S311 (spreading writers, not a secret)
 
 
 @dataclass
@@ -72,9 +79,9 @@ class Links:
     moves: list[tuple[ChainHead, int | None]] = field(default_factory=list)  # (new head, seq it replaces)
 
 
-def link(records: Sequence[Record]) -> Links:
+def link(records: Sequence[Record], lane: int) -> Links:
     """Read the heads of the records' chains and give each record its place after them."""
-    keys = list(dict.fromkeys(head_key(record) for record in records))
+    keys = list(dict.fromkeys(head_key(record, lane) for record in records))
     heads: dict[HeadKey, ChainHead | None] = {}
     for key in keys:
         try:
@@ -83,7 +90,7 @@ def link(records: Sequence[Record]) -> Links:
             heads[key] = None
     state = {key: (int(head.seq), str(head.hash)) if head else (0, GENESIS) for key, head in heads.items()}
     for record in records:
-        key = head_key(record)
+        key = head_key(record, lane)
         seq, previous = state[key]
         record.chain_id, record.chain_seq, record.chain_prev, record.chain_hash = key[1], seq + 1, previous, None
         record.chain_hash = link_hash(previous, record.serialize())
