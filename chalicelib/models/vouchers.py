@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
+from typing import Any, cast
 
 from pynamodb.attributes import (
     JSONAttribute,
@@ -144,6 +146,18 @@ class Batch(Model):
     @classmethod
     def key(cls, org_id: str, batch_id: str) -> tuple[str, str]:
         return f"ORG#{org_id}", f"BATCH#{batch_id}"
+
+
+def packed(entry: dict[str, Any]) -> str:
+    """An outbox entry as stored: one compact JSON string, which DynamoDB and botocore handle far more
+    cheaply than a nested map (the redeem's one write carries one)."""
+    return json.dumps(entry, separators=(",", ":"))
+
+
+def unpacked(stored: Any) -> dict[str, Any]:
+    """An entry as read back (a map: written before entries were packed)."""
+    return cast(dict[str, Any], json.loads(stored) if isinstance(stored, str) else stored)
+
 
 
 class Voucher(Model):

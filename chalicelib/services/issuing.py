@@ -69,6 +69,12 @@ def voucher_item(
         status=status,
         issued_at=epoch(issued_at),
         valid_until=epoch(valid_until),
+        # What the first redeem of a printed voucher would otherwise write: its revenue line's plan,
+        # amount and count (only counted once it has sales-index keys), and an empty session map.
+        rev_plan=terms["plan_id"],
+        rev_amount=terms["price"],
+        rev_count=1,
+        sessions={},
     )
 
 

@@ -26,6 +26,7 @@ from chalicelib.auth.principal import Actor
 from chalicelib.models import AuditEvent, LedgerEntry, Site, Voucher
 from chalicelib.models.accounts import org_pk
 from chalicelib.models.base import failed_condition
+from chalicelib.models.vouchers import packed, unpacked
 from chalicelib.services.audit import AuditLog, Changes, is_off_hours
 
 OUTBOX_SHARDS = 4
@@ -56,7 +57,7 @@ def outbox_entry(actor: Actor, *, action: str, at: int, site_id: str | None, aft
 def outbox_actions(voucher_hash: str, entry: dict[str, Any]) -> list[Action]:
     """Update actions that put `entry` in the outbox alongside the change it describes."""
     return [
-        Voucher.pending_audit.set((Voucher.pending_audit | []).append([entry])),
+        Voucher.pending_audit.set((Voucher.pending_audit | []).append([packed(entry)])),
         Voucher.gsi1pk.set(Voucher.gsi1pk | outbox_shard(voucher_hash)),
         Voucher.gsi1sk.set(Voucher.gsi1sk | f"{entry['at']:012d}#{voucher_hash}"),
     ]
@@ -80,7 +81,8 @@ class AuditOutbox:
         return written
 
     def _flush(self, voucher: Voucher) -> int:
-        entries = cast(list[dict[str, Any]], list(voucher.pending_audit or []))
+        stored = list(voucher.pending_audit or [])
+        entries = [unpacked(entry) for entry in stored]
         written = 0
         booked = False  # a reconnect in the same second as the first redeem did not sell it again
         for entry in entries:
@@ -114,7 +116,8 @@ class AuditOutbox:
                 # The index copy may be stale: clear only the very list we wrote (same first entry,
                 # same length), never entries appended after another drain cleared ours.
                 condition=(size(Voucher.pending_audit) == len(entries))  # type: ignore[no-untyped-call]
-                & (Voucher.pending_audit[0]["event_id"] == entries[0]["event_id"]),
+                & (Voucher.pending_audit[0] == stored[0] if isinstance(stored[0], str)
+                   else Voucher.pending_audit[0]["event_id"] == entries[0]["event_id"]),
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":

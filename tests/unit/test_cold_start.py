@@ -23,7 +23,7 @@ SERVICE_MODULES = [
     "chalicelib.services.redeeming",
     "chalicelib.models",
     "argon2",
-    "boto3",
+    "botocore",  # the AWS SDK's core, under PynamoDB; boto3 itself loads only where a secret is read
 ]
 # What making codes needs (FF3-1 on pycryptodome's AES).
 CODE_MODULES = ["ff3", "Crypto"]
