@@ -10,7 +10,8 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, Schema, endpoint
-from chalicelib.auth.roles import REPORT_READERS
+from chalicelib.auth.roles import REPORT_READERS, Role
+from chalicelib.errors import Forbidden
 
 if TYPE_CHECKING:
     from chalicelib.api.report_schemas import (
@@ -47,6 +48,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 )
 def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> Response:
     report = services().reports.sales(org_id, query.from_, query.to, query.group_by)
+    if query.format == "csv" and report.group_by == "cashier":
+        _record_people_export(ctx, org_id, report)
     if query.format == "csv":
         filename = f"sales-{report.start.isoformat()}-{report.end.isoformat()}-{report.group_by}.csv"
         return Response(
@@ -63,6 +66,19 @@ def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> R
         status_code=200,
         headers={"Content-Type": "application/json"},
     )
+
+
+def _record_people_export(ctx: RequestContext, org_id: str, report: SalesReport) -> None:
+    """Figures per cashier name people: a file of them is the owner's to take, and it is on the record."""
+    principal = ctx.actor.principal
+    if principal is None or principal.role not in (Role.OWNER, Role.PLATFORM_ADMIN):
+        raise Forbidden("A download of figures per cashier names people: only the owner may take it.")
+    audit = services().audit
+    audit.record(audit.event(
+        ctx.actor, org_id=org_id, action="report.cashiers_exported", target_type="report",
+        target_id=f"sales-{report.start.isoformat()}-{report.end.isoformat()}",
+        after={"from": report.start.isoformat(), "to": report.end.isoformat(), "group_by": "cashier"},
+    ))  # fmt: skip
 
 
 def report_out(report: SalesReport) -> SalesReportOut:

@@ -23,7 +23,7 @@ from chalicelib.models import LedgerEntry
 from chalicelib.services import epoch
 from chalicelib.services.issuing import terms_of, voucher_item
 from chalicelib.services.reporting import NO_CASHIER, ReportingService
-from tests.support import Api, Tenant, World
+from tests.support import Api, Tenant, World, audit_events
 
 JAKARTA, JAYAPURA = "Asia/Jakarta", "Asia/Jayapura"  # UTC+7 and UTC+9
 
@@ -259,6 +259,22 @@ def test_managers_and_auditors_may_read_reports_cashiers_may_not(api: Api, world
     assert report(api, shop, token=world.admin.token).status == 200
     reply = report(api, shop, token=world.member(shop.tenant, "cashier").token)
     assert (reply.status, reply.error_code) == (403, "forbidden")
+
+
+def test_a_download_per_cashier_names_people_so_only_the_owner_takes_it_and_it_is_audited(
+    api: Api, world: World, shop: Shop
+) -> None:
+    for role in ("manager", "auditor"):
+        token = world.member(shop.tenant, role).token
+        refused = report(api, shop, "cashier", format="csv", token=token)
+        assert (refused.status, refused.error_code) == (403, "forbidden")
+        assert "owner" in refused.json["error"]["message"]
+        assert report(api, shop, "cashier", token=token).status == 200  # on screen, as before
+        assert report(api, shop, "site", format="csv", token=token).status == 200  # no one named
+    assert report(api, shop, "cashier", format="csv").status == 200
+    exported = [event for event in audit_events(shop.tenant.org_id) if event["action"] == "report.cashiers_exported"]
+    assert len(exported) == 1 and exported[0]["actor_id"] == shop.tenant.owner.user_id
+    assert exported[0]["after"] == {"from": START, "to": END, "group_by": "cashier"}
 
 
 def test_another_orgs_report_is_not_found(api: Api, world: World, shop: Shop) -> None:
