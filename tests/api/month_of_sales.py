@@ -2,8 +2,8 @@
 
 Three sites (two in Jakarta, WIB = UTC+7; one in Makassar, WITA = UTC+8), two
 plans and two cashiers (console users) sell through November 2026; the owner
-voids some sales, one on a later local day than it was sold; a refund line is
-written directly (no refund API exists yet). Sales sit near local midnight,
+voids some sales, one on a later local day than it was sold, and refunds a sale's
+vouchers one by one the next day. Sales sit near local midnight,
 where the UTC day and the site's day differ. `Month.expected` buckets what was
 sold by the site's local day, without reading the table.
 """
@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.models import LedgerEntry
 from tests.support import Api, FakeClock, Member, Tenant, World
 
 JAKARTA, MAKASSAR = "Asia/Jakarta", "Asia/Makassar"
@@ -111,21 +110,15 @@ def void(api: Api, month: Month, clock: FakeClock, sale: dict[str, Any], at: str
     )
 
 
-def refund(month: Month, sale: dict[str, Any], at: str) -> None:
-    """A refund line as the ledger books one (rev_kind "refund"); no refund API exists yet, so written directly."""
-    when = _at(at)
-    org_id = month.tenant.org_id
-    LedgerEntry(
-        f"ORG#{org_id}", f"REFUND#{sale['sale_id']}",
-        gsi3pk=f"ORG#{org_id}#DAY#{month.local_day(sale['site_id'], when)}",
-        gsi3sk=f"{when.isoformat(timespec='seconds')}#REFUND#{sale['sale_id']}",
-        rev_kind="refund", rev_site=sale["site_id"], rev_plan=sale["plan_id"], rev_cashier=sale["cashier"],
-        rev_amount=-sale["total"], rev_count=-sale["quantity"], sale_id=sale["sale_id"], reason="jaringan mati",
-        at=when,
-    ).save()  # fmt: skip
-    month.lines.append(
-        Sold(sale["site_id"], sale["plan_id"], sale["cashier"], when, "refund", -sale["quantity"], -sale["total"])
-    )
+def refund(api: Api, month: Month, clock: FakeClock, sale: dict[str, Any], at: str) -> None:
+    """The owner gives back every voucher of the sale, one refund each (the refund route)."""
+    clock.now = _at(at)
+    unit = sale["total"] // sale["quantity"]
+    for voucher in sale["vouchers"]:
+        reply = api.post(f"/v1/orgs/{month.tenant.org_id}/vouchers/{voucher['code']}/refund",
+                         {"reason": "jaringan mati"}, token=month.tenant.owner.token)  # fmt: skip
+        assert reply.status == 200, reply.body
+        month.lines.append(Sold(sale["site_id"], sale["plan_id"], sale["cashier"], clock.now, "refund", -1, -unit))
 
 
 def seed_month(api: Api, world: World, clock: FakeClock, name: str = "Kopi Nusantara", seed: int = 10) -> Month:
@@ -167,7 +160,7 @@ def seed_month(api: Api, world: World, clock: FakeClock, name: str = "Kopi Nusan
     voided_same_day = sell(api, month, clock, "Makassar", "1 Hari", "budi", "2026-11-20T02:00:00+00:00")
     void(api, month, clock, voided_same_day, "2026-11-20T02:05:00+00:00")
     refunded = sell(api, month, clock, "Pusat", "1 Hari", "budi", "2026-11-25T09:00:00+00:00", 2)
-    refund(month, refunded, "2026-11-26T03:00:00+00:00")
+    refund(api, month, clock, refunded, "2026-11-26T03:00:00+00:00")
     # The last evening: 23:50 WIB on the 30th is in November; 00:05 WIB on 1 December is not.
     sell(api, month, clock, "Pusat", "1 Jam", "budi", "2026-11-30T16:50:00+00:00")
     sell(api, month, clock, "Bandung", "1 Jam", "budi", "2026-11-30T17:05:00+00:00")

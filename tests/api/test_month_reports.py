@@ -59,6 +59,14 @@ def test_the_month_matches_what_was_sold_voided_and_refunded_in_json_and_csv(
     assert total[:2] == ["total", ""] and dict(zip(FIGURES, map(int, total[2:]), strict=True)) == totals
 
 
+def test_the_month_verifies_and_reconciles_report_ledger_and_audit_trail(api: Api, month: Month) -> None:
+    path = f"/v1/orgs/{month.tenant.org_id}/audit/verify?from={FIRST}&to={LAST}"
+    result = api.get(path, token=month.tenant.owner.token).json
+    assert result["ok"], result["problems"]
+    net = sales_report(api, month, "day").json["total"]["amount"]
+    assert result["totals"] == {"report": net, "ledger": net, "pending": 0, "audit": net}
+
+
 def test_the_totals_are_every_sale_of_the_local_month_less_voids_and_refunds(api: Api, month: Month) -> None:
     total = sales_report(api, month, "site").json["total"]
 
