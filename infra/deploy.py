@@ -122,9 +122,10 @@ def fill_keys(spec: StageSpec) -> None:
 
     from chalicelib.auth.signing_keys import new_key_document
     from chalicelib.codes import _new_code_keys
+    from chalicelib.services.chain import new_ledger_key
 
     client = boto3.client("secretsmanager")
-    makers = {"JwtKeysSecret": new_key_document, "CodeKeysSecret": _new_code_keys}
+    makers = {"JwtKeysSecret": new_key_document, "CodeKeysSecret": _new_code_keys, "LedgerKeySecret": new_ledger_key}
     for logical_id, (suffix, _) in SECRETS.items():
         name = spec.secret_name(suffix)
         if _uninitialised(client.get_secret_value(SecretId=name)["SecretString"]):

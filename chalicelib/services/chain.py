@@ -125,11 +125,11 @@ def _signing_key() -> Any:
 
     settings = get_settings()
     pem = load_secret(secret_id=settings.ledger_key_secret_id, file=settings.ledger_key_file,
-                      create=_new_key, what="ledger signing key")  # fmt: skip
+                      create=new_ledger_key, what="ledger signing key")  # fmt: skip
     return load_pem_private_key(pem.encode(), password=None)
 
 
-def _new_key() -> str:
+def new_ledger_key() -> str:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
