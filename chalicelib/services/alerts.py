@@ -13,9 +13,7 @@ in one container or many, writes nothing the second time.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,7 +26,6 @@ from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 
 from chalicelib.auth.principal import Actor
 from chalicelib.config import Settings
-from chalicelib.errors import ValidationFailed
 from chalicelib.models import ApiKey, AuditEvent, Org, Site, User
 from chalicelib.models.accounts import PLATFORM_PARTITION, org_pk
 from chalicelib.models.alerts import ALERT_PREFIX, Alert, AlertClaim
@@ -36,6 +33,7 @@ from chalicelib.models.base import failed_condition, transaction
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import is_off_hours
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 from chalicelib.services.ratelimit import EventCounter
 
 KINDS = (
@@ -367,11 +365,12 @@ class AlertService:
             filter_condition=(Alert.kind == kind) if kind else None,
             scan_index_forward=False,
             limit=limit,
-            last_evaluated_key=_decode_cursor(cursor, partition),
+            last_evaluated_key=decode_cursor(cursor, attributes=frozenset({"PK", "SK"}), partition=("PK", partition),
+                                             sort_prefix=ALERT_PREFIX),
         )
         alerts = list(results)
         last_key = results.last_evaluated_key
-        return AlertPage(alerts=alerts, next_cursor=_encode_cursor(last_key) if last_key else None)
+        return AlertPage(alerts=alerts, next_cursor=encode_cursor(last_key))
 
     # --- what the rules look up (only when an alert is raised) ----------------------
 
@@ -412,26 +411,4 @@ class AlertService:
         except DoesNotExist:
             return None
         return None
-
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("cursor is not valid", field="cursor") from exc
-    if (
-        not isinstance(key, dict)
-        or set(key) != {"PK", "SK"}
-        or key["PK"] != {"S": partition}
-        or not isinstance(key["SK"], dict)
-        or not str(key["SK"].get("S", "")).startswith(ALERT_PREFIX)
-    ):
-        raise ValidationFailed("cursor is not valid", field="cursor")
-    return key
 

@@ -8,8 +8,6 @@ other. That one path is also where written events are announced to observers
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +22,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.auth.principal import Actor
-from chalicelib.errors import Conflict, ValidationFailed
+from chalicelib.errors import Conflict
 from chalicelib.models import AuditEvent, LedgerEntry, Site
 from chalicelib.models.accounts import org_pk
 from chalicelib.models.base import cancelled_by_condition, transaction
@@ -32,8 +30,10 @@ from chalicelib.models.vouchers import ChainHead
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.chain import MAX_ATTEMPTS, Links, back_off, link, lost_race, pick_lane
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 
 APPEND_ONLY = AuditEvent.pk.does_not_exist()
+_KEY = frozenset({"PK", "SK"})
 
 Observer = Callable[[Sequence[AuditEvent]], None]
 
@@ -227,24 +227,9 @@ class AuditLog:
             filter_condition=filter_condition,
             scan_index_forward=False,  # newest first, as an auditor reads
             limit=limit,
-            last_evaluated_key=_decode_cursor(cursor, org_pk(org_id)),
+            last_evaluated_key=decode_cursor(cursor, attributes=_KEY, partition=("PK", org_pk(org_id))),
         )
         events = list(results)
         last_key = results.last_evaluated_key
-        return AuditPage(events=events, next_cursor=_encode_cursor(last_key) if last_key else None)
+        return AuditPage(events=events, next_cursor=encode_cursor(last_key))
 
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("cursor is not valid", field="cursor") from exc
-    if not isinstance(key, dict) or set(key) != {"PK", "SK"} or key["PK"] != {"S": partition}:
-        raise ValidationFailed("cursor is not valid", field="cursor")
-    return key

@@ -7,19 +7,18 @@ sellers (a person's email, a POS key's name) so the console never shows an id.
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
 
 from chalicelib.errors import ValidationFailed
 from chalicelib.models import ApiKey, Sale, User
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 from chalicelib.services.selling import sale_view
 
 MAX_PAGE = 200
 MAX_DAYS = 366
-_CURSOR_KEYS = {"PK", "SK", "GSI1PK", "GSI1SK"}
+_CURSOR_KEYS = frozenset({"PK", "SK", "GSI1PK", "GSI1SK"})
 
 
 @dataclass(frozen=True)
@@ -43,13 +42,13 @@ def list_sales(
         filter_condition=(Sale.seller_id == seller_id) if seller_id else None,
         scan_index_forward=False,
         limit=min(max(limit, 1), MAX_PAGE),
-        last_evaluated_key=_decode_cursor(cursor, partition),
+        last_evaluated_key=decode_cursor(cursor, attributes=_CURSOR_KEYS, partition=("GSI1PK", partition)),
     )
     sales = cast(list[Sale], list(results))
     names = seller_names(org_id, {sale.seller_id for sale in sales})
     views = [listed_view(sale, names) for sale in sales]
     last_key = results.last_evaluated_key
-    return SalesPage(sales=views, next_cursor=_encode_cursor(last_key) if last_key else None)
+    return SalesPage(sales=views, next_cursor=encode_cursor(last_key))
 
 
 def listed_view(sale: Sale, names: dict[str, str]) -> dict[str, Any]:
@@ -74,18 +73,3 @@ def seller_names(org_id: str, seller_ids: set[str]) -> dict[str, str]:
             names[admin.user_id] = admin.email
     return names
 
-
-def _encode_cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _decode_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("cursor is not valid", field="cursor") from exc
-    if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or key["GSI1PK"] != {"S": partition}:
-        raise ValidationFailed("cursor is not valid", field="cursor")
-    return key

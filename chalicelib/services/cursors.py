@@ -1,0 +1,37 @@
+"""Page cursors: DynamoDB's LastEvaluatedKey handed to the caller and taken back, checked.
+
+A cursor is only ever a key of the same listing: the same key attributes, the
+caller's own partition, and (where given) a sort key of the listing's kind.
+Anything else is a 400 naming `cursor`, never a query that reads elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from chalicelib.errors import ValidationFailed
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
+
+
+def decode_cursor(
+    cursor: str | None, *, attributes: frozenset[str], partition: tuple[str, str], sort_prefix: str | None = None
+) -> dict[str, Any] | None:
+    """The key in `cursor`, if it has exactly `attributes`, `partition` = (name, value), and its
+    sort key (SK) starts with `sort_prefix`."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("cursor is not valid", field="cursor") from exc
+    name, value = partition
+    if not isinstance(key, dict) or set(key) != attributes or key[name] != {"S": value}:
+        raise ValidationFailed("cursor is not valid", field="cursor")
+    if sort_prefix is not None and not str((key.get("SK") or {}).get("S", "")).startswith(sort_prefix):
+        raise ValidationFailed("cursor is not valid", field="cursor")
+    return key
