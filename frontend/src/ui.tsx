@@ -132,6 +132,42 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded
   return { data, error, loading, reload, setData };
 }
 
+export interface Paged<T> {
+  items: T[];
+  more: boolean;
+  error: string | null;
+  loading: boolean;
+  /** The first page again (new filters), or with `more` the next one after what is shown. */
+  load: (more: boolean) => Promise<void>;
+  setItems: (items: T[]) => void;
+  setError: (error: string | null) => void;
+}
+
+/** A list read a page at a time through the API's `next_cursor` (audit log, alerts, sales). */
+export function usePages<T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>): Paged<T> {
+  const [items, setItems] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const load = async (more: boolean) => {
+    setError(null);
+    setLoading(true);
+    try {
+      const page = await fetchPage(more && cursor ? cursor : undefined);
+      setItems(more ? [...items, ...page.items] : page.items);
+      setCursor(page.next_cursor);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setLoading(false);
+    }
+  };
+  useEffect(() => {
+    void load(false);
+  }, []);
+  return { items, more: cursor !== null, error, loading, load, setItems, setError };
+}
+
 export interface Site {
   site_id: string;
   org_id: string;

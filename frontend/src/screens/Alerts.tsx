@@ -1,13 +1,13 @@
 // Anomaly alerts (GET /v1/orgs/{org}/alerts): what looked wrong, who did it, where, when
 // (in the site's own zone), with a link to the audit entries it came from.
 
-import { useEffect, useState } from "preact/hooks";
-import { api, errorText, request } from "../api";
+import { useState } from "preact/hooks";
+import { api, request } from "../api";
 import { DEFAULT_TZ, formatTime } from "../format";
 import { t } from "../i18n";
 import { me, mayUse, orgPath } from "../session";
 import { useSignal } from "../signal";
-import { Alert as ErrorAlert, Field, loadSites, Loading, onInput, Page, type Site, useLoad } from "../ui";
+import { Alert as ErrorAlert, Field, loadSites, Loading, onInput, Page, type Site, useLoad, usePages } from "../ui";
 
 export const ALERT_KINDS = [
   "off_hours",
@@ -81,34 +81,10 @@ export function Alerts() {
   const [kind, setKind] = useState("");
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
-  const [alerts, setAlerts] = useState<AnomalyAlert[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-
-  const load = async (more: boolean) => {
-    setError(null);
-    setLoading(true);
-    try {
-      const page = await fetchAlerts({
-        kind: kind || undefined,
-        from: from || undefined,
-        to: to || undefined,
-        limit: 50,
-        cursor: more && cursor ? cursor : undefined,
-      });
-      setAlerts(more ? [...alerts, ...page.alerts] : page.alerts);
-      setCursor(page.next_cursor);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    void load(false);
-  }, []);
+  const page = usePages<AnomalyAlert>(async (cursor) => {
+    const found = await fetchAlerts({ kind: kind || undefined, from: from || undefined, to: to || undefined, limit: 50, cursor });
+    return { items: found.alerts, next_cursor: found.next_cursor };
+  });
 
   return (
     <Page title={t("alerts.title")}>
@@ -117,7 +93,7 @@ export function Alerts() {
         aria-label={t("alerts.filters")}
         onSubmit={(event) => {
           event.preventDefault();
-          void load(false);
+          void page.load(false);
         }}
       >
         <Field label={t("alerts.kind")}>
@@ -134,16 +110,16 @@ export function Alerts() {
         </Field>
         <Field label={t("common.from")}>{(id) => <input id={id} name="from" type="date" value={from} onInput={onInput(setFrom)} />}</Field>
         <Field label={t("common.to")}>{(id) => <input id={id} name="to" type="date" value={to} onInput={onInput(setTo)} />}</Field>
-        <button type="submit" disabled={loading}>
+        <button type="submit" disabled={page.loading}>
           {t("common.apply")}
         </button>
-        <ErrorAlert message={error} />
+        <ErrorAlert message={page.error} />
       </form>
       <p class="hint">{t("alerts.note")}</p>
-      <AlertTable alerts={alerts} sites={sites.data ?? []} names={names} canAudit={mayUse("audit", who?.role)} />
-      <Loading show={loading} />
-      {cursor && (
-        <button type="button" class="secondary" disabled={loading} onClick={() => load(true)}>
+      <AlertTable alerts={page.items} sites={sites.data ?? []} names={names} canAudit={mayUse("audit", who?.role)} />
+      <Loading show={page.loading} />
+      {page.more && (
+        <button type="button" class="secondary" disabled={page.loading} onClick={() => page.load(true)}>
           {t("common.more")}
         </button>
       )}

@@ -2,12 +2,12 @@
 // events outside the site's business hours are highlighted. `#/audit/<query>` opens it
 // filtered (actor, action, from, to) with the events listed in `mark` marked (from an alert).
 
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { errorText, request } from "../api";
 import { DEFAULT_TZ, formatTime } from "../format";
 import { t } from "../i18n";
 import { orgPath } from "../session";
-import { Alert, Field, loadSites, Loading, onInput, Page, type Site, useLoad } from "../ui";
+import { Alert, Field, loadSites, Loading, onInput, Page, type Site, useLoad, usePages } from "../ui";
 
 export interface AuditEvent {
   event_id: string;
@@ -66,35 +66,17 @@ export function Audit({ filter }: { filter?: string }) {
   const [action, setAction] = useState(initial.get("action") ?? "");
   const [from, setFrom] = useState(initial.get("from") ?? "");
   const [to, setTo] = useState(initial.get("to") ?? "");
-  const [events, setEvents] = useState<AuditEvent[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-
-  const load = async (more: boolean) => {
-    setError(null);
-    setLoading(true);
-    try {
-      const page = await fetchAudit({
-        actor: actor.trim() || undefined,
-        action: action.trim() || undefined,
-        from: from || undefined,
-        to: to || undefined,
-        limit: 50,
-        cursor: more && cursor ? cursor : undefined,
-      });
-      setEvents(more ? [...events, ...page.events] : page.events);
-      setCursor(page.next_cursor);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    void load(false);
-  }, []);
+  const page = usePages<AuditEvent>(async (cursor) => {
+    const found = await fetchAudit({
+      actor: actor.trim() || undefined,
+      action: action.trim() || undefined,
+      from: from || undefined,
+      to: to || undefined,
+      limit: 50,
+      cursor,
+    });
+    return { items: found.events, next_cursor: found.next_cursor };
+  });
 
   return (
     <Page title={t("audit.title")}>
@@ -103,24 +85,24 @@ export function Audit({ filter }: { filter?: string }) {
         aria-label={t("audit.title")}
         onSubmit={(event) => {
           event.preventDefault();
-          void load(false);
+          void page.load(false);
         }}
       >
         <Field label={t("audit.actor")}>{(id) => <input id={id} name="actor" value={actor} onInput={onInput(setActor)} />}</Field>
         <Field label={t("audit.action")}>{(id) => <input id={id} name="action" value={action} onInput={onInput(setAction)} />}</Field>
         <Field label={t("common.from")}>{(id) => <input id={id} name="from" type="date" value={from} onInput={onInput(setFrom)} />}</Field>
         <Field label={t("common.to")}>{(id) => <input id={id} name="to" type="date" value={to} onInput={onInput(setTo)} />}</Field>
-        <button type="submit" disabled={loading}>
+        <button type="submit" disabled={page.loading}>
           {t("common.apply")}
         </button>
-        <Alert message={error} />
+        <Alert message={page.error} />
       </form>
       <VerifyRecords from={from} to={to} />
       <p class="hint">{t("audit.offHoursNote")}</p>
-      <AuditTable events={events} sites={sites.data ?? []} marked={marked} />
-      <Loading show={loading} />
-      {cursor && (
-        <button type="button" class="secondary" disabled={loading} onClick={() => load(true)}>
+      <AuditTable events={page.items} sites={sites.data ?? []} marked={marked} />
+      <Loading show={page.loading} />
+      {page.more && (
+        <button type="button" class="secondary" disabled={page.loading} onClick={() => page.load(true)}>
           {t("common.more")}
         </button>
       )}

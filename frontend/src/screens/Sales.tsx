@@ -8,7 +8,7 @@ import { DEFAULT_TZ, formatTime, rupiah } from "../format";
 import { hasKey, t } from "../i18n";
 import { me, mayManage, orgPath } from "../session";
 import { useSignal } from "../signal";
-import { Alert, Field, loadPlans, loadSites, Loading, Notice, onInput, Page, type Plan, type Site, useLoad } from "../ui";
+import { Alert, Field, loadPlans, loadSites, Loading, Notice, onInput, Page, type Plan, type Site, useLoad, usePages } from "../ui";
 
 export interface Sale {
   sale_id: string;
@@ -43,31 +43,14 @@ export function Sales({ saleId }: { saleId?: string }) {
   const plans = useLoad(loadPlans);
   const [from, setFrom] = useState(utcDate(6));
   const [to, setTo] = useState(utcDate());
-  const [sales, setSales] = useState<Sale[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<Sale | null>(null);
   const [voiding, setVoiding] = useState<Sale | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
-
-  const load = async (more: boolean) => {
-    setError(null);
-    setLoading(true);
-    try {
-      const page = await api.get<SalesPage>(orgPath("/sales"), { from, to, limit: 50, cursor: more ? cursor : undefined });
-      setSales(more ? [...sales, ...page.sales] : page.sales);
-      setCursor(page.next_cursor);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setLoading(false);
-    }
-  };
-
-  useEffect(() => {
-    void load(false);
-  }, []);
+  const page = usePages<Sale>(async (cursor) => {
+    const found = await api.get<SalesPage>(orgPath("/sales"), { from, to, limit: 50, cursor });
+    return { items: found.sales, next_cursor: found.next_cursor };
+  });
+  const setError = page.setError;
 
   useEffect(() => {
     setSelected(null);
@@ -84,7 +67,7 @@ export function Sales({ saleId }: { saleId?: string }) {
 
   const onVoided = (sale: Sale) => {
     const voided = { ...sale, status: "voided" as const };
-    setSales(sales.map((row) => (row.sale_id === sale.sale_id ? { ...row, ...voided } : row)));
+    page.setItems(page.items.map((row) => (row.sale_id === sale.sale_id ? { ...row, ...voided } : row)));
     if (selected?.sale_id === sale.sale_id) setSelected({ ...selected, ...voided });
     setVoiding(null);
     setNotice(t("sales.voided"));
@@ -179,20 +162,20 @@ export function Sales({ saleId }: { saleId?: string }) {
         aria-label={t("sales.title")}
         onSubmit={(event) => {
           event.preventDefault();
-          void load(false);
+          void page.load(false);
         }}
       >
         <Field label={t("common.from")}>{(id) => <input id={id} name="from" type="date" required value={from} onInput={onInput(setFrom)} />}</Field>
         <Field label={t("common.to")}>{(id) => <input id={id} name="to" type="date" required value={to} onInput={onInput(setTo)} />}</Field>
-        <button type="submit" disabled={loading}>
+        <button type="submit" disabled={page.loading}>
           {t("common.apply")}
         </button>
-        <Alert message={error ?? sites.error ?? plans.error} />
+        <Alert message={page.error ?? sites.error ?? plans.error} />
       </form>
-      {table(sales, t("sales.title"))}
-      <Loading show={loading} />
-      {cursor && (
-        <button type="button" class="secondary" disabled={loading} onClick={() => load(true)}>
+      {table(page.items, t("sales.title"))}
+      <Loading show={page.loading} />
+      {page.more && (
+        <button type="button" class="secondary" disabled={page.loading} onClick={() => page.load(true)}>
           {t("common.more")}
         </button>
       )}
