@@ -6,11 +6,10 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint
 
-from chalicelib.api.audit import _bound as time_bound  # from/to read as the audit trail reads them
+from chalicelib.api.audit import time_range
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import REPORT_READERS
-from chalicelib.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from chalicelib.api.alert_schemas import AlertListOut, AlertQuery
@@ -32,9 +31,7 @@ SCHEMAS = "chalicelib.api.alert_schemas"
 def list_alerts(ctx: RequestContext, org_id: str, query: AlertQuery) -> AlertListOut:
     from chalicelib.api.alert_schemas import AlertListOut, AlertOut
 
-    start, end = time_bound(query.from_, end=False), time_bound(query.to, end=True)
-    if start and end and start > end:
-        raise ValidationFailed("from: must not be after to", field="from")
+    start, end = time_range(query.from_, query.to)
     page = services().alerts.list(
         org_id, start=start, end=end, kind=query.kind, limit=query.limit, cursor=query.cursor
     )

@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 
 
+def time_range(first: date | datetime | None, last: date | datetime | None) -> tuple[datetime | None, datetime | None]:
+    """`from`/`to` of a time-ordered listing (audit log, alerts): bare dates are whole UTC days."""
+    start, end = _bound(first, end=False), _bound(last, end=True)
+    if start and end and start > end:
+        raise ValidationFailed("from: must not be after to", field="from")
+    return start, end
+
+
 def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
     """A bare date means the whole UTC day: `to=2026-11-22` includes that day."""
     if value is None:
@@ -41,9 +49,7 @@ def _bound(value: date | datetime | None, *, end: bool) -> datetime | None:
 def list_audit(ctx: RequestContext, org_id: str, query: AuditQuery) -> AuditPageOut:
     from chalicelib.api.schemas import AuditEventOut, AuditPageOut
 
-    start, end = _bound(query.from_, end=False), _bound(query.to, end=True)
-    if start and end and start > end:
-        raise ValidationFailed("from: must not be after to", field="from")
+    start, end = time_range(query.from_, query.to)
     page = services().audit.query(
         org_id, start=start, end=end, actor=query.actor, action=query.action, limit=query.limit, cursor=query.cursor
     )
