@@ -17,6 +17,7 @@ from chalicelib.services import Clock, utc_now
 if TYPE_CHECKING:
     from chalicelib.auth.api_keys import ApiKeyVerifier
     from chalicelib.services.accounts import AccountService
+    from chalicelib.services.address_space import AddressSpaceService, UplinkService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
@@ -60,6 +61,8 @@ class Services:
     fas: FasService
     shifts: ShiftService
     alerts: AlertService
+    address_space: AddressSpaceService
+    uplinks: UplinkService
 
 
 _services: Services | None = None
@@ -70,6 +73,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.auth.signing_keys import get_key_set
     from chalicelib.messaging import send_batch_job
     from chalicelib.services.accounts import AccountService
+    from chalicelib.services.address_space import AddressSpaceService, UplinkService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.dashboard import DashboardService
@@ -100,6 +104,8 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     redeem = RedeemService(settings, clock, monotonic, alerts=alerts)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     reports = ReportingService()
+    address_space = AddressSpaceService(audit, clock, monotonic, ttl=settings.api_key_cache_seconds)
+    uplinks = UplinkService(address_space, alerts, clock)
     _services = Services(
         accounts=AccountService(settings, get_key_set(), audit, clock),
         sites=sites,
@@ -118,12 +124,15 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         nas=NasService(audit, nas_directory, clock),
         nas_directory=nas_directory,
         radius=RadiusService(
-            redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic
+            redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic,
+            uplinks=uplinks,
         ),
         guest=GuestService(settings, clock),
-        fas=FasService(settings, audit, redeem, clock),
+        fas=FasService(settings, audit, redeem, clock, uplinks=uplinks),
         shifts=ShiftService(audit, sites, clock),
         alerts=alerts,
+        address_space=address_space,
+        uplinks=uplinks,
     )
     return _services
 

@@ -74,6 +74,8 @@ class RouteSpec:
     extra_responses: dict[int, str] = field(default_factory=dict)
     # API keys also as HTTP Basic auth (any user name, the key as password): rlm_rest's simplest credential.
     basic_auth: bool = False
+    # A larger body than the settings' limit (the registered address space: up to 20,000 prefixes).
+    max_body_bytes: int | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -106,7 +108,8 @@ def error_response(error: KuotaError) -> Response:
 def request_meta(request: Request) -> RequestMeta:
     headers = request.headers
     context = request.context or {}
-    source_ip = (context.get("identity") or {}).get("sourceIp")
+    peer_ip = (context.get("identity") or {}).get("sourceIp")
+    source_ip = peer_ip
     forwarded = headers.get("x-forwarded-for")
     if forwarded and get_settings().trust_forwarded_for:
         source_ip = forwarded.split(",")[0].strip()[:64]
@@ -114,7 +117,8 @@ def request_meta(request: Request) -> RequestMeta:
     if not _REQUEST_ID.match(request_id):
         request_id = uuid.uuid4().hex
     user_agent = headers.get("user-agent")
-    return RequestMeta(source_ip=source_ip, user_agent=user_agent[:256] if user_agent else None, request_id=request_id)
+    return RequestMeta(source_ip=source_ip, user_agent=user_agent[:256] if user_agent else None, request_id=request_id,
+                       peer_ip=peer_ip[:64] if isinstance(peer_ip, str) else None)  # fmt: skip
 
 
 def _bearer(request: Request, *, basic: bool = False) -> str:
@@ -199,11 +203,11 @@ def _validation_error(error: ValidationError, source: str) -> ValidationFailed:
     return ValidationFailed(f"{location}: {reason}", field=location)
 
 
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+def parse_body(request: Request, model: type[BaseModel], max_bytes: int | None = None) -> BaseModel:
     from pydantic import ValidationError
 
     raw = request.raw_body or b""
-    if len(raw) > get_settings().max_body_bytes:
+    if len(raw) > (max_bytes or get_settings().max_body_bytes):
         raise PayloadTooLarge()
     try:
         data = json.loads(raw) if raw.strip() else None
@@ -256,6 +260,7 @@ def endpoint(
     extra_responses: dict[int, str] | None = None,
     basic_auth: bool = False,
     content_types: list[str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -273,6 +278,7 @@ def endpoint(
             tag=tag,
             extra_responses=extra_responses or {},
             basic_auth=basic_auth,
+            max_body_bytes=max_body_bytes,
         )
         ROUTES.append(spec)
 
@@ -289,7 +295,7 @@ def endpoint(
                     logger.append_keys(actor_id=principal.id, org_id=principal.org_id)
                 kwargs: dict[str, Any] = dict(path_params)
                 if body is not None:
-                    kwargs["body"] = parse_body(request, body.load())
+                    kwargs["body"] = parse_body(request, body.load(), spec.max_body_bytes)
                 if query is not None:
                     kwargs["query"] = parse_query(request, query.load())
                 ctx = RequestContext(principal=principal, meta=meta, platform_action=platform_action)

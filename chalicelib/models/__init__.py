@@ -62,6 +62,10 @@ queries an index, never scans):
 | revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append <event id>@<time> unless counted, TTL; under the limit, GetItem of the previous window's counter (sliding window) | 1 WCU + 0-1 RCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
+| registered address space (read)     | app           | GetItem PLATFORM/ADDRSPACE (head: version, chunk count), then BatchGetItem of PLATFORM/ADDRSPACE#<version>#<n> (<= 300 KB each, 20,000 prefixes: a few chunks) only when the version changed; cached per container <= 60 s | 1 RCU per minute per container + chunks on change |
+| replace the address space           | app, audit    | BatchWriteItem new chunks; TransactWriteItems: head (version = the one read) + event + chain head; BatchWriteItem delete old chunks | chunks + 2 WCU x 3 + chunks |
+| record a site's / NAS's uplink      | app           | PutItem PK=ORG#<org>, SK=UPLINK#<site> (or UPLINK#<site>#NAS#<nas>) if absent or last_seen_at <= now; only when status or address change or after 5 minutes (per container memory), never per call | 0 WCU per call; 1 WCU per change |
+| uplinks of an org                   | app           | PK=ORG#<org>, SK begins UPLINK#                  | query         |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it
 (see infra/), and every put is conditioned on the key not existing. Every audit
@@ -73,6 +77,7 @@ read and one more item in its transaction.
 from __future__ import annotations
 
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
+from chalicelib.models.address_space import AddressSpaceChunk, AddressSpaceHead, Uplink
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
@@ -82,6 +87,8 @@ from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
+    "AddressSpaceChunk",
+    "AddressSpaceHead",
     "Alert",
     "AlertClaim",
     "ApiKey",
@@ -108,6 +115,7 @@ __all__ = [
     "Shift",
     "Site",
     "TokenFamily",
+    "Uplink",
     "User",
     "Voucher",
 ]
