@@ -15,6 +15,7 @@ address space is configured: every site is `unknown` and nothing is raised.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
 import threading
@@ -367,8 +368,8 @@ class UplinkService:
         Never raises: a controller's answer must not depend on this bookkeeping. None when
         there is no address to judge (the call's source is not known).
         """
-        if not address:
-            return None
+        if not address or _address_number(address) is None:
+            return None  # nothing seen, or nothing that is an address: not judged
         try:
             status = self._space.current().status(address)
             when = at or self._clock()
@@ -406,7 +407,9 @@ class UplinkService:
 
     def _raise(self, actor: Actor, org_id: str, site_id: str, address: str) -> None:
         """An alert per site and day; the compliance trigger with the day's first one."""
-        if not self._alerts.uplink_unregistered(actor, org_id, site_id, address=address):
+        # The alert's "from where" is the uplink seen, not the HTTP caller (FreeRADIUS, for RADIUS).
+        seen_from = dataclasses.replace(actor, meta=dataclasses.replace(actor.meta, source_ip=address[:64]))
+        if not self._alerts.uplink_unregistered(seen_from, org_id, site_id, address=address):
             return
         note = f"controller called from {address}, outside the registered address space"
         self.on_trigger(actor, org_id, site_id, "uplink_unregistered", note)

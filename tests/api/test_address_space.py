@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +140,8 @@ BAD = [
     ("AS number over 32 bits", [{"cidr": "203.0.113.0/24", "asn": 4_294_967_296}], "prefixes.0.asn", "asn"),
     ("AS number as text", [{"cidr": "203.0.113.0/24", "asn": "64500"}], "prefixes.0.asn", "asn"),
     ("note too long", [{"cidr": "203.0.113.0/24", "asn": 1, "note": "x" * 101}], "prefixes.0.note", "note"),
+    ("note over two lines", [{"cidr": "203.0.113.0/24", "asn": 1, "note": "POP\nJakarta"}], "prefixes.0.note",
+     "printable"),
     ("unknown field", [{"cidr": "203.0.113.0/24", "asn": 1, "country": "ID"}], "prefixes.0.country", "unknown"),
 ]  # fmt: skip
 
@@ -156,6 +159,43 @@ def test_a_bad_duplicate_or_overlapping_prefix_is_a_400_naming_it_and_nothing_ch
     assert named in error["message"]
     assert api.get(SPACE, token=world.admin.token).json == {"prefixes": [{"cidr": "192.0.2.0/24", "asn": 1,
                                                                           "note": None}]}  # fmt: skip
+
+
+def test_two_admins_replacing_the_list_at_once_leave_one_whole_list(api: Api, world: World) -> None:
+    from chalicelib.auth.principal import Actor, RequestMeta
+    from chalicelib.errors import Conflict
+    from chalicelib.services.address_space import Prefix
+
+    put_space(api, world, ISP_PREFIXES)
+    service = deps.services().address_space
+    lists = {
+        "a": [Prefix(f"10.1.{i}.0/24", 64500) for i in range(50)],
+        "b": [Prefix(f"10.2.{i}.0/24", 64501) for i in range(70)],
+    }
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def replace(name: str) -> None:
+        actor = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="test", request_id=name))
+        start.wait()
+        try:
+            service.replace(actor, lists[name])
+            outcomes[name] = "ok"
+        except Conflict:
+            outcomes[name] = "conflict"
+
+    threads = [threading.Thread(target=replace, args=(name,)) for name in lists]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "ok" in outcomes.values()
+    stored = [Prefix(p["cidr"], p["asn"], p["note"]) for p in api.get(SPACE, token=world.admin.token).json["prefixes"]]
+    assert stored in (lists["a"], lists["b"])
+    if list(outcomes.values()).count("ok") == 1:  # the loser's list is nowhere, not even half of it
+        assert stored == lists[next(name for name, outcome in outcomes.items() if outcome == "ok")]
+    chunks = list(AddressSpaceChunk.query(PLATFORM_PARTITION, AddressSpaceChunk.sk.startswith("ADDRSPACE#")))
+    assert len({chunk.version for chunk in chunks}) == 1  # no orphaned chunks of the loser or of the old list
 
 
 def test_more_than_twenty_thousand_prefixes_are_refused(api: Api, world: World) -> None:
@@ -194,6 +234,7 @@ def test_sites_calling_from_registered_and_unregistered_addresses(
     assert seen[venue.site_b]["last_seen_at"] is not None
     (alert,) = uplink_alerts(api, venue)
     assert alert["site_id"] == venue.site_b and "127.0.0.3" in alert["summary"]
+    assert alert["source_ip"] == "127.0.0.3"  # what the platform saw, not the header
     assert alert["details"]["address"] == "127.0.0.3"
     assert triggers == [(venue.tenant.org_id, venue.site_b, "uplink_unregistered",
                          "controller called from 127.0.0.3, outside the registered address space")]  # fmt: skip
