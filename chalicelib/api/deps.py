@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.brand import BrandService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
@@ -60,6 +61,7 @@ class Services:
     fas: FasService
     shifts: ShiftService
     alerts: AlertService
+    brand: BrandService
 
 
 _services: Services | None = None
@@ -72,6 +74,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.brand import BrandService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
@@ -124,6 +127,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         fas=FasService(settings, audit, redeem, clock),
         shifts=ShiftService(audit, sites, clock),
         alerts=alerts,
+        brand=BrandService(audit, clock, monotonic),
     )
     return _services
 
