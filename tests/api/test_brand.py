@@ -165,3 +165,24 @@ def test_an_owner_cannot_set_the_brand_nor_can_anyone_unsigned(api: Api, world: 
     assert reply.status == 403 and reply.error_code == "forbidden"
     assert api.call("PUT", "/v1/platform/brand", json_body={"name": "X"}).status == 401
     assert api.get("/v1/brand").json["name"] is None
+
+
+def test_two_admins_saving_at_once_one_gets_a_409_and_the_other_brand_stands(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.models import Brand
+    from chalicelib.models.accounts import PLATFORM_PARTITION
+    from chalicelib.services.brand import BrandService
+
+    assert put_brand(api, world.admin.token, name="NusaNet").status == 200
+    seen_by_the_slower_admin = Brand.get(PLATFORM_PARTITION, Brand.SK)
+    assert put_brand(api, world.admin.token, name="NusaNet Baru").status == 200  # the quicker admin saves first
+    monkeypatch.setattr(BrandService, "_item", lambda self: seen_by_the_slower_admin)
+    reply = put_brand(api, world.admin.token, name="NusaNet Lama")
+    assert reply.status == 409 and reply.error_code == "conflict"
+    monkeypatch.undo()
+    assert Brand.get(PLATFORM_PARTITION, Brand.SK).name == "NusaNet Baru"
+    assert [e["after"]["name"] for e in audit_events(None) if e["action"] == "platform.brand.set"] == [
+        "NusaNet",
+        "NusaNet Baru",
+    ]
