@@ -96,6 +96,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/platform/resellers"): {"platform_admin"},
     ("PUT", "/v1/platform/policy"): {"platform_admin"},
     ("GET", "/v1/platform/policy"): {"platform_admin"},
+    ("PUT", "/v1/platform/brand"): {"platform_admin"},
 }
 
 PUBLIC = {
@@ -103,6 +104,7 @@ PUBLIC = {
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/brand"),  # the guest page and the console's sign-in show it
     ("POST", "/v1/guest/status"),
     ("POST", "/v1/guest/release"),
     # openNDS FAS: the guest page, and the router's FAS URL (authmon authenticates with its gateway hash).
@@ -195,6 +197,7 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "amount": 1000,
         "reason": "koreksi",
     },
+    ("PUT", "/v1/platform/brand"): lambda t: {"name": "NusaNet", "tagline": "Internet resmi", "colour": "#0b5cad"},
 }
 
 
