@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
-    from chalicelib.services.compliance import ComplianceService
     from chalicelib.services.brand import BrandService
+    from chalicelib.services.compliance import ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
@@ -76,8 +76,8 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
-    from chalicelib.services.compliance import ComplianceGate, ComplianceService
     from chalicelib.services.brand import BrandService
+    from chalicelib.services.compliance import ComplianceGate, ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService

@@ -84,8 +84,8 @@ from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, S
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
-from chalicelib.models.compliance import Agreement, CompliancePolicy, StageRecord, StageTransition, TriggerClaim
 from chalicelib.models.brand import Brand
+from chalicelib.models.compliance import Agreement, CompliancePolicy, StageRecord, StageTransition, TriggerClaim
 from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.shifts import OpenShiftClaim, Shift
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
