@@ -141,6 +141,17 @@ def _unique_email() -> str:
     return f"new-{uuid.uuid4().hex[:8]}@example.com"
 
 
+AGREEMENT: dict[str, str] = {
+    "legal_name": "CV Toko Baru",
+    "nib": "9120001234567",
+    "agreement_no": "PKS/2026/001",
+    "starts_on": "2026-01-01",
+    "ends_on": "2027-12-31",
+    "contact_name": "Budi",
+    "contact_phone": "+628123456789",
+}
+
+
 BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/orgs"): lambda t: {"name": "Toko Baru"},
     ("PATCH", "/v1/orgs/{org_id}"): lambda t: {"pos_only_sales": True},
@@ -198,17 +209,6 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "reason": "koreksi",
     },
     ("PUT", "/v1/platform/brand"): lambda t: {"name": "NusaNet", "tagline": "Internet resmi", "colour": "#0b5cad"},
-}
-
-
-AGREEMENT = {
-    "legal_name": "CV Toko Baru",
-    "nib": "9120001234567",
-    "agreement_no": "PKS/2026/001",
-    "starts_on": "2026-01-01",
-    "ends_on": "2027-12-31",
-    "contact_name": "Budi",
-    "contact_phone": "+628123456789",
 }
 
 
