@@ -18,6 +18,7 @@ AlertKind = Literal[
     "code_export",
     "void_after_shift",
     "uplink_unregistered",
+    "compliance_warning",
 ]
 
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from chalicelib.services.address_space import AddressSpaceService, UplinkService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.brand import BrandService
+    from chalicelib.services.compliance import ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
@@ -63,6 +65,8 @@ class Services:
     alerts: AlertService
     address_space: AddressSpaceService
     uplinks: UplinkService
+    compliance: ComplianceService
+    brand: BrandService
 
 
 _services: Services | None = None
@@ -76,6 +80,8 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.address_space import AddressSpaceService, UplinkService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.brand import BrandService
+    from chalicelib.services.compliance import ComplianceGate, ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
@@ -99,22 +105,34 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     alerts = AlertService(settings, clock, monotonic)
     audit.subscribe(alerts.observe)
     verifier = ApiKeyVerifier(settings.api_key_cache_seconds, monotonic)
+    gate = ComplianceGate(settings.api_key_cache_seconds, monotonic)
     plans = PlanService(audit, clock)
     sites = SiteService(audit, verifier, clock)
-    redeem = RedeemService(settings, clock, monotonic, alerts=alerts)
+    accounts = AccountService(settings, get_key_set(), audit, clock)
+    redeem = RedeemService(settings, clock, monotonic, alerts=alerts, gate=gate)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     reports = ReportingService()
     address_space = AddressSpaceService(audit, clock, monotonic, ttl=settings.api_key_cache_seconds)
-    uplinks = UplinkService(address_space, alerts, clock)
+    compliance = ComplianceService(
+        audit,
+        gate,
+        accounts,
+        sites,
+        clock,
+        warn=alerts.compliance_warning,
+        revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
+    )
+    uplinks = UplinkService(address_space, alerts, clock, on_trigger=compliance.trigger)
+    compliance.uplinks = uplinks.sites
     _services = Services(
-        accounts=AccountService(settings, get_key_set(), audit, clock),
+        accounts=accounts,
         sites=sites,
         audit=audit,
         plans=plans,
-        issuing=IssuingService(audit, send_batch_job, clock),
+        issuing=IssuingService(audit, send_batch_job, gate, clock),
         redeem=redeem,
         vouchers=VoucherService(audit, clock),
-        selling=SellingService(audit, plans, sites, clock),
+        selling=SellingService(audit, plans, sites, gate, clock),
         reports=reports,
         ledger=LedgerService(),
         settlements=SettlementService(audit, reports, clock),
@@ -133,6 +151,8 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         alerts=alerts,
         address_space=address_space,
         uplinks=uplinks,
+        compliance=compliance,
+        brand=BrandService(audit, clock, monotonic),
     )
     return _services
 

@@ -61,11 +61,19 @@ queries an index, never scans):
 | raise an alert per scope and window | app           | TransactWriteItems: ALERTID#<hash(kind, scope, window)> + ALERT#<time>#<same id>, both if not exists; refusal paths only, never a successful redeem | 2 WCU x 2 |
 | revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append <event id>@<time> unless counted, TTL; under the limit, GetItem of the previous window's counter (sliding window) | 1 WCU + 0-1 RCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
+| the ISP's brand (get, set)          | app, audit    | PK=PLATFORM, SK=BRAND (cached <= 30 s per container); set: PutItem on its version + event | 1 RCU / 2 WCU x 2 |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 | registered address space (read)     | app           | GetItem PLATFORM/ADDRSPACE (head: version, chunk count), then BatchGetItem of PLATFORM/ADDRSPACE#<version>#<n> (<= 300 KB each, 20,000 prefixes: a few chunks) only when the version changed; cached per container <= 60 s | 1 RCU per minute per container + chunks on change |
 | replace the address space           | app, audit    | BatchWriteItem new chunks; TransactWriteItems: head (version = the one read) + event + chain head; BatchWriteItem delete old chunks | chunks + 2 WCU x 3 + chunks |
 | record a site's / NAS's uplink      | app           | PutItem PK=ORG#<org>, SK=UPLINK#<site> (or UPLINK#<site>#NAS#<nas>) if absent or last_seen_at <= now; only when status or address change or after 5 minutes (per container memory), never per call | 0 WCU per call; 1 WCU per change |
 | uplinks of an org                   | app           | PK=ORG#<org>, SK begins UPLINK#                  | query         |
+| agreement of an org                 | app           | PK=ORG#<org>, SK=AGREEMENT (+ GSI2 AGREEMENT_END until the job acted on its end) | 1 RCU / 2 WCU x 2 with its event |
+| stages of an org and its sites (gate, cached <= 60 s) | app | PK=ORG#<org>, SK begins STAGE# (STAGE#ORG, STAGE#SITE#<site>) | query |
+| move a stage                        | app, audit    | TransactWriteItems: STAGE#<scope> if seq = read, STAGELOG#<at>#<scope>#<seq>, event, chain head | 2 WCU x 4 |
+| stage history of an org             | app           | PK=ORG#<org>, SK begins STAGELOG#, newest first, <= 200 | query |
+| due stage deadlines, ended agreements (job) | app GSI2 | GSI2PK=COMPLIANCE / AGREEMENT_END, GSI2SK <= now (sparse) | 2 queries/run + per due item 1 RCU + the move |
+| a trigger acts once a day per scope | app           | PK=ORG#<org>, SK=TRIGGER#<day>#<scope>#<reason> if not exists, TTL | 1 WCU |
+| the platform's compliance policy    | app           | PK=PLATFORM, SK=POLICY                           | 1 RCU         |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it
 (see infra/), and every put is conditioned on the key not existing. Every audit
@@ -81,6 +89,8 @@ from chalicelib.models.address_space import AddressSpaceChunk, AddressSpaceHead,
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
+from chalicelib.models.brand import Brand
+from chalicelib.models.compliance import Agreement, CompliancePolicy, StageRecord, StageTransition, TriggerClaim
 from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.shifts import OpenShiftClaim, Shift
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
@@ -89,14 +99,17 @@ from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale
 __all__ = [
     "AddressSpaceChunk",
     "AddressSpaceHead",
+    "Agreement",
     "Alert",
     "AlertClaim",
     "ApiKey",
     "AppTable",
     "AuditEvent",
     "Batch",
+    "Brand",
     "ChainDigest",
     "ChainHead",
+    "CompliancePolicy",
     "EmailClaim",
     "LedgerEntry",
     "Nas",
@@ -114,7 +127,10 @@ __all__ = [
     "ShapeRegistry",
     "Shift",
     "Site",
+    "StageRecord",
+    "StageTransition",
     "TokenFamily",
+    "TriggerClaim",
     "Uplink",
     "User",
     "Voucher",

@@ -40,7 +40,7 @@ from chalicelib.services.audit import AuditLog
 
 Status = Literal["registered", "unregistered", "unknown"]
 # (actor, org_id, site_id, reason, note): the compliance service's trigger, wired in deps.
-Trigger = Callable[[Actor, str, str | None, str, str], None]
+Trigger = Callable[[Actor, str, str | None, str, str], object]
 
 MAX_PREFIXES = 20_000
 MAX_NOTE = 100
