@@ -127,6 +127,35 @@ def test_controllers_on_registered_and_unregistered_loopback_addresses(
     assert [site for _, site, _, _ in triggered] == [venue.site_b, venue.site_a]
 
 
+def test_under_enforce_a_site_on_an_unregistered_line_enters_grace(
+    api: Api, world: World, venue: Venue, server: LocalServer
+) -> None:
+    """The real wiring (no test hook): the compliance service acts on the trigger by the platform's policy."""
+    admin, owner, org = world.admin.token, venue.tenant.owner.token, venue.tenant.org_id
+    policy = {"grace_days": 14, "restricted_days": 7, "triggers": {"uplink_unregistered": "enforce"},
+              "quality": {"min_availability": 0.5, "max_reject_rate": 0.5}}  # fmt: skip
+    assert server.call("PUT", "/v1/platform/policy", policy, token=admin)[0] == 200
+    status, _ = server.call("PUT", "/v1/platform/address-space",
+                            {"prefixes": [{"cidr": f"{REGISTERED}/32", "asn": 64500}]}, token=admin)  # fmt: skip
+    assert status == 200
+    codes = issue(api, world, venue, quantity=2)
+    for code, key, source in ((codes[0], venue.controller_a, REGISTERED), (codes[1], venue.controller_b, UNREGISTERED)):
+        status, _ = server.call("POST", "/v1/redeem", {"code": code, "mac": "02:00:00:00:00:09"}, token=key,
+                                source=source, headers={"X-Forwarded-For": REGISTERED})  # fmt: skip
+        assert status == 200
+
+    status, view = server.call("GET", f"/v1/orgs/{org}/compliance", token=owner)
+    assert status == 200, view
+    sites = {site["site_id"]: site for site in view["sites"]}
+    assert sites[venue.site_a]["stage"] == "active"
+    assert sites[venue.site_a]["uplink"]["status"] == "registered"
+    assert sites[venue.site_b]["stage"] == "grace"
+    assert sites[venue.site_b]["own"]["reason"] == "uplink_unregistered"
+    assert (sites[venue.site_b]["uplink"]["status"], sites[venue.site_b]["uplink"]["last_address"]) == (
+        "unregistered", UNREGISTERED)  # fmt: skip
+    assert view["stage"] == "active"  # the organisation itself and its other site are untouched
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(not Path("/usr/sbin/freeradius").is_file(), reason="FreeRADIUS is not installed (make system-deps)")
 def test_radius_logins_are_judged_by_the_packet_source_freeradius_saw(
