@@ -128,6 +128,8 @@ class PolicyIn(Strict):
     restricted_days: int = Field(ge=1, le=365)
     triggers: Triggers
     quality: QualityThresholds
+    settlement_due_days: int = Field(default=30, ge=1, le=365,
+                                     description="A settlement is due this many days after it was issued")  # fmt: skip
 
 
 class PolicyOut(Out):
@@ -135,3 +137,4 @@ class PolicyOut(Out):
     restricted_days: int
     triggers: Triggers
     quality: QualityThresholds
+    settlement_due_days: int

@@ -40,18 +40,21 @@ class RevenueShare(Model):
 
 
 class SettlementRecord(Model):
-    """A settlement as issued (kind "settlement"), or an adjustment that follows one (kind "adjustment").
+    """A settlement as issued (kind "settlement"), or a record that follows one: an adjustment of what an
+    organisation owes (kind "adjustment"), a payment it made (kind "payment") or the reversal of a
+    payment recorded by mistake (kind "reversal", at most one per payment: its key is the payment's).
 
-    Both live in the platform partition under the settlement's id, so one query
-    reads a settlement with its adjustments.
+    All live in the platform partition under the settlement's id, so one query
+    reads a settlement with everything that followed it; none is ever changed.
     """
 
     class Meta(AppMeta):
         pass
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK", default=PLATFORM_PARTITION)
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # SETTLEMENT#<id>[#ADJ#<at>#<adjustment id>]
-    kind = UnicodeAttribute()  # settlement | adjustment
+    # SETTLEMENT#<id>[#ADJ#<at>#<adjustment id> | #PAY#<at>#<payment id> | #REV#<payment id>]
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    kind = UnicodeAttribute()  # settlement | adjustment | payment | reversal
     settlement_id = UnicodeAttribute()
     at = UTCDateTimeAttribute()  # issued or adjusted
     by = UnicodeAttribute(null=True)
@@ -63,7 +66,10 @@ class SettlementRecord(Model):
     org_id = UnicodeAttribute(null=True)
     org_name = UnicodeAttribute(null=True)
     amount = NumberAttribute(null=True)
-    reason = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # adjustments, reversals
+    payment_id = UnicodeAttribute(null=True)  # payments and their reversals
+    paid_on = UnicodeAttribute(null=True)  # YYYY-MM-DD (payments)
+    reference = UnicodeAttribute(null=True)  # the transfer's reference (payments)
 
     PREFIX = "SETTLEMENT#"
 
@@ -74,6 +80,14 @@ class SettlementRecord(Model):
     @classmethod
     def adjustment_key(cls, settlement_id: str, at: str, adjustment_id: str) -> tuple[str, str]:
         return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#ADJ#{at}#{adjustment_id}"
+
+    @classmethod
+    def payment_key(cls, settlement_id: str, at: str, payment_id: str) -> tuple[str, str]:
+        return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#PAY#{at}#{payment_id}"
+
+    @classmethod
+    def reversal_key(cls, settlement_id: str, payment_id: str) -> tuple[str, str]:
+        return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#REV#{payment_id}"
 
 
 class SettlementCounter(Model):
