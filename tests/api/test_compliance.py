@@ -342,7 +342,8 @@ def test_the_policy_decides_what_a_trigger_does(api: Api, world: World, venue: V
               "triggers": {"agreement_expired": "enforce", "settlement_overdue": "enforce",
                            "uplink_unregistered": "warn", "quality_breach": "enforce"},
               "quality": {"min_availability": 0.95, "max_reject_rate": 0.1}}  # fmt: skip
-    assert api.call("PUT", "/v1/platform/policy", json_body=policy, token=world.admin.token).json == policy
+    saved = api.call("PUT", "/v1/platform/policy", json_body=policy, token=world.admin.token).json
+    assert saved == {**policy, "settlement_due_days": 30}  # the default when not given
     bad = api.call("PUT", "/v1/platform/policy", json_body={**policy, "quality": {"min_availability": 1.5,
                                                                                   "max_reject_rate": 0.1}},
                    token=world.admin.token)  # fmt: skip
