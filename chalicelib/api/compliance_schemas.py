@@ -128,8 +128,10 @@ class PolicyIn(Strict):
     restricted_days: int = Field(ge=1, le=365)
     triggers: Triggers
     quality: QualityThresholds
-    settlement_due_days: int = Field(default=30, ge=1, le=365,
-                                     description="A settlement is due this many days after it was issued")  # fmt: skip
+    settlement_due_days: int | None = Field(
+        default=None, ge=1, le=365,
+        description="A settlement is due this many days after it was issued (default 30); left out: unchanged",
+    )  # fmt: skip
 
 
 class PolicyOut(Out):

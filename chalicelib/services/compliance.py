@@ -334,7 +334,8 @@ class ComplianceService:
         policy = Policy(grace_days=body["grace_days"], restricted_days=body["restricted_days"],
                         triggers={**DEFAULT_TRIGGERS, **body["triggers"]},
                         quality={**DEFAULT_QUALITY, **body["quality"]},
-                        settlement_due_days=body.get("settlement_due_days", DEFAULT_SETTLEMENT_DUE_DAYS))  # fmt: skip
+                        # left out (a client that predates it): kept as it was
+                        settlement_due_days=body.get("settlement_due_days") or before.settlement_due_days)  # fmt: skip
         item = CompliancePolicy(grace_days=policy.grace_days, restricted_days=policy.restricted_days,
                                 triggers=policy.triggers, quality=policy.quality,
                                 settlement_due_days=policy.settlement_due_days, updated_at=self._clock())  # fmt: skip

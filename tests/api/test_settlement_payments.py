@@ -291,7 +291,7 @@ def test_overdue_lists_what_is_owed_past_the_due_day_by_the_policys_days(
     assert stage(api, settled.kopi)["stage"] == "active"
     (triggered,) = [e for e in audit_events(settled.kopi.org_id) if e["action"] == "compliance.triggered"]
     assert triggered["after"]["reason"] == "settlement_overdue" and triggered["after"]["policy"] == "record"
-    # A policy saved without the field keeps the default.
+    # A policy saved without the field (a client that predates it) keeps the days it had.
     del body["settlement_due_days"]
     assert api.call("PUT", "/v1/platform/policy", json_body=body,
-                    token=world.admin.token).json["settlement_due_days"] == 30  # fmt: skip
+                    token=world.admin.token).json["settlement_due_days"] == 5  # fmt: skip
