@@ -43,18 +43,21 @@ class SettlementRecord(Model):
     """A settlement as issued (kind "settlement"), or a record that follows one: an adjustment of what an
     organisation owes (kind "adjustment"), a payment it made (kind "payment") or the reversal of a
     payment recorded by mistake (kind "reversal", at most one per payment: its key is the payment's).
+    None of these is ever changed. Beside them, per organisation, what it has paid so far (kind "paid"):
+    every payment and reversal moves it on conditionally, so two recorded at once cannot together pay
+    more than is owed.
 
     All live in the platform partition under the settlement's id, so one query
-    reads a settlement with everything that followed it; none is ever changed.
+    reads a settlement with everything that followed it.
     """
 
     class Meta(AppMeta):
         pass
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK", default=PLATFORM_PARTITION)
-    # SETTLEMENT#<id>[#ADJ#<at>#<adjustment id> | #PAY#<at>#<payment id> | #REV#<payment id>]
+    # SETTLEMENT#<id>[#ADJ#<at>#<adjustment id> | #PAY#<at>#<payment id> | #REV#<payment id> | #PAID#<org>]
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
-    kind = UnicodeAttribute()  # settlement | adjustment | payment | reversal
+    kind = UnicodeAttribute()  # settlement | adjustment | payment | reversal | paid
     settlement_id = UnicodeAttribute()
     at = UTCDateTimeAttribute()  # issued or adjusted
     by = UnicodeAttribute(null=True)
@@ -84,6 +87,10 @@ class SettlementRecord(Model):
     @classmethod
     def payment_key(cls, settlement_id: str, at: str, payment_id: str) -> tuple[str, str]:
         return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#PAY#{at}#{payment_id}"
+
+    @classmethod
+    def paid_key(cls, settlement_id: str, org_id: str) -> tuple[str, str]:
+        return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#PAID#{org_id}"
 
     @classmethod
     def reversal_key(cls, settlement_id: str, payment_id: str) -> tuple[str, str]:

@@ -30,8 +30,10 @@ after that, for the compliance job's `settlement_overdue` trigger.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -42,7 +44,7 @@ from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import LedgerEntry, Org, RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.base import cancelled_by_condition
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import AuditLog
+from chalicelib.services.audit import AuditLog, Changes
 from chalicelib.services.reporting import ReportingService
 
 MAX_SETTLEMENT_DAYS = 31
@@ -132,6 +134,7 @@ class SettlementView:
     adjustments: list[SettlementRecord]
     payments: list[SettlementRecord] = field(default_factory=list)
     reversals: dict[str, SettlementRecord] = field(default_factory=dict)  # payment id -> its reversal
+    paid: dict[str, SettlementRecord] = field(default_factory=dict)  # org id -> what it paid so far (the guard)
 
     @property
     def settlement_id(self) -> str:
@@ -181,6 +184,7 @@ def _view(settlement_id: str, items: list[SettlementRecord]) -> SettlementView |
         adjustments=[item for item in mine if item.kind == "adjustment"],
         payments=[item for item in mine if item.kind == "payment"],
         reversals={str(item.payment_id): item for item in mine if item.kind == "reversal"},
+        paid={str(item.org_id): item for item in mine if item.kind == "paid"},
     )
 
 
@@ -379,10 +383,36 @@ class SettlementService:
             after={"payment_id": payment_id, "org_id": org_id, "amount": amount, "paid_on": paid_on.isoformat(),
                    "reference": reference, "outstanding": balance.outstanding - amount},
         )  # fmt: skip
-        with self._audit.transaction() as tx:
+        with self._paid_guard(settlement, org_id, amount, now) as tx:
             tx.save(record, condition=SettlementRecord.pk.does_not_exist())
             tx.append(event)
         return record
+
+    @contextmanager
+    def _paid_guard(self, settlement: SettlementView, org_id: str, change: int, now: datetime) -> Iterator[Changes]:
+        """A transaction that also moves the organisation's paid total by `change`, from the value read.
+
+        Two payments (or a payment and a reversal) at once: one lands, the other is a 409 to retry
+        against the new balance, so together they never pay more than was outstanding.
+        """
+        mark = settlement.paid.get(org_id)
+        before = int(mark.amount or 0) if mark is not None else 0
+        guard = SettlementRecord(
+            *SettlementRecord.paid_key(settlement.settlement_id, org_id), kind="paid",
+            settlement_id=settlement.settlement_id, org_id=org_id, amount=before + change, at=now,
+        )  # fmt: skip
+        unchanged = SettlementRecord.amount == before if mark is not None else SettlementRecord.pk.does_not_exist()
+        try:
+            with self._audit.transaction() as tx:
+                tx.save(guard, condition=unchanged)
+                yield tx
+        except TransactWriteError as exc:
+            if cancelled_by_condition(exc, 0):
+                raise Conflict("A payment for this organisation was recorded or reversed meanwhile; "
+                               "reload and try again.") from exc  # fmt: skip
+            if cancelled_by_condition(exc, 1):
+                raise Conflict("This payment was already reversed.") from exc
+            raise
 
     def reverse_payment(self, actor: Actor, settlement_id: str, payment_id: str, reason: str) -> SettlementRecord:
         """Take back a payment recorded by mistake: a reversal record, once per payment."""
@@ -405,14 +435,9 @@ class SettlementService:
                     "paid_on": payment.paid_on, "reference": payment.reference},
             after={"payment_id": payment_id, "reversed": True, "reason": reason},
         )  # fmt: skip
-        try:
-            with self._audit.transaction() as tx:
-                tx.save(reversal, condition=SettlementRecord.pk.does_not_exist())  # one reversal per payment
-                tx.append(event)
-        except TransactWriteError as exc:
-            if cancelled_by_condition(exc, 0):
-                raise Conflict("This payment was already reversed.") from exc
-            raise
+        with self._paid_guard(settlement, str(payment.org_id), -int(payment.amount or 0), now) as tx:
+            tx.save(reversal, condition=SettlementRecord.pk.does_not_exist())  # one reversal per payment
+            tx.append(event)
         return reversal
 
     def overdue(self, today: date, due_days: int) -> list[Overdue]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from chalicelib.api.deps import services
 from chalicelib.auth.principal import scheduler_actor
+from chalicelib.errors import KuotaError
 from tests.support import Api, FakeClock, Reply, Tenant, World, audit_events
 
 DAY = 86400
@@ -155,6 +157,35 @@ def test_payments_are_recorded_reversed_and_counted_in_what_is_outstanding(
                                   "outstanding": 900}  # fmt: skip
     assert events[1]["before"]["amount"] == 600 and events[1]["after"]["reason"] == "salah organisasi"
     assert all(event["target_id"] == settled.settlement_id for event in events)
+
+
+def test_payments_recorded_at_once_never_pay_more_than_is_owed(api: Api, world: World, settled: Settled) -> None:
+    """Four admins record a Rp 1,000 transfer towards Kopi's Rp 1,500 at the same moment: one lands."""
+    settlements, kopi = services().settlements, settled.kopi
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def record(n: int) -> None:
+        start.wait()
+        try:
+            settlements.record_payment(scheduler_actor(f"t{n}"), settled.settlement_id, kopi.org_id, 1000,
+                                       settled.issued_on, f"BCA TRF {n}")  # fmt: skip
+            outcomes.append("recorded")
+        except KuotaError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The others were told so: 409 when they lost the race, 400 when they read the new balance first.
+    assert sorted(outcomes)[-1] == "recorded" and outcomes.count("recorded") == 1, outcomes
+    assert set(outcomes) <= {"recorded", "conflict", "validation_error"}
+    kopi_balance = balances(api, world, settled)["Kopi Nusantara"]
+    assert figures(kopi_balance) == (1500, 1000, 500) and len(kopi_balance["payments"]) == 1
+    events = [event for event in audit_events(None) if event["action"] == "settlement.payment_recorded"]
+    assert len(events) == 1
 
 
 @pytest.mark.parametrize(
