@@ -177,6 +177,7 @@ def adjust_settlement(ctx: RequestContext, settlement_id: str, body: AdjustmentI
     body=Schema("PaymentIn", SCHEMAS),
     response=Schema("PaymentOut", SCHEMAS),
     status=201,
+    extra_responses={409: "conflict"},
 )
 def record_payment(ctx: RequestContext, settlement_id: str, body: PaymentIn) -> PaymentOut:
     settlements = services().settlements
