@@ -18,6 +18,7 @@ from chalicelib.api import (
     plans,
     platform,
     pos,
+    quality,
     radius,
     redeem,
     reports,
@@ -38,6 +39,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
-               guest, fas, shifts, platform, openapi):
+               guest, fas, shifts, platform, quality, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

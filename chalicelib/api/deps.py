@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
+    from chalicelib.services.quality import QualityService
     from chalicelib.services.radius import RadiusService
     from chalicelib.services.radius_keys import RadiusKeyService
     from chalicelib.services.redeeming import RedeemService
@@ -60,6 +61,7 @@ class Services:
     fas: FasService
     shifts: ShiftService
     alerts: AlertService
+    quality: QualityService
 
 
 _services: Services | None = None
@@ -79,6 +81,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
+    from chalicelib.services.quality import QualityService
     from chalicelib.services.radius import RadiusService
     from chalicelib.services.radius_keys import RadiusKeyService
     from chalicelib.services.redeeming import RedeemService
@@ -124,6 +127,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         fas=FasService(settings, audit, redeem, clock),
         shifts=ShiftService(audit, sites, clock),
         alerts=alerts,
+        quality=QualityService(clock),
     )
     return _services
 

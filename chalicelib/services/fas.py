@@ -225,6 +225,7 @@ class FasService:
         gateway = self._gateway(site_id)
         if gateway is None or not hmac.compare_digest(gateway.gateway_hash.encode(), presented_hash.strip().encode()):
             raise GatewayRefused()
+        self._redeem.quality.called(gateway.org_id, site_id, self._clock())  # the controller is up: availability
         if action not in POLL_ACTIONS:
             raise ValidationFailed(f"auth_get: one of {', '.join(POLL_ACTIONS)}", field="auth_get")
         if action in ("deauthed", "custom"):
