@@ -129,14 +129,12 @@ class QualityRecorder:
             get_logger().exception("quality: session length not recorded")
 
     def called(self, org_id: str, site_id: str, at: datetime) -> None:
-        """A controller call that writes nothing else (an authmon poll): mark its interval once per container."""
-        current = slot(at, self._timezone_of(org_id, site_id))
+        """A controller call that writes nothing else (an authmon poll, a stale accounting report): mark its
+        interval, unless this container has written that site's interval already."""
         with self._lock:
-            if self._marked.get((org_id, site_id)) == current:
+            if self._marked.get((org_id, site_id)) == slot(at, self._timezone_of(org_id, site_id)):
                 return
         self._safely(org_id, site_id, at, counts={})
-        with self._lock:
-            self._marked[(org_id, site_id)] = current
 
     def _safely(self, org_id: str, site_id: str, at: datetime, *, counts: dict[str, int]) -> None:
         try:
@@ -144,6 +142,9 @@ class QualityRecorder:
             update_day(org_id, day, site_id, interval=interval, counts=counts)
         except Exception:  # a figure short, never a controller's answer changed
             get_logger().exception("quality: roll-up not updated")
+            return
+        with self._lock:
+            self._marked[(org_id, site_id)] = (day, interval)
 
 
 def accepted_update(org_id: str, site_id: str, at: datetime, timezone: ZoneInfo) -> tuple[QualityRollup, list[Action]]:

@@ -291,6 +291,7 @@ class RedeemService:
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
+            self.quality.called(org_id, cast(str, key.site_id), now_dt)  # not counted, but the controller is up
             return self._not_counted(voucher_hash, device, key.site_id)
         voucher.deserialize(response.get(ATTRIBUTES, {}))
         before = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
