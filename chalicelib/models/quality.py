@@ -104,13 +104,21 @@ def update_day(
     if adds:
         expression += " ADD " + ", ".join(adds)
     pk, sk = QualityRollup.key(org_id, day, site_id)
-    dynamodb_client(QualityRollup).update_item(
-        TableName=QualityRollup.Meta.table_name,
-        Key={"PK": {"S": pk}, "SK": {"S": sk}},
-        UpdateExpression=expression,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
+    for attempt in range(3):
+        try:
+            dynamodb_client(QualityRollup).update_item(
+                TableName=QualityRollup.Meta.table_name,
+                Key={"PK": {"S": pk}, "SK": {"S": sk}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            return
+        except ClientError as error:
+            # The outbox drain counts accepted logins on this item in transactions; botocore does not retry
+            # an update that met one. An ADD is applied once or not at all, so trying again is safe.
+            if attempt == 2 or error.response.get("Error", {}).get("Code") != "TransactionConflictException":
+                raise
 
 
 def add_length(org_id: str, day: date, site_id: str, hour: int, seconds: int, tag: int) -> None:

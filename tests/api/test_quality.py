@@ -386,3 +386,33 @@ def test_past_the_exact_bound_the_median_is_an_estimate(
     (figures,) = services().quality.days(org, DAY, DAY, site_id=shop.site_a)
     assert not figures.median_exact
     assert figures.median_session_s is not None and 1000 * 0.8 < figures.median_session_s < 1000 * 1.25
+
+
+def test_an_opennds_site_counts_its_guest_logins_and_its_polls(
+    clock: FakeClock, api: Api, world: World, shop: Shop
+) -> None:
+    from tests.api.test_fas import _configure, _guest_arrives, _router, _session
+
+    router = _router(api, _configure(api, shop.venue))
+    (code,) = issue(api, world, shop.venue)
+    clock.now = local(DAY, 7, 0)
+    token = _session(api, _guest_arrives(api, router))
+    wrong = api.post("/v1/fas/login", {"site_id": shop.site_a, "client_token": token, "code": "WRON-GCOD-EX"})
+    assert wrong.error_code == "invalid_code"
+    assert api.post("/v1/fas/login", {"site_id": shop.site_a, "client_token": token, "code": code}).status == 200
+    view = {"auth_get": "view", "gatewayhash": router.gatewayhash, "payload": "bm9uZQ=="}  # "none"
+    polls = {(7, 10): 2, (7, 12): 1, (9, 0): 1}  # authmon polls every few seconds; 7:10 and 7:12 share an interval
+    writes = 0
+    for (hour, minute), count in polls.items():
+        clock.now = local(DAY, hour, minute)
+        for _ in range(count):
+            with counting_requests() as calls:
+                assert router.post(router.fas_url, view).startswith("*")
+            writes += calls["UpdateItem"]
+    assert writes == 2  # the interval is written once per container: 7:10 and 9:00 (7:12 is the same interval)
+
+    clock.now = local(DAY + timedelta(days=1), 0, 0)
+    drain()
+    (figures,) = [row for row in quality(api, shop, DAY, DAY) if row["site_id"] == shop.site_a]
+    assert (figures["accepted"], figures["rejected"]) == (1, {"invalid_code": 1})
+    assert figures["availability"] == 3 / 288  # 7:00 (the logins), 7:10, 9:00
