@@ -122,9 +122,8 @@ class QualityRecorder:
         if stopped_after is None:
             return
         try:
-            day, _ = slot(at, self._timezone_of(org_id, site_id))
-            hour = at.astimezone(self._timezone_of(org_id, site_id)).hour
-            add_length(org_id, day, site_id, hour, stopped_after, tag)
+            stopped = at.astimezone(self._timezone_of(org_id, site_id))
+            add_length(org_id, stopped.date(), site_id, stopped.hour, stopped_after, tag)
         except Exception:  # a figure short, never a controller's answer changed
             get_logger().exception("quality: session length not recorded")
 
