@@ -416,3 +416,29 @@ def test_an_opennds_site_counts_its_guest_logins_and_its_polls(
     (figures,) = [row for row in quality(api, shop, DAY, DAY) if row["site_id"] == shop.site_a]
     assert (figures["accepted"], figures["rejected"]) == (1, {"invalid_code": 1})
     assert figures["availability"] == 3 / 288  # 7:00 (the logins), 7:10, 9:00
+
+
+def test_the_median_of_a_few_thousand_sessions_a_day_is_exact(clock: FakeClock, shop: Shop) -> None:
+    """What accounting writes for 3,000 stopped sessions spread over a day (through the recorder it calls)."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.api.deps import services
+
+    rng = random.Random(14)
+    stops = [(local(DAY, rng.randrange(24), rng.randrange(60)), rng.randrange(30, 4 * 3600)) for _ in range(3000)]
+    recorder = services().redeem.quality
+    org = shop.tenant.org_id
+
+    def account(numbered: tuple[int, tuple[datetime, int]]) -> None:
+        number, (at, seconds) = numbered
+        recorder.accounted(org, shop.site_a, at, new_session=True, added_bytes=seconds * 10, stopped_after=seconds,
+                           tag=number)  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(account, enumerate(stops)))
+    clock.now = local(DAY + timedelta(days=1), 0, 0)
+    (figures,) = services().quality.days(org, DAY, DAY, site_id=shop.site_a)
+    lengths = [seconds for _, seconds in stops]
+    assert (figures.sessions, figures.bytes) == (3000, 10 * sum(lengths))
+    assert figures.median_exact and figures.median_session_s == statistics.median(lengths)
