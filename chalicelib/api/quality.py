@@ -11,7 +11,7 @@ from chalicelib.api.http import RequestContext, Schema, endpoint
 from chalicelib.auth.roles import PLATFORM_ONLY, REPORT_READERS
 
 if TYPE_CHECKING:
-    from chalicelib.api.quality_schemas import QualityOut, QualityQuery
+    from chalicelib.api.quality_schemas import OrgQualityQuery, QualityOut, QualityQuery
     from chalicelib.services.quality import QualityDay
 
 bp = Blueprint(__name__)
@@ -20,10 +20,11 @@ SCHEMAS = "chalicelib.api.quality_schemas"
 
 @endpoint(
     bp, "/v1/orgs/{org_id}/quality", "GET", summary="Service quality per site and local day (at most 92 days)",
-    tag="quality", roles=REPORT_READERS, query=Schema("QualityQuery", SCHEMAS), response=Schema("QualityOut", SCHEMAS),
+    tag="quality", roles=REPORT_READERS, query=Schema("OrgQualityQuery", SCHEMAS),
+    response=Schema("QualityOut", SCHEMAS), extra_responses={404: "not_found (site_id)"},
 )  # fmt: skip
-def org_quality(ctx: RequestContext, org_id: str, query: QualityQuery) -> QualityOut:
-    return _out(services().quality.days(org_id, query.from_, query.to))
+def org_quality(ctx: RequestContext, org_id: str, query: OrgQualityQuery) -> QualityOut:
+    return _out(services().quality.days(org_id, query.from_, query.to, site_id=query.site_id))
 
 
 @endpoint(

@@ -17,6 +17,10 @@ class QualityQuery(Strict):
     to: Day
 
 
+class OrgQualityQuery(QualityQuery):
+    site_id: str | None = Field(default=None, max_length=64, description="Only this site")
+
+
 class QualityDayOut(Out):
     org_id: str
     site_id: str

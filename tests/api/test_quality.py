@@ -361,8 +361,11 @@ def test_a_month_is_read_in_two_queries_per_organisation(clock: FakeClock, api: 
     assert calls == Counter({"Query": 1 + 2 * len(tenants)})  # the org listing, then two per organisation
 
 
-def test_the_range_is_checked(clock: FakeClock, api: Api, shop: Shop) -> None:
+def test_the_range_and_the_site_are_checked(clock: FakeClock, api: Api, shop: Shop) -> None:
     org, owner = shop.tenant.org_id, shop.tenant.owner.token
+    one_site = api.get(f"/v1/orgs/{org}/quality?from={DAY}&to={DAY}&site_id={shop.site_b}", token=owner)
+    assert [row["site_id"] for row in one_site.json["days"]] == [shop.site_b]
+    assert api.get(f"/v1/orgs/{org}/quality?from={DAY}&to={DAY}&site_id=nosuchsite", token=owner).status == 404
     too_long = api.get(f"/v1/orgs/{org}/quality?from=2026-01-01&to=2026-04-02", token=owner)  # 92 days: fine
     assert too_long.status == 200
     refused = api.get(f"/v1/orgs/{org}/quality?from=2026-01-01&to=2026-04-03", token=owner)
