@@ -264,7 +264,7 @@ class RedeemService:
         A session's counters are cumulative, so a report is stored as the session's totals,
         never added: a retried report changes nothing, and a report older than one already
         stored (octets or time lower) is not counted at all. A stop marks the session ended
-        ("x"): a later report other than the same stop again is not counted.
+        ("x"): a later interim with the same totals is not counted, and the length counts once.
         """
         org_id = cast(str, key.org_id)
         voucher_hash = code_hash(org_id, code)
@@ -278,6 +278,8 @@ class RedeemService:
         if stop:
             report["x"] = 1
         newer = (session["b"] <= octets) & (session["s"] <= session_time)
+        # After a stop, only a report that moved on (a session id used again) counts: a late interim does not.
+        moved_on = session["x"].does_not_exist() | (session["b"] < octets) | (session["s"] < session_time)
         try:
             # The item as it was comes back: the session's previous report is what the quality
             # figures count this one against (bytes added, first seen, first stop).
@@ -286,7 +288,7 @@ class RedeemService:
                 condition=Voucher.pk.exists()
                 & Voucher.devices.contains(device)
                 & (Voucher.site_id.does_not_exist() | (Voucher.site_id == key.site_id))
-                & (session.does_not_exist() | (newer if stop else newer & session["x"].does_not_exist())),
+                & (session.does_not_exist() | (newer if stop else newer & moved_on)),
             )  # fmt: skip
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":

@@ -240,6 +240,7 @@ def play_the_day(api: Api, world: World, shop: Shop, clock: FakeClock) -> Day:
     day.report((8, 50), "A", c1, mac1, "s-1", "stop", 8000, 900)
     day.report((8, 52), "A", c1, mac1, "s-1", "stop", 8000, 900)  # retried
     day.report((8, 58), "A", c1, mac1, "s-1", "interim", 8000, 900, counted=False)  # after its stop
+    day.report((9, 5), "A", c1, mac1, "s-1", "interim", 9000, 1000)  # the same id used again: it moved on
     day.report((8, 25), "A", c1, mac2, "s-2", "start", 100, 0)
     day.report((9, 40), "A", c1, mac2, "s-2", "interim", 20000, 4500)  # never stops: no length
     day.report((9, 35), "A", c2, mac4, "s-3", "stop", 3000, 120)  # first seen at its stop
