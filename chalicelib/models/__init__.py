@@ -67,7 +67,15 @@ queries an index, never scans):
 | quality of an org, from..to (<= 92 local days) | app | query PK=ORG#<org>, SK begins SITE# (timezones, creation); query SK between QUALITY#<from> and QUALITY#<to>~ | 2 queries + 1 MB pages |
 | quality of every org (platform)     | app GSI1, app | the org listing (GSI1PK=ORGS), then the two queries above per org | 1 + 2 x orgs queries + pages |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
+| the ISP's brand (get, set)          | app, audit    | PK=PLATFORM, SK=BRAND (cached <= 30 s per container); set: PutItem on its version + event | 1 RCU / 2 WCU x 2 |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
+| agreement of an org                 | app           | PK=ORG#<org>, SK=AGREEMENT (+ GSI2 AGREEMENT_END until the job acted on its end) | 1 RCU / 2 WCU x 2 with its event |
+| stages of an org and its sites (gate, cached <= 60 s) | app | PK=ORG#<org>, SK begins STAGE# (STAGE#ORG, STAGE#SITE#<site>) | query |
+| move a stage                        | app, audit    | TransactWriteItems: STAGE#<scope> if seq = read, STAGELOG#<at>#<scope>#<seq>, event, chain head | 2 WCU x 4 |
+| stage history of an org             | app           | PK=ORG#<org>, SK begins STAGELOG#, newest first, <= 200 | query |
+| due stage deadlines, ended agreements (job) | app GSI2 | GSI2PK=COMPLIANCE / AGREEMENT_END, GSI2SK <= now (sparse) | 2 queries/run + per due item 1 RCU + the move |
+| a trigger acts once a day per scope | app           | PK=ORG#<org>, SK=TRIGGER#<day>#<scope>#<reason> if not exists, TTL | 1 WCU |
+| the platform's compliance policy    | app           | PK=PLATFORM, SK=POLICY                           | 1 RCU         |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it
 (see infra/), and every put is conditioned on the key not existing. Every audit
@@ -82,6 +90,8 @@ from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, S
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
+from chalicelib.models.brand import Brand
+from chalicelib.models.compliance import Agreement, CompliancePolicy, StageRecord, StageTransition, TriggerClaim
 from chalicelib.models.quality import QualityRollup
 from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.shifts import OpenShiftClaim, Shift
@@ -89,14 +99,17 @@ from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
+    "Agreement",
     "Alert",
     "AlertClaim",
     "ApiKey",
     "AppTable",
     "AuditEvent",
     "Batch",
+    "Brand",
     "ChainDigest",
     "ChainHead",
+    "CompliancePolicy",
     "EmailClaim",
     "LedgerEntry",
     "Nas",
@@ -115,7 +128,10 @@ __all__ = [
     "ShapeRegistry",
     "Shift",
     "Site",
+    "StageRecord",
+    "StageTransition",
     "TokenFamily",
+    "TriggerClaim",
     "User",
     "Voucher",
 ]

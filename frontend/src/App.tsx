@@ -2,6 +2,8 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText, logout, onSignedOut } from "./api";
+import { brand, loadBrand } from "./brand";
+import { BrandMark } from "./brandmark";
 import { t } from "./i18n";
 import { navigate, useRoute } from "./router";
 import { actingOrg, clearSession, homeFor, loadMe, me, mayUse, type Screen } from "./session";
@@ -26,6 +28,7 @@ import { Sales } from "./screens/Sales";
 import { ShiftScreen } from "./screens/Shift";
 import { Statement } from "./screens/Statement";
 import { SettlementPage, SettlementsScreen, SharesScreen } from "./screens/Settlements";
+import { BrandScreen } from "./screens/Brand";
 
 const NAV: Array<[Screen, string]> = [
   ["dashboard", "nav.dashboard"],
@@ -46,9 +49,10 @@ const NAV: Array<[Screen, string]> = [
   ["platform", "nav.platform"],
   ["shares", "nav.shares"],
   ["settlements", "nav.settlements"],
+  ["brand", "nav.brand"],
 ];
 
-const ORG_FREE: Screen[] = ["platform", "shares", "settlements"];
+const ORG_FREE: Screen[] = ["platform", "shares", "settlements", "brand"];
 
 export function App() {
   useLang();
@@ -177,6 +181,8 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <SharesScreen />;
     case "settlements":
       return parts[1] ? <SettlementPage settlementId={parts[1]} /> : <SettlementsScreen />;
+    case "brand":
+      return <BrandScreen />;
   }
 }
 
@@ -187,6 +193,11 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const main = useRef<HTMLElement>(null);
   const current = route.parts[0];
+  const isp = useSignal(brand);
+
+  useEffect(() => {
+    void loadBrand();
+  }, []);
 
   useEffect(() => {
     setMenuOpen(false);
@@ -210,6 +221,11 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
         <a class="brand" href={homeFor(who.role)}>
           Kuota
         </a>
+        {isp.name && (
+          <span class="topbar-isp">
+            <BrandMark brand={isp} compact />
+          </span>
+        )}
         <button
           type="button"
           class="menu-toggle secondary"

@@ -95,7 +95,8 @@ export type Screen =
   | "shift"
   | "statement"
   | "shares"
-  | "settlements";
+  | "settlements"
+  | "brand";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -117,6 +118,7 @@ const ACCESS: Record<Screen, Role[]> = {
   statement: ["owner", "manager", "auditor", "platform_admin"],
   shares: ["platform_admin"],
   settlements: ["platform_admin"],
+  brand: ["platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {
