@@ -446,3 +446,26 @@ def test_the_median_of_a_few_thousand_sessions_a_day_is_exact(clock: FakeClock, 
     lengths = [seconds for _, seconds in stops]
     assert (figures.sessions, figures.bytes) == (3000, 10 * sum(lengths))
     assert figures.median_exact and figures.median_session_s == statistics.median(lengths)
+
+
+def test_logins_refused_while_a_site_is_suspended_are_counted_but_not_in_the_reject_rate(
+    clock: FakeClock, api: Api, world: World, shop: Shop
+) -> None:
+    org = shop.tenant.org_id
+    code, bound_to_a = issue(api, world, shop.venue, 2), issue(api, world, shop.venue, site_id=shop.site_a)[0]
+    clock.now = local(DAY, 11, 0)
+    assert api.post("/v1/redeem", {"code": code[0], "mac": OTHER_MAC}, token=shop.controller_b).status == 200
+    assert api.post("/v1/redeem", {"code": bound_to_a, "mac": OTHER_MAC},
+                    token=shop.controller_b).error_code == "wrong_site"  # fmt: skip
+    clock.now = local(DAY, 12, 0)
+    move = {"stage": "suspended", "reason": "manual", "note": "Jalur rumah, bukan jalur usaha"}
+    assert api.post(f"/v1/platform/orgs/{org}/sites/{shop.site_b}/stage", move, token=world.admin.token).status == 200
+    for _ in range(2):
+        refused = api.post("/v1/redeem", {"code": code[1], "mac": OTHER_MAC}, token=shop.controller_b)
+        assert refused.error_code == "service_suspended"
+
+    clock.now = local(DAY + timedelta(days=1), 0, 0)
+    drain()
+    (figures,) = [row for row in quality(api, shop, DAY, DAY) if row["site_id"] == shop.site_b]
+    assert (figures["accepted"], figures["rejected"]) == (1, {"service_suspended": 2, "wrong_site": 1})
+    assert figures["reject_rate"] == 0.5  # the wrong site only, over it and the accepted login
