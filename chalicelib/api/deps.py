@@ -111,6 +111,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     redeem = RedeemService(settings, clock, monotonic, alerts=alerts, gate=gate)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     reports = ReportingService()
+    quality = QualityService(clock)
     _services = Services(
         accounts=accounts,
         sites=sites,
@@ -142,10 +143,11 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
             sites,
             clock,
             warn=alerts.compliance_warning,
+            quality=quality.days,
             revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
         ),
         brand=BrandService(audit, clock, monotonic),
-        quality=QualityService(clock),
+        quality=quality,
     )
     return _services
 

@@ -469,3 +469,24 @@ def test_logins_refused_while_a_site_is_suspended_are_counted_but_not_in_the_rej
     (figures,) = [row for row in quality(api, shop, DAY, DAY) if row["site_id"] == shop.site_b]
     assert (figures["accepted"], figures["rejected"]) == (1, {"service_suspended": 2, "wrong_site": 1})
     assert figures["reject_rate"] == 0.5  # the wrong site only, over it and the accepted login
+
+
+def test_the_compliance_job_compares_yesterdays_figures_with_the_policy(
+    clock: FakeClock, api: Api, world: World, shop: Shop
+) -> None:
+    from chalicelib.api.deps import services
+    from chalicelib.auth.principal import scheduler_actor
+    from tests.support import audit_events
+
+    (code,) = issue(api, world, shop.venue, duration_minutes=24 * 60)
+    for hour in range(8, 20):  # site A's controller calls every hour: 12 intervals of 288
+        clock.now = local(DAY, hour, 0)
+        assert api.post("/v1/redeem", {"code": code, "mac": OTHER_MAC}, token=shop.controller_a).status == 200
+    clock.now = local(DAY + timedelta(days=1), 8, 0)  # the next UTC day: DAY is "yesterday"
+    drain()
+    services().compliance.advance(scheduler_actor("test-quality"))
+    triggered = {event["target_id"]: event["after"] for event in audit_events(shop.tenant.org_id)
+                 if event["action"] == "compliance.triggered"}  # fmt: skip
+    assert set(triggered) == {shop.site_a, shop.site_b}  # B's controller never called
+    assert triggered[shop.site_a]["reason"] == "quality_breach" and triggered[shop.site_a]["policy"] == "record"
+    assert "availability 4%" in triggered[shop.site_a]["note"]
