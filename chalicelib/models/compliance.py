@@ -128,10 +128,10 @@ class TriggerClaim(Model):
     class Meta(AppMeta):
         pass
 
-    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # ORG#<org>
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # ORG#<org>, or PLATFORM for the job's own checks
     sk = UnicodeAttribute(range_key=True, attr_name="SK")  # TRIGGER#<day>#<ORG|site>#<reason>
     ttl = TTLAttribute(null=True, attr_name="ttl")
 
     @classmethod
-    def key(cls, org_id: str, site_id: str | None, reason: str, day: str) -> tuple[str, str]:
+    def key(cls, org_id: str | None, site_id: str | None, reason: str, day: str) -> tuple[str, str]:
         return org_pk(org_id), f"TRIGGER#{day}#{site_id or 'ORG'}#{reason}"

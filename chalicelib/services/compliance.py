@@ -433,12 +433,19 @@ class ComplianceService:
         return moved
 
     def _check_quality(self, actor: Actor, now: datetime) -> None:
-        """Yesterday's figures (UTC day; sites' local days differ by at most 9 hours) against the thresholds."""
+        """Yesterday's figures against the thresholds, once a UTC day (every site's local day is over by
+        00:00 UTC in Indonesia). A site whose controller has never called Kuota is not set up yet, not
+        failing: it is left out."""
         assert self.quality is not None
+        if not self._claim(None, None, "quality_check", now):
+            return  # done today
         thresholds = self.policy().quality
         day = (now - timedelta(days=1)).date()
         for org in self._accounts.list_orgs():
+            uplinks = self.uplinks(org.org_id) if self.uplinks else {}
             for figures in self.quality(org.org_id, day, day):
+                if not (uplinks.get(figures.site_id) or {}).get("last_seen_at"):
+                    continue
                 breaches = []
                 if figures.availability < thresholds["min_availability"]:
                     breaches.append(f"availability {figures.availability:.0%} < {thresholds['min_availability']:.0%}")
@@ -485,8 +492,8 @@ class ComplianceService:
         self.gate.forget(org_id)
         return record
 
-    def _claim(self, org_id: str, site_id: str | None, reason: str, now: datetime) -> bool:
-        """Whether this is the first time today this trigger fires for this scope."""
+    def _claim(self, org_id: str | None, site_id: str | None, reason: str, now: datetime) -> bool:
+        """Whether this is the first time today this trigger fires for this scope (None: the platform's)."""
         claim = TriggerClaim(*TriggerClaim.key(org_id, site_id, reason, now.date().isoformat()),
                              ttl=now + timedelta(days=3))  # fmt: skip
         try:
