@@ -95,7 +95,11 @@ export type Screen =
   | "shift"
   | "statement"
   | "shares"
-  | "settlements";
+  | "settlements"
+  | "compliance"
+  | "resellers"
+  | "policy"
+  | "address-space";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -117,6 +121,10 @@ const ACCESS: Record<Screen, Role[]> = {
   statement: ["owner", "manager", "auditor", "platform_admin"],
   shares: ["platform_admin"],
   settlements: ["platform_admin"],
+  compliance: ["owner", "manager", "auditor", "platform_admin"],
+  resellers: ["platform_admin"],
+  policy: ["platform_admin"],
+  "address-space": ["platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {
