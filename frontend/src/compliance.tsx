@@ -184,7 +184,8 @@ export function ComplianceBanner({ path, org }: { path: string; org: string }) {
   useEffect(() => {
     void refreshCompliance();
   }, [path, org]);
-  if (!data) return null;
+  // Wait for the sites too, so a deadline never shows in the wrong zone first.
+  if (!data || siteList.loading) return null;
   const troubled = data.sites.filter((site) => site.stage && site.stage !== "active");
   if (data.stage === "active" && troubled.length === 0) return null;
   const zoneOf = (siteId?: string) => sites.find((s) => s.site_id === siteId)?.timezone ?? sites[0]?.timezone ?? DEFAULT_TZ;

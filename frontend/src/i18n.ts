@@ -690,8 +690,8 @@ const TABLE: Record<string, Entry> = {
   "reseller.terminatedFinal": ["Sudah diputus: tahap ini tidak dapat diubah lagi.", "Terminated: this stage cannot be changed any more."],
   "reseller.moved": ["{name} sekarang dalam tahap {stage}.", "{name} is now in the stage {stage}."],
   "reseller.invalidTransition": [
-    "Tidak bisa pindah dari {from} ke {to}. Tahap hanya bisa maju, atau dipulihkan ke Aktif (kecuali setelah diputus). Muat ulang halaman: tahapnya mungkin baru saja diubah orang lain atau oleh jadwal.",
-    "Cannot move from {from} to {to}. A stage only moves forward, or back to Active by reinstating (never after termination). Reload the page: someone else or the schedule may have just changed it.",
+    "Tidak bisa pindah dari {from} ke {to}: tahap hanya bisa maju, atau dipulihkan ke Aktif, dan tidak pernah keluar dari Diputus. Tahapnya mungkin baru saja diubah admin lain atau oleh jadwal; tahap terkini sudah dimuat ulang di atas.",
+    "Cannot move from {from} to {to}: a stage only moves forward, or back to Active by reinstating, and never out of Terminated. Another admin or the schedule may have just changed it; the current stage is reloaded above.",
   ],
   "agreement.title": ["Perjanjian kerja sama", "Cooperation agreement"],
   "agreement.none": ["Belum ada perjanjian yang dicatat.", "No agreement recorded yet."],

@@ -94,7 +94,7 @@ export function PolicyScreen() {
           </div>
           <h2>{t("policy.triggers")}</h2>
           <p class="hint">{t("policy.triggersHint")}</p>
-          <div class="grid">
+          <div class="grid align-end">
             {TRIGGERS.map((trigger) => (
               <Field key={trigger} label={reasonText(trigger)}>
                 {(id) => (

@@ -354,8 +354,8 @@ function SiteStageAction({ orgId, site, name, onDone }: { orgId: string; site: S
           current={site.stage}
           subject={name}
           formId={`site-stage-${site.site_id}`}
-          onDone={() => {
-            setOpen(false);
+          onDone={(moved) => {
+            if (moved) setOpen(false);
             onDone();
           }}
         />
@@ -387,7 +387,8 @@ export function StageForm({
   current: Stage;
   subject: string;
   formId: string;
-  onDone: () => void;
+  /** After a move (true), or after a refused one (false): read the stage again. */
+  onDone: (moved: boolean) => void;
 }) {
   const targets = targetsFrom(current);
   const [target, setTarget] = useState<Stage | "">("");
@@ -415,10 +416,11 @@ export function StageForm({
       setTyped("");
       setTarget("");
       setNotice(t("reseller.moved", { name: subject, stage: stageText(out?.stage ?? chosen) }));
-      onDone();
+      onDone(true);
     } catch (err) {
       if (err instanceof ApiError && err.code === "invalid_transition") {
         setError(t("reseller.invalidTransition", { from: stageText(current), to: stageText(chosen) }));
+        onDone(false); // show the stage as it is now (another admin or the schedule may have moved it)
       } else {
         setError(errorText(err));
       }
@@ -431,12 +433,16 @@ export function StageForm({
     chosen === "active" ? t("reseller.reinstate") : terminating ? t("reseller.terminate") : t("reseller.moveTo", { stage: stageText(chosen) });
 
   return (
-    <form class={`stage-form form${terminating ? " danger-zone" : ""}`} onSubmit={submit} aria-labelledby={`${formId}-title`}>
+    <form class={`stage-form form${terminating ? " danger-zone" : ""}`} data-testid={formId} onSubmit={submit} aria-labelledby={`${formId}-title`}>
       <h3 id={`${formId}-title`}>{t("reseller.changeStage", { name: subject })}</h3>
       <div class="grid">
         <Field label={t("reseller.target")}>
           {(id) => (
-            <select id={id} name="stage" value={chosen} onChange={(event) => setTarget((event.currentTarget as HTMLSelectElement).value as Stage)}>
+            <select id={id} name="stage" value={chosen} onChange={(event) => {
+                setTarget((event.currentTarget as HTMLSelectElement).value as Stage);
+                setError(null);
+                setNotice(null);
+              }}>
               {targets.map((value) => (
                 <option key={value} value={value}>
                   {value === "active" ? t("reseller.reinstateOption") : stageText(value)}
