@@ -491,7 +491,9 @@ const EMPTY: Agreement = { legal_name: "", nib: "", agreement_no: "", starts_on:
 
 async function loadAgreement(orgId: string): Promise<Agreement | null> {
   try {
-    return await api.get<Agreement>(`/v1/orgs/${encodeURIComponent(orgId)}/agreement`);
+    const found = await api.get<Agreement | { agreement: Agreement | null } | null>(`/v1/orgs/${encodeURIComponent(orgId)}/agreement`);
+    const agreement = found && "agreement" in found ? found.agreement : found;
+    return agreement?.legal_name ? agreement : null; // none recorded yet
   } catch (err) {
     if (err instanceof ApiError && err.status === 404 && err.code === "not_found") return null;
     throw err;
