@@ -606,6 +606,7 @@ const TABLE: Record<string, Entry> = {
   "quality.rejectShort": ["penolakan {value}", "rejects {value}"],
   "quality.breach": ["di bawah standar", "below the standard"],
   "quality.ok": ["memenuhi standar", "meets the standard"],
+  "quality.noFigures": ["Tidak ada angka untuk hari ini.", "No figures for this day."],
   "quality.accepted": ["Login diterima", "Logins accepted"],
   "quality.rejected": ["Login ditolak", "Logins rejected"],
   "quality.rejectRate": ["Tingkat penolakan", "Reject rate"],

@@ -146,22 +146,32 @@ function QualityTable({ site, days }: { site: Site; days: QualityDay[] }) {
         <tbody>
           {dates.map((date) => {
             const day = mine.find((d) => d.day === date);
-            const rejected = day ? Object.values(day.rejected ?? {}).reduce((sum, n) => sum + n, 0) : 0;
+            if (!day) {
+              return (
+                <tr key={date} data-day={date} class="no-data">
+                  <td data-label={t("dash.day")}>{date}</td>
+                  <td colSpan={7}>{t("quality.noFigures")}</td>
+                </tr>
+              );
+            }
+            const rejected = Object.values(day.rejected ?? {}).reduce((sum, n) => sum + n, 0);
             return (
               <tr key={date} data-day={date}>
                 <td data-label={t("dash.day")}>{date}</td>
-                <td data-label={t("quality.accepted")} class="num">{day ? day.accepted : t("common.none")}</td>
-                <td data-label={t("quality.rejected")} class="num" title={day ? rejectedText(day.rejected) : undefined}>
-                  {day ? rejected : t("common.none")}
-                  {day && rejected > 0 && <span class="hint quality-codes"> ({rejectedText(day.rejected)})</span>}
+                <td data-label={t("quality.accepted")} class="num">{day.accepted}</td>
+                <td data-label={t("quality.rejected")} class="num">
+                  {rejected}
+                  {rejected > 0 && <span class="hint quality-codes"> ({rejectedText(day.rejected)})</span>}
                 </td>
-                <td data-label={t("quality.rejectRate")} class="num">{day ? percent(rejectRate(day)) : t("common.none")}</td>
-                <td data-label={t("quality.sessions")} class="num">{day ? day.sessions : t("common.none")}</td>
-                <td data-label={t("quality.data")} class="num">{day ? bytes(day.bytes) : t("common.none")}</td>
+                <td data-label={t("quality.rejectRate")} class="num">{percent(rejectRate(day))}</td>
+                <td data-label={t("quality.sessions")} class="num">{day.sessions}</td>
+                <td data-label={t("quality.data")} class="num">{bytes(day.bytes)}</td>
                 <td data-label={t("quality.median")} class="num">
-                  {day && day.median_session_s !== null ? duration(Math.round(day.median_session_s / 60)) : t("common.none")}
+                  {day.median_session_s !== null && day.median_session_s !== undefined
+                    ? duration(Math.round(day.median_session_s / 60))
+                    : t("common.none")}
                 </td>
-                <td data-label={t("quality.availability")} class="num">{day ? percent(day.availability) : t("common.none")}</td>
+                <td data-label={t("quality.availability")} class="num">{percent(day.availability)}</td>
               </tr>
             );
           })}

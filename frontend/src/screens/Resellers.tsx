@@ -503,7 +503,7 @@ async function loadAgreement(orgId: string): Promise<Agreement | null> {
 /** The agreement as facts (owners read theirs on the Compliance page). */
 export function AgreementFacts({ agreement }: { agreement: Agreement }) {
   return (
-    <dl class="facts" data-testid="agreement">
+    <dl class="facts stack-phone" data-testid="agreement">
       <dt>{t("agreement.legalName")}</dt>
       <dd>{agreement.legal_name}</dd>
       <dt>{t("agreement.nib")}</dt>
