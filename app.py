@@ -10,6 +10,7 @@ from chalicelib.api import (
     audit,
     auth,
     batches,
+    compliance,
     dashboard,
     fas,
     guest,
@@ -38,6 +39,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
-               guest, fas, shifts, platform, openapi):
+               guest, fas, shifts, platform, compliance, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

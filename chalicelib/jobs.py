@@ -79,6 +79,16 @@ def seal_ledger(event: CloudWatchEvent) -> dict[str, Any]:
     return {"days_sealed": sealed}
 
 
+@bp.schedule("rate(5 minutes)", description="Move suspension stages whose deadlines passed; act on ended agreements")
+def advance_compliance(event: CloudWatchEvent) -> dict[str, Any]:
+    from chalicelib.api.deps import services
+    from chalicelib.auth.principal import scheduler_actor
+
+    moved = services().compliance.advance(scheduler_actor(_request_id(event)))
+    get_logger().info("compliance advanced", extra={"transitions": moved})
+    return {"transitions": moved}
+
+
 @bp.on_sqs_message(queue=get_settings().batch_queue, batch_size=1)
 def issue_batches(event: SQSEvent) -> None:
     """Write a large batch's vouchers; a failure leaves the message for SQS to deliver again (resume)."""

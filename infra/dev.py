@@ -6,8 +6,9 @@ server for SQS, Secrets Manager and S3 (unless AWS_ENDPOINT_URL points at an
 emulator already), creates missing tables, ensures a platform admin, runs the
 API (`infra.api_server`) as a child process, serves the console's static files
 with a strict Content-Security-Policy, and runs the scheduled jobs (expiry every
-KUOTA_EXPIRY_INTERVAL seconds, the audit outbox every few seconds) in a
-background thread, as EventBridge does in production. Ctrl-C stops all of it;
+KUOTA_EXPIRY_INTERVAL seconds, the audit outbox every few seconds, the ledger seal
+hourly, suspension stages every 5 minutes) in a background thread, as EventBridge
+does in production. Ctrl-C stops all of it;
 `python -m infra.dev reset` (`make reset`) wipes the local data and its keys.
 """
 
@@ -52,6 +53,7 @@ API_START_TIMEOUT_SECONDS = 60.0
 API_STOP_GRACE_SECONDS = 5.0
 OUTBOX_DRAIN_SECONDS = 10.0  # audit events show up in the console soon after a redeem
 SEAL_SECONDS = 3600.0  # the days due are sealed within an hour of becoming due
+COMPLIANCE_SECONDS = 300.0  # suspension stages move on their deadlines, as the scheduled job does
 BATCH_POLL_SECONDS = 2.0  # a large batch starts this soon after it is created
 JOBS_STOP_GRACE_SECONDS = 10.0
 
@@ -338,6 +340,7 @@ def _stop_api(api: subprocess.Popen[bytes]) -> None:
 def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float = OUTBOX_DRAIN_SECONDS) -> None:
     """Run the scheduled jobs on their intervals until `stop` is set (the background thread's body)."""
     from chalicelib.api.deps import services
+    from chalicelib.auth.principal import scheduler_actor
     from chalicelib.messaging import finish_batch_job, receive_batch_jobs
     from chalicelib.services.chain import seal_due
     from chalicelib.services.expiring import ExpiryService
@@ -350,7 +353,7 @@ def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float 
         # Ctrl-C ends an expiry run at its next item; what it finished is kept.
         return -1.0 if stop.is_set() else 3600.0
 
-    next_expiry = next_drain = next_seal = time.monotonic()
+    next_expiry = next_drain = next_seal = next_compliance = time.monotonic()
     while not stop.is_set():
         now = time.monotonic()
         if now >= next_expiry:
@@ -375,6 +378,12 @@ def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float 
                 seal_due(owners, datetime.now(UTC))
             except Exception as exc:
                 print(f"Ledger sealing failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        if now >= next_compliance:
+            next_compliance = now + COMPLIANCE_SECONDS
+            try:
+                services().compliance.advance(scheduler_actor(f"dev-compliance-{secrets.token_hex(4)}"))
+            except Exception as exc:
+                print(f"Compliance run failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         try:  # the SQS trigger's part: large batches are issued in the background
             for org_id, batch_id, receipt in receive_batch_jobs():
                 services().issuing.issue(org_id, batch_id)
@@ -390,8 +399,8 @@ def _start_jobs(stop: threading.Event) -> threading.Thread:
     interval = get_settings().expiry_interval_seconds
     thread = threading.Thread(target=run_jobs, args=(stop, float(interval)), name="jobs", daemon=True)
     thread.start()
-    print(f"Running the expiry job every {interval} s and the audit outbox every {OUTBOX_DRAIN_SECONDS:.0f} s",
-          flush=True)  # fmt: skip
+    print(f"Running the expiry job every {interval} s, the audit outbox every {OUTBOX_DRAIN_SECONDS:.0f} s and "
+          f"suspension stages every {COMPLIANCE_SECONDS:.0f} s", flush=True)  # fmt: skip
     return thread
 
 

@@ -102,6 +102,8 @@ FUNCTIONS: dict[str, Access] = {
     # Chained writes move a chain head (UpdateItem) and may add a ledger entry (PutItem) to the app table.
     "drain_audit_outbox": Access(app_table=(*_READ, *_WRITE), audit_table=AUDIT_ALLOWED),
     "seal_ledger": Access(app_table=_READ, audit_table=AUDIT_ALLOWED, secrets=("LedgerKeySecret",)),
+    # Stage moves and trigger claims; sales figures for the quality and resellers checks are reads.
+    "advance_compliance": Access(app_table=(*_READ, *_WRITE), audit_table=AUDIT_ALLOWED),
     "issue_batches": Access(
         app_table=(*_READ, *_WRITE, "dynamodb:BatchWriteItem"),
         audit_table=("dynamodb:PutItem",),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.compliance import ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
@@ -60,6 +61,7 @@ class Services:
     fas: FasService
     shifts: ShiftService
     alerts: AlertService
+    compliance: ComplianceService
 
 
 _services: Services | None = None
@@ -72,6 +74,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.compliance import ComplianceGate, ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
     from chalicelib.services.guest import GuestService
@@ -95,20 +98,22 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     alerts = AlertService(settings, clock, monotonic)
     audit.subscribe(alerts.observe)
     verifier = ApiKeyVerifier(settings.api_key_cache_seconds, monotonic)
+    gate = ComplianceGate(settings.api_key_cache_seconds, monotonic)
     plans = PlanService(audit, clock)
     sites = SiteService(audit, verifier, clock)
-    redeem = RedeemService(settings, clock, monotonic, alerts=alerts)
+    accounts = AccountService(settings, get_key_set(), audit, clock)
+    redeem = RedeemService(settings, clock, monotonic, alerts=alerts, gate=gate)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     reports = ReportingService()
     _services = Services(
-        accounts=AccountService(settings, get_key_set(), audit, clock),
+        accounts=accounts,
         sites=sites,
         audit=audit,
         plans=plans,
-        issuing=IssuingService(audit, send_batch_job, clock),
+        issuing=IssuingService(audit, send_batch_job, gate, clock),
         redeem=redeem,
         vouchers=VoucherService(audit, clock),
-        selling=SellingService(audit, plans, sites, clock),
+        selling=SellingService(audit, plans, sites, gate, clock),
         reports=reports,
         ledger=LedgerService(),
         settlements=SettlementService(audit, reports, clock),
@@ -124,6 +129,15 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         fas=FasService(settings, audit, redeem, clock),
         shifts=ShiftService(audit, sites, clock),
         alerts=alerts,
+        compliance=ComplianceService(
+            audit,
+            gate,
+            accounts,
+            sites,
+            clock,
+            warn=alerts.compliance_warning,
+            revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
+        ),
     )
     return _services
 

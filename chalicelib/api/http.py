@@ -170,6 +170,24 @@ def _authenticate(spec: RouteSpec, request: Request) -> Principal | None:
     return registry.accounts.authenticate(credential)
 
 
+# What a terminated reseller's keys may still call: its live sessions' reports, answered "disconnect".
+_AFTER_TERMINATION = frozenset({"/v1/accounting", "/v1/radius/accounting"})
+
+
+def _check_terminated(spec: RouteSpec, principal: Principal | None) -> None:
+    """A terminated organisation's keys stop working, and its users may only read and export."""
+    if principal is None or principal.org_id is None or principal.is_platform_admin:
+        return
+    if not services().compliance.gate.terminated(principal.org_id):
+        return
+    if principal.kind == "api_key" and spec.path not in _AFTER_TERMINATION:
+        raise Unauthorized("This key's organization was terminated.")
+    if principal.kind == "user" and spec.method != "GET" and not spec.path.startswith("/v1/auth/"):
+        from chalicelib.services.compliance import OrgRestricted
+
+        raise OrgRestricted("This organization was terminated: its data can be read and exported, nothing changed.")
+
+
 def _authorize(spec: RouteSpec, principal: Principal | None, path_params: dict[str, str]) -> bool:
     """Enforce tenancy then role; return whether this is a platform admin acting in an org."""
     if principal is None or spec.roles is None:
@@ -228,6 +246,14 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
         raise _validation_error(exc, "query") from exc
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str) -> str:
+    """A CSV text cell a spreadsheet will not run as a formula."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
 def _to_response(result: Any, status: int) -> Response:
     from pydantic import BaseModel
 
@@ -235,7 +261,8 @@ def _to_response(result: Any, status: int) -> Response:
         return result
     if result is None:
         return Response(body="", status_code=204)
-    body = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+    # By alias: a contract field may be a Python keyword ("from", "continue").
+    body = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
 
 
@@ -284,6 +311,7 @@ def endpoint(
             logger.append_keys(request_id=meta.request_id)
             try:
                 principal = _authenticate(spec, request)
+                _check_terminated(spec, principal)
                 platform_action = _authorize(spec, principal, path_params)
                 if principal is not None:
                     logger.append_keys(actor_id=principal.id, org_id=principal.org_id)

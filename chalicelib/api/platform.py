@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, Schema, endpoint
+from chalicelib.api.http import RequestContext, Schema, endpoint, text_cell
 from chalicelib.auth.roles import PLATFORM_ONLY
 
 if TYPE_CHECKING:
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         AdjustmentIn,
         AdjustmentOut,
         SettlementIn,
+        SettlementListOut,
         SettlementOut,
         SettlementQuery,
         ShareIn,
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint(__name__)
 SCHEMAS = "chalicelib.api.platform_schemas"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ["org_name", "org_id", "gross", "voids", "net", "percent", "isp_share", "reseller_share", "note"]
 
 
@@ -86,9 +86,8 @@ def _shares(org_id: str) -> SharesOut:
     status=201,
     extra_responses={409: "conflict"},
 )
-def issue_settlement(ctx: RequestContext, body: SettlementIn) -> Response:
-    view = services().settlements.issue(ctx.actor, body.from_, body.to)
-    return _json(settlement_out(view), 201)
+def issue_settlement(ctx: RequestContext, body: SettlementIn) -> SettlementOut:
+    return settlement_out(services().settlements.issue(ctx.actor, body.from_, body.to))
 
 
 @endpoint(
@@ -100,10 +99,10 @@ def issue_settlement(ctx: RequestContext, body: SettlementIn) -> Response:
     roles=PLATFORM_ONLY,
     response=Schema("SettlementListOut", SCHEMAS),
 )
-def list_settlements(ctx: RequestContext) -> Response:
+def list_settlements(ctx: RequestContext) -> SettlementListOut:
     from chalicelib.api.platform_schemas import SettlementListOut, SettlementSummaryOut, SettlementTotalsOut
 
-    out = SettlementListOut(
+    return SettlementListOut(
         settlements=[
             SettlementSummaryOut(
                 settlement_id=str(record.settlement_id),
@@ -117,7 +116,6 @@ def list_settlements(ctx: RequestContext) -> Response:
             for record in services().settlements.settlements()
         ]
     )
-    return _json(out, 200)
 
 
 @endpoint(
@@ -130,7 +128,7 @@ def list_settlements(ctx: RequestContext) -> Response:
     query=Schema("SettlementQuery", SCHEMAS),
     response=Schema("SettlementOut", SCHEMAS),
 )
-def get_settlement(ctx: RequestContext, settlement_id: str, query: SettlementQuery) -> Response:
+def get_settlement(ctx: RequestContext, settlement_id: str, query: SettlementQuery) -> Response | SettlementOut:
     view = services().settlements.get(settlement_id)
     if query.format == "csv":
         record = view.record
@@ -144,7 +142,7 @@ def get_settlement(ctx: RequestContext, settlement_id: str, query: SettlementQue
                 ),
             },
         )
-    return _json(settlement_out(view), 200)
+    return settlement_out(view)
 
 
 @endpoint(
@@ -158,17 +156,9 @@ def get_settlement(ctx: RequestContext, settlement_id: str, query: SettlementQue
     response=Schema("AdjustmentOut", SCHEMAS),
     status=201,
 )
-def adjust_settlement(ctx: RequestContext, settlement_id: str, body: AdjustmentIn) -> Response:
+def adjust_settlement(ctx: RequestContext, settlement_id: str, body: AdjustmentIn) -> AdjustmentOut:
     record = services().settlements.adjust(ctx.actor, settlement_id, body.org_id, body.amount, body.reason)
-    return _json(_adjustment(record), 201)
-
-
-def _json(model: Any, status: int) -> Response:
-    # By alias: the contract's field is "from", a Python keyword.
-    return Response(
-        body=model.model_dump(mode="json", by_alias=True), status_code=status,
-        headers={"Content-Type": "application/json"},
-    )  # fmt: skip
+    return _adjustment(record)
 
 
 def _adjustment(record: SettlementRecord) -> AdjustmentOut:
@@ -215,7 +205,7 @@ def settlement_csv(view: SettlementView) -> str:
     writer.writerow(CSV_COLUMNS)
     for line in record.lines or []:
         writer.writerow([
-            _text_cell(str(line["org_name"])), line["org_id"], line["gross"], line["voids"], line["net"],
+            text_cell(str(line["org_name"])), line["org_id"], line["gross"], line["voids"], line["net"],
             f"{line['percent']:.2f}", line["isp_share"], line["reseller_share"], "",
         ])  # fmt: skip
     totals = record.totals or {}
@@ -224,13 +214,9 @@ def settlement_csv(view: SettlementView) -> str:
     if view.adjustments:
         for item in view.adjustments:
             amount = int(item.amount or 0)
-            writer.writerow([_text_cell(str(item.org_name)), item.org_id, "", "", "", "", amount, -amount,
-                             _text_cell(f"adjustment: {item.reason}")])  # fmt: skip
+            writer.writerow([text_cell(str(item.org_name)), item.org_id, "", "", "", "", amount, -amount,
+                             text_cell(f"adjustment: {item.reason}")])  # fmt: skip
         adjusted = sum(int(item.amount or 0) for item in view.adjustments)
         writer.writerow(["adjusted total", "", "", "", "", "", int(totals.get("isp_share", 0)) + adjusted,
                          int(totals.get("reseller_share", 0)) - adjusted, ""])  # fmt: skip
     return buffer.getvalue()
-
-
-def _text_cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value

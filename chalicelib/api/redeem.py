@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint
 
 from chalicelib.api.deps import services
 from chalicelib.api.http import RequestContext, Schema, endpoint
 
 if TYPE_CHECKING:
-    from chalicelib.api.schemas import AccountingIn, RedeemIn, RedeemOut
+    from chalicelib.api.schemas import AccountingIn, AccountingOut, RedeemIn, RedeemOut
     from chalicelib.services.redeeming import Admission
 
 bp = Blueprint(__name__)
@@ -52,18 +52,16 @@ def redeem_answer(admission: Admission) -> RedeemOut:
     response=Schema("AccountingOut"),
     extra_responses={404: "invalid_code"},
 )  # fmt: skip
-def accounting(ctx: RequestContext, body: AccountingIn) -> Response:
+def accounting(ctx: RequestContext, body: AccountingIn) -> AccountingOut:
     from chalicelib.api.schemas import AccountingOut
 
     usage = services().redeem.account(
         ctx.user, body.code, body.mac, session_id=body.session_id, session_time=body.session_time,
         octets=body.input_octets + body.output_octets, actor=ctx.actor,
     )  # fmt: skip
-    out = AccountingOut(
+    return AccountingOut(
         continue_=usage.proceed, session_timeout=usage.session_timeout, data_remaining_bytes=usage.data_remaining_bytes
     )
-    return Response(body=out.model_dump(mode="json", by_alias=True), status_code=200,
-                    headers={"Content-Type": "application/json"})  # fmt: skip
 
 
 def _int(value: float | None) -> int | None:

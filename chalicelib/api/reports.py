@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.deps import services
-from chalicelib.api.http import RequestContext, Schema, endpoint
+from chalicelib.api.http import RequestContext, Schema, endpoint, text_cell
 from chalicelib.auth.roles import REPORT_READERS, Role
 from chalicelib.errors import Forbidden
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         SalesReportOut,
         SalesReportQuery,
         StatementLineOut,
+        StatementOut,
         StatementQuery,
     )
     from chalicelib.services.reporting import SalesLine, SalesReport
@@ -32,7 +33,6 @@ FIGURES = [
 ]  # fmt: skip
 CSV_COLUMNS = ["name", *FIGURES]
 # A cell starting with one of these is a formula to a spreadsheet; names and cashier refs are typed by people.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @endpoint(
@@ -46,7 +46,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
     query=Schema("SalesReportQuery", SCHEMAS),
     response=Schema("SalesReportOut", SCHEMAS),
 )
-def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> Response:
+def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> Response | SalesReportOut:
     report = services().reports.sales(org_id, query.from_, query.to, query.group_by)
     if query.format == "csv" and report.group_by == "cashier":
         _record_people_export(ctx, org_id, report)
@@ -60,12 +60,7 @@ def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> R
                 "Content-Disposition": f'attachment; filename="{filename}"',
             },
         )
-    # By alias: the contract's field is "from", a Python keyword.
-    return Response(
-        body=report_out(report).model_dump(mode="json", by_alias=True),
-        status_code=200,
-        headers={"Content-Type": "application/json"},
-    )
+    return report_out(report)
 
 
 def _record_people_export(ctx: RequestContext, org_id: str, report: SalesReport) -> None:
@@ -103,13 +98,9 @@ def sales_csv(report: SalesReport) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([report.group_by, *CSV_COLUMNS])
     for line in report.lines:
-        writer.writerow([_text_cell(line.key), _text_cell(line.name or ""), *_figures(line).values()])
+        writer.writerow([text_cell(line.key), text_cell(line.name or ""), *_figures(line).values()])
     writer.writerow(["total", "", *_figures(report.total).values()])
     return buffer.getvalue()
-
-
-def _text_cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
 @endpoint(
@@ -122,11 +113,11 @@ def _text_cell(value: str) -> str:
     query=Schema("StatementQuery", SCHEMAS),
     response=Schema("StatementOut", SCHEMAS),
 )
-def statement(ctx: RequestContext, org_id: str, query: StatementQuery) -> Response:
+def statement(ctx: RequestContext, org_id: str, query: StatementQuery) -> StatementOut:
     from chalicelib.api.report_schemas import StatementOut
 
     month = services().reports.statement(org_id, query.site_id, query.month)
-    out = StatementOut(
+    return StatementOut(
         site_id=month.site_id,
         site_name=month.site_name,
         timezone=month.timezone,
@@ -136,9 +127,6 @@ def statement(ctx: RequestContext, org_id: str, query: StatementQuery) -> Respon
         days=[_statement_line(line) for line in month.days],
         plans=[_statement_line(line) for line in month.plans],
         total=_statement_line(month.total),
-    )
-    return Response(
-        body=out.model_dump(mode="json", by_alias=True), status_code=200, headers={"Content-Type": "application/json"}
     )
 
 

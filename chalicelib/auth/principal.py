@@ -38,3 +38,8 @@ class Actor:
     principal: Principal | None
     meta: RequestMeta
     platform_action: bool = False
+
+
+def scheduler_actor(request_id: str) -> Actor:
+    """Who the audit trail names for scheduled work."""
+    return Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="kuota-scheduler", request_id=request_id))

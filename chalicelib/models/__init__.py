@@ -62,6 +62,13 @@ queries an index, never scans):
 | revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append <event id>@<time> unless counted, TTL; under the limit, GetItem of the previous window's counter (sliding window) | 1 WCU + 0-1 RCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
+| agreement of an org                 | app           | PK=ORG#<org>, SK=AGREEMENT (+ GSI2 AGREEMENT_END until the job acted on its end) | 1 RCU / 2 WCU x 2 with its event |
+| stages of an org and its sites (gate, cached <= 60 s) | app | PK=ORG#<org>, SK begins STAGE# (STAGE#ORG, STAGE#SITE#<site>) | query |
+| move a stage                        | app, audit    | TransactWriteItems: STAGE#<scope> if seq = read, STAGELOG#<at>#<scope>#<seq>, event, chain head | 2 WCU x 4 |
+| stage history of an org             | app           | PK=ORG#<org>, SK begins STAGELOG#, newest first, <= 200 | query |
+| due stage deadlines, ended agreements (job) | app GSI2 | GSI2PK=COMPLIANCE / AGREEMENT_END, GSI2SK <= now (sparse) | 2 queries/run + per due item 1 RCU + the move |
+| a trigger acts once a day per scope | app           | PK=ORG#<org>, SK=TRIGGER#<day>#<scope>#<reason> if not exists, TTL | 1 WCU |
+| the platform's compliance policy    | app           | PK=PLATFORM, SK=POLICY                           | 1 RCU         |
 
 The audit table is append-only: the Lambda role may only PutItem and Query it
 (see infra/), and every put is conditioned on the key not existing. Every audit
@@ -76,12 +83,14 @@ from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, S
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
+from chalicelib.models.compliance import Agreement, CompliancePolicy, StageRecord, StageTransition, TriggerClaim
 from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.shifts import OpenShiftClaim, Shift
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
+    "Agreement",
     "Alert",
     "AlertClaim",
     "ApiKey",
@@ -90,6 +99,7 @@ __all__ = [
     "Batch",
     "ChainDigest",
     "ChainHead",
+    "CompliancePolicy",
     "EmailClaim",
     "LedgerEntry",
     "Nas",
@@ -107,7 +117,10 @@ __all__ = [
     "ShapeRegistry",
     "Shift",
     "Site",
+    "StageRecord",
+    "StageTransition",
     "TokenFamily",
+    "TriggerClaim",
     "User",
     "Voucher",
 ]

@@ -75,8 +75,9 @@ class ShapeCounter(Model):
     taken = NumberAttribute(default=0)
 
 
-class _ExpiryIndex(GlobalSecondaryIndex["Model"]):
-    """Sparse: items with an expiry still to carry out, in shards, sorted by when (epoch seconds)."""
+class DueIndex(GlobalSecondaryIndex["Model"]):
+    """Sparse (GSI2): items with something still to carry out at a time (an expiry, a stage's deadline),
+    by partition (expiry shards, `COMPLIANCE`, `AGREEMENT_END`), sorted by when (epoch seconds)."""
 
     class Meta:
         index_name = "GSI2"
@@ -141,7 +142,7 @@ class Batch(Model):
     expiry_done = NumberAttribute(null=True)  # vouchers the expiry job has gone through: where a resume starts
     gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
     gsi2sk = NumberAttribute(null=True, attr_name="GSI2SK")
-    by_expiry = _ExpiryIndex()
+    by_expiry = DueIndex()
 
     @classmethod
     def key(cls, org_id: str, batch_id: str) -> tuple[str, str]:
@@ -218,7 +219,7 @@ class Voucher(Model):
     rev_kind = UnicodeAttribute(null=True)  # sale | redeem_sale; absent on older lines: a sale
     ttl = TTLAttribute(null=True, attr_name="ttl")
     by_outbox = _OutboxIndex()
-    by_expiry = _ExpiryIndex()
+    by_expiry = DueIndex()
     by_sales_day = _SalesIndex()
 
     @classmethod

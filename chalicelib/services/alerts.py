@@ -44,6 +44,7 @@ KINDS = (
     "bulk_revoke",
     "code_export",
     "void_after_shift",
+    "compliance_warning",
 )
 
 # Audit actions that change no state (sign-in, reads) or that guests and the system cause
@@ -318,8 +319,23 @@ class AlertService:
             )
         )  # fmt: skip
 
-    def _refusal_alert(self, actor: Actor, org_id: str, site_id: str, at: datetime, *, identifier: str, kind: str,
-                       summary: str, details: dict[str, Any]) -> Alert:  # fmt: skip
+    def compliance_warning(self, actor: Actor, org_id: str, site_id: str | None, reason: str, note: str) -> None:
+        """A compliance trigger the platform's policy says to warn about: once per scope, reason and day."""
+        now = self._clock()
+        place = self._site(org_id, site_id) if site_id else None
+        self._claim(
+            self._refusal_alert(
+                actor, org_id, site_id, now,
+                identifier=alert_id("compliance_warning", org_id, site_id or "", reason, now.date().isoformat()),
+                kind="compliance_warning",
+                summary=f"{reason.replace('_', ' ').capitalize()}"
+                        f"{f' at {place.name}' if place else ''}: {note}",
+                details={"reason": reason, "note": note},
+            )
+        )  # fmt: skip
+
+    def _refusal_alert(self, actor: Actor, org_id: str, site_id: str | None, at: datetime, *, identifier: str,
+                       kind: str, summary: str, details: dict[str, Any]) -> Alert:  # fmt: skip
         principal = actor.principal
         return Alert(
             Alert.partition(org_id),

@@ -23,7 +23,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.auth.principal import Actor, RequestMeta
+from chalicelib.auth.principal import Actor, scheduler_actor
 from chalicelib.codes import code_hash
 from chalicelib.config import get_settings
 from chalicelib.models import Batch, Voucher
@@ -31,6 +31,7 @@ from chalicelib.models.expiry import Outcome, due_page, update_if
 from chalicelib.models.vouchers import EXPIRY_SHARDS
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.issuing import IssuingService
 from chalicelib.services.outbox import outbox_actions, outbox_entry
 
@@ -55,11 +56,6 @@ class ExpiryReport:
 
 class _OutOfTime(Exception):
     pass
-
-
-def scheduler_actor(request_id: str) -> Actor:
-    """Who the audit trail names for scheduled work."""
-    return Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="kuota-scheduler", request_id=request_id))
 
 
 def _time_up(now: int) -> Condition:
@@ -96,7 +92,7 @@ class ExpiryService:
         self._retention = timedelta(days=days)
         self._page_size = page_size  # None: DynamoDB's 1 MB pages; tests use small pages
         # Only to re-derive a batch's codes: its vouchers' keys are not stored anywhere else.
-        self._issuing = IssuingService(AuditLog(clock), _no_enqueue, clock)
+        self._issuing = IssuingService(AuditLog(clock), _no_enqueue, ComplianceGate(ttl_seconds=0), clock)
 
     def run(self, deadline: Deadline | None = None, *, request_id: str | None = None) -> ExpiryReport:
         """Expire what is due now; stop early (report.complete False) when `deadline()` reaches 0."""

@@ -23,6 +23,7 @@ from chalicelib.models.batching import WriteStats, write_items
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.plans import plan_view
 
 SYNC_LIMIT = 500  # batches up to this size are issued within the request
@@ -134,9 +135,11 @@ class IssuingService:
         self,
         audit: AuditLog,
         enqueue: Callable[[str, str], None],
+        gate: ComplianceGate,
         clock: Clock = utc_now,
     ) -> None:
         self._audit = audit
+        self._gate = gate
         self._enqueue = enqueue
         self._clock = clock
         self.shapes = CodeShapes()
@@ -151,6 +154,7 @@ class IssuingService:
         quantity: int,
         shape: CodeShape,
     ) -> Batch:
+        self._gate.require_selling(org_id, site_id)
         if plan.archived_at is not None:
             raise Conflict("This plan is archived; choose a current plan.", field="plan_id")
         if not 1 <= quantity <= 100_000:

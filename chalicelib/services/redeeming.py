@@ -14,7 +14,7 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,7 @@ from chalicelib.services.ratelimit import FailureLimiter
 
 if TYPE_CHECKING:
     from chalicelib.services.alerts import AlertService
+    from chalicelib.services.compliance import ComplianceGate
 
 
 class InvalidCode(KuotaError):
@@ -158,8 +159,11 @@ class RedeemService:
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         alerts: AlertService | None = None,
+        *,
+        gate: ComplianceGate,
     ) -> None:
         self._clock = clock
+        self._gate = gate
         self._alerts = alerts
         window = settings.redeem_window_seconds
         self._mac_limiter = FailureLimiter(settings.redeem_max_failures_per_mac, window, clock)
@@ -178,6 +182,7 @@ class RedeemService:
             until = self.blocklist.blocked(scope, now)
             if until:
                 raise TooManyAttempts(retry_after=int(until - now))
+        self._gate.require_service(org_id, site_id)  # a suspended reseller's guests log in no more
         voucher_hash = code_hash(org_id, code)
         local = now_dt.astimezone(self.sites.timezone(org_id, site_id))
         activation = Activation(
@@ -251,6 +256,28 @@ class RedeemService:
         actor: Actor,
     ) -> Usage:
         """Record a session's cumulative usage; say whether the guest may stay connected.
+
+        A terminated reseller's live sessions are counted and then told to end
+        (`service_terminated`): the controller disconnects them at their next report.
+        """
+        usage = self._account(key, code, mac, session_id=session_id, session_time=session_time, octets=octets,
+                              actor=actor)  # fmt: skip
+        if usage.proceed and self._gate.terminated(cast(str, key.org_id)):
+            return replace(usage, proceed=False, session_timeout=0, ended="service_terminated")
+        return usage
+
+    def _account(
+        self,
+        key: Principal,
+        code: str,
+        mac: str,
+        *,
+        session_id: str,
+        session_time: int,
+        octets: int,
+        actor: Actor,
+    ) -> Usage:
+        """Count a report (for `account`, which adds what a reseller's stage says).
 
         A session's counters are cumulative, so a report is stored as the session's totals,
         never added: a retried report changes nothing, and a report older than one already

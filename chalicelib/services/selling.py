@@ -31,6 +31,7 @@ from chalicelib.models.shifts import OpenShiftClaim
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.issuing import CodeShapes, terms_of, voucher_item
 from chalicelib.services.plans import PlanService
 from chalicelib.services.shifts import sale_before_shift
@@ -71,8 +72,10 @@ def sale_view(sale: Sale) -> dict[str, Any]:
 
 
 class SellingService:
-    def __init__(self, audit: AuditLog, plans: PlanService, sites: SiteService, clock: Clock = utc_now) -> None:
+    def __init__(self, audit: AuditLog, plans: PlanService, sites: SiteService, gate: ComplianceGate,
+                 clock: Clock = utc_now) -> None:  # fmt: skip
         self._audit = audit
+        self._gate = gate
         self._plans = plans
         self._sites = sites
         self._clock = clock
@@ -94,6 +97,7 @@ class SellingService:
         """Sell `quantity` vouchers of a plan at a site; with an idempotency key, at most once."""
         if not 1 <= quantity <= MAX_QUANTITY:
             raise ValidationFailed(f"quantity: must be between 1 and {MAX_QUANTITY}", field="quantity")
+        self._gate.require_selling(org_id, site_id)
         plan = self._plans.get(org_id, plan_id)
         if plan.archived_at is not None:
             raise Conflict("This plan is archived; choose a current plan.", field="plan_id")

@@ -87,6 +87,15 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/platform/settlements"): {"platform_admin"},
     ("GET", "/v1/platform/settlements/{settlement_id}"): {"platform_admin"},
     ("POST", "/v1/platform/settlements/{settlement_id}/adjustments"): {"platform_admin"},
+    ("PUT", "/v1/platform/orgs/{org_id}/agreement"): {"platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/agreement"): OWNER,
+    ("GET", "/v1/platform/agreements"): {"platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/compliance"): {"owner", "manager", "auditor", "platform_admin"},
+    ("POST", "/v1/platform/orgs/{org_id}/stage"): {"platform_admin"},
+    ("POST", "/v1/platform/orgs/{org_id}/sites/{site_id}/stage"): {"platform_admin"},
+    ("GET", "/v1/platform/resellers"): {"platform_admin"},
+    ("PUT", "/v1/platform/policy"): {"platform_admin"},
+    ("GET", "/v1/platform/policy"): {"platform_admin"},
 }
 
 PUBLIC = {
@@ -167,11 +176,36 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "reason": "kontrak baru",
     },
     ("POST", "/v1/platform/settlements"): lambda t: _unsettled_period(),
+    ("PUT", "/v1/platform/orgs/{org_id}/agreement"): lambda t: AGREEMENT,
+    # grace stops nothing, so the routes tried after it on the same org still answer as usual
+    ("POST", "/v1/platform/orgs/{org_id}/stage"): lambda t: {"stage": "grace", "reason": "manual", "note": "test"},
+    ("POST", "/v1/platform/orgs/{org_id}/sites/{site_id}/stage"): lambda t: {
+        "stage": "grace",
+        "reason": "uplink_unregistered",
+        "note": "test",
+    },
+    ("PUT", "/v1/platform/policy"): lambda t: {
+        "grace_days": 14,
+        "restricted_days": 7,
+        "triggers": {"uplink_unregistered": "warn"},
+        "quality": {"min_availability": 0.9, "max_reject_rate": 0.2},
+    },
     ("POST", "/v1/platform/settlements/{settlement_id}/adjustments"): lambda t: {
         "org_id": t.tenant.org_id,
         "amount": 1000,
         "reason": "koreksi",
     },
+}
+
+
+AGREEMENT = {
+    "legal_name": "CV Toko Baru",
+    "nib": "9120001234567",
+    "agreement_no": "PKS/2026/001",
+    "starts_on": "2026-01-01",
+    "ends_on": "2027-12-31",
+    "contact_name": "Budi",
+    "contact_phone": "+628123456789",
 }
 
 
@@ -246,6 +280,9 @@ def targets(world: World, tenant: Tenant) -> Targets:
     }
     ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, tenant.owner.token)
     ids["shift_id"] = _new_shift(world.api, tenant.org_id, site_id, world.member(tenant, "cashier").token)
+    agreement = world.api.call("PUT", f"/v1/platform/orgs/{tenant.org_id}/agreement", json_body=AGREEMENT,
+                               token=world.admin.token)  # fmt: skip
+    assert agreement.status == 200, agreement.body
     settlement = world.api.post("/v1/platform/settlements", _unsettled_period(), token=world.admin.token)
     assert settlement.status == 201, settlement.body
     ids["settlement_id"] = settlement.json["settlement_id"]

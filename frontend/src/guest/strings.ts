@@ -75,6 +75,7 @@ const TABLE: Record<string, Entry> = {
   "err.voucher_exhausted": ["Kuota data voucher ini sudah habis.", "This voucher's data is used up."],
   "err.device_limit_reached": ["Voucher ini sudah dipakai di jumlah perangkat maksimum. Lepaskan perangkat lama di bawah, lalu coba lagi.", "This voucher is in use on its maximum of devices. Release an old device below, then try again."],
   "err.wrong_site": ["Voucher ini tidak berlaku di tempat ini.", "This voucher is not valid at this venue."],
+  "err.service_suspended": ["Layanan internet di tempat ini sedang dihentikan sementara. Tanyakan kepada petugas.", "Internet service at this venue is suspended for now. Please ask the staff."],
   "err.not_found": ["Perangkat itu sudah tidak memakai kode ini.", "That device no longer uses this code."],
   "err.no_venue": ["Halaman ini dibuka tanpa tempat (venue). Buka dari halaman login WiFi tempat Anda berada.", "This page was opened without a venue. Open it from the WiFi login page where you are."],
   "err.code_format": ["Masukkan kode voucher (4 sampai 40 karakter).", "Enter your voucher code (4 to 40 characters)."],
