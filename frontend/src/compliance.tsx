@@ -44,14 +44,22 @@ export interface Transition {
   site_id?: string | null;
 }
 
+export interface StageOut {
+  stage: Stage;
+  since: string | null;
+  reason: string | null;
+  note?: string | null;
+  deadline: string | null;
+  next_stage?: Stage | null;
+}
+
 export interface SiteCompliance {
   site_id: string;
   name?: string | null;
+  /** Where the site stands: the later of its own stage and its organization's. */
   stage: Stage;
-  since?: string | null;
-  reason?: Reason | string | null;
-  deadline?: string | null;
-  next_stage?: Stage | null;
+  /** The site's own stage, when it was ever moved on its own. */
+  own?: StageOut | null;
   uplink: Uplink | null;
   quality: QualitySummary | string | null;
 }
@@ -60,20 +68,29 @@ export interface Compliance {
   stage: Stage;
   since: string | null;
   reason: Reason | string | null;
+  note?: string | null;
   deadline: string | null;
   next_stage: Stage | null;
   history: Transition[];
   sites: SiteCompliance[];
 }
 
-export interface StageOut {
-  stage: Stage;
-  since: string | null;
-  reason: string | null;
-  deadline: string | null;
+export const compliancePath = (org: string) => `/v1/orgs/${encodeURIComponent(org)}/compliance`;
+
+/** Is `a` a later stage than `b`? */
+export function laterThan(a: Stage, b: Stage): boolean {
+  return STAGES.indexOf(a) > STAGES.indexOf(b);
 }
 
-export const compliancePath = (org: string) => `/v1/orgs/${encodeURIComponent(org)}/compliance`;
+/** Sites worse off than their organization on their own account (a site merely sharing the org's stage is said once, for the org). */
+export function sitesOnTheirOwn(data: Compliance): SiteCompliance[] {
+  return data.sites.filter((site) => site.own && site.own.stage !== "active" && laterThan(site.stage, data.stage));
+}
+
+/** Who moved it: the admin's email, or the schedule. */
+export function actorText(name: string | null | undefined): string {
+  return !name || name === "scheduler" ? t("compliance.scheduler") : name;
+}
 
 export function stageText(stage: string | null | undefined): string {
   return stage ? t(`stage.${stage}`) : t("common.none");
@@ -186,7 +203,7 @@ export function ComplianceBanner({ path, org }: { path: string; org: string }) {
   }, [path, org]);
   // Wait for the sites too, so a deadline never shows in the wrong zone first.
   if (!data || siteList.loading) return null;
-  const troubled = data.sites.filter((site) => site.stage && site.stage !== "active");
+  const troubled = sitesOnTheirOwn(data);
   if (data.stage === "active" && troubled.length === 0) return null;
   const zoneOf = (siteId?: string) => sites.find((s) => s.site_id === siteId)?.timezone ?? sites[0]?.timezone ?? DEFAULT_TZ;
   const nameOf = (site: SiteCompliance) => site.name || sites.find((s) => s.site_id === site.site_id)?.name || t("alerts.unknownSite");
@@ -208,11 +225,13 @@ export function ComplianceBanner({ path, org }: { path: string; org: string }) {
         <div class="banner-item" key={site.site_id} data-stage={site.stage}>
           <p class="banner-head">
             <strong>{t("banner.site", { site: nameOf(site), stage: stageText(site.stage) })}</strong>{" "}
-            {site.reason ? t("banner.siteReason", { reason: reasonText(site.reason) }) : ""}
+            {site.own?.reason ? t("banner.siteReason", { reason: reasonText(site.own.reason) }) : ""}
           </p>
           <p>{stageEffects(site.stage)}</p>
-          {nextText(site.next_stage, site.deadline, zoneOf(site.site_id)) && <p>{nextText(site.next_stage, site.deadline, zoneOf(site.site_id))}</p>}
-          <p class="banner-todo">{todoText(site.reason)}</p>
+          {nextText(site.own?.next_stage, site.own?.deadline, zoneOf(site.site_id)) && (
+            <p>{nextText(site.own?.next_stage, site.own?.deadline, zoneOf(site.site_id))}</p>
+          )}
+          <p class="banner-todo">{todoText(site.own?.reason)}</p>
         </div>
       ))}
       <p>

@@ -694,6 +694,12 @@ const TABLE: Record<string, Entry> = {
     "Tidak bisa pindah dari {from} ke {to}: tahap hanya bisa maju, atau dipulihkan ke Aktif, dan tidak pernah keluar dari Diputus. Tahapnya mungkin baru saja diubah admin lain atau oleh jadwal; tahap terkini sudah dimuat ulang di atas.",
     "Cannot move from {from} to {to}: a stage only moves forward, or back to Active by reinstating, and never out of Terminated. Another admin or the schedule may have just changed it; the current stage is reloaded above.",
   ],
+  "reseller.conflict": [
+    "Tahap baru saja diubah admin lain atau oleh jadwal, jadi {to} tidak disimpan. Tahap terkini sudah dimuat ulang di atas; coba lagi bila masih perlu.",
+    "Another admin or the schedule changed the stage meanwhile, so {to} was not saved. The current stage is reloaded above; try again if it is still needed.",
+  ],
+  "resellers.siteStages": ["({n} lokasi dengan tahap sendiri)", "({n} site(s) with a stage of their own)"],
+  "compliance.scheduler": ["jadwal otomatis", "the schedule"],
   "agreement.title": ["Perjanjian kerja sama", "Cooperation agreement"],
   "agreement.none": ["Belum ada perjanjian yang dicatat.", "No agreement recorded yet."],
   "agreement.noneOwner": ["ISP belum mencatat perjanjian kerja sama Anda.", "The ISP has not recorded your agreement yet."],

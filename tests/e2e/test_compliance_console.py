@@ -38,7 +38,9 @@ def _expect_refusals(page_errors: PageErrors) -> None:
     # The browser logs every non-2xx answer; these the test causes or the screens expect.
     page_errors.expect(r"status of 404 .*/agreement")  # no agreement recorded yet
     page_errors.expect(r"status of 409 .*/stage")  # the stale move the test makes on purpose
-    page_errors.expect(r"status of (403|404) .*/quality")  # quality figures not deployed (yet)
+    # Until the quality figures are deployed their route is unknown (its CORS preflight fails); the
+    # page then says they are not available. Any browser error about that one read is expected.
+    page_errors.expect(r"/v1/orgs/[0-9a-f]+/quality\?")
 
 
 def _move(page: Any, stage: str, reason: str, note: str, button: str) -> None:

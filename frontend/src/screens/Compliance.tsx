@@ -2,7 +2,7 @@
 // do, the agreement (owners), the stage timeline, each site's uplink, and the last 7 days of service
 // quality per site (GET /v1/orgs/{org}/compliance and /quality). Route: #/compliance.
 
-import { api, isMissingEndpoint } from "../api";
+import { api, ApiError, isMissingEndpoint } from "../api";
 import { type Compliance, compliancePath, nextText, percent, reasonText, StageBadge, stageEffects, todoText } from "../compliance";
 import { bytes, DEFAULT_TZ, duration, formatTime, localDate } from "../format";
 import { t } from "../i18n";
@@ -53,7 +53,9 @@ async function loadQuality(timezone: string): Promise<QualityDay[] | null> {
     const out = await api.get<{ days: QualityDay[] }>(orgPath("/quality"), { from: localDate(timezone, DAYS - 1), to: localDate(timezone) });
     return out.days;
   } catch (err) {
-    if (isMissingEndpoint(err)) return null; // not deployed on this server yet
+    // Not deployed on this server yet: a 404, or (cross-origin) a refused preflight, which the
+    // browser reports as a network error; the compliance read above shows a real outage.
+    if (isMissingEndpoint(err) || (err instanceof ApiError && err.code === "network")) return null;
     throw err;
   }
 }
@@ -87,6 +89,12 @@ export function ComplianceScreen() {
               <dd>{formatTime(data.since, tz)}</dd>
               <dt>{t("compliance.reason")}</dt>
               <dd>{reasonText(data.reason)}</dd>
+              {data.note && (
+                <>
+                  <dt>{t("reseller.note")}</dt>
+                  <dd>{data.note}</dd>
+                </>
+              )}
               <dt>{t("compliance.deadline")}</dt>
               <dd>{nextText(data.next_stage, data.deadline, tz) ?? t("compliance.noDeadline")}</dd>
               <dt>{t("compliance.todo")}</dt>

@@ -81,13 +81,13 @@ export function PolicyScreen() {
           <div class="grid">
             <Field label={t("policy.graceDays")} hint={t("policy.graceHint")}>
               {(id, hint) => (
-                <input id={id} name="grace_days" type="number" min={0} max={365} step={1} required aria-describedby={hint}
+                <input id={id} name="grace_days" type="number" min={1} max={365} step={1} required aria-describedby={hint}
                   value={form.grace_days} onInput={onInput(set("grace_days"))} />
               )}
             </Field>
             <Field label={t("policy.restrictedDays")} hint={t("policy.restrictedHint")}>
               {(id, hint) => (
-                <input id={id} name="restricted_days" type="number" min={0} max={365} step={1} required aria-describedby={hint}
+                <input id={id} name="restricted_days" type="number" min={1} max={365} step={1} required aria-describedby={hint}
                   value={form.restricted_days} onInput={onInput(set("restricted_days"))} />
               )}
             </Field>

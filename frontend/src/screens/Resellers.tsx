@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import { api, ApiError, errorText } from "../api";
 import {
+  actorText,
   type Compliance,
   compliancePath,
   nextText,
@@ -34,10 +35,11 @@ interface Reseller {
   org_id: string;
   name: string;
   stage: Stage;
+  site_stages?: Record<string, Stage>;
   agreement_ends_on: string | null;
   uplink: Uplink | string | null;
   quality: Parameters<typeof qualityText>[0];
-  revenue_month: number;
+  revenue_month: number | null;
 }
 
 export interface Agreement {
@@ -51,6 +53,9 @@ export interface Agreement {
 }
 
 const ENDING_DAYS = 30;
+
+/** Sites with a stage of their own other than active. */
+const siteStages = (reseller: Reseller) => Object.values(reseller.site_stages ?? {}).filter((stage) => stage !== "active").length;
 
 const uplinkStatus = (uplink: Reseller["uplink"]) => (typeof uplink === "string" ? uplink : uplink?.status ?? "unknown");
 
@@ -133,6 +138,7 @@ export function Resellers() {
                   </td>
                   <td data-label={t("resellers.stage")}>
                     <StageBadge stage={reseller.stage} />
+                    {siteStages(reseller) > 0 && <span class="hint"> {t("resellers.siteStages", { n: siteStages(reseller) })}</span>}
                   </td>
                   <td data-label={t("resellers.agreementEnds")}>
                     {reseller.agreement_ends_on ?? t("resellers.noAgreement")}
@@ -145,7 +151,7 @@ export function Resellers() {
                   </td>
                   <td data-label={t("resellers.quality")}>{qualityText(reseller.quality)}</td>
                   <td data-label={t("resellers.revenueMonth")} class="num">
-                    {rupiah(reseller.revenue_month ?? 0)}
+                    {reseller.revenue_month === null || reseller.revenue_month === undefined ? t("common.none") : rupiah(reseller.revenue_month)}
                   </td>
                 </tr>
               ))}
@@ -211,6 +217,12 @@ export function ResellerPage({ orgId }: { orgId: string }) {
             <dd>{formatTime(data.since, tz)}</dd>
             <dt>{t("compliance.reason")}</dt>
             <dd>{data.stage === "active" && !data.reason ? t("common.none") : reasonText(data.reason)}</dd>
+            {data.note && (
+              <>
+                <dt>{t("reseller.note")}</dt>
+                <dd>{data.note}</dd>
+              </>
+            )}
             <dt>{t("compliance.deadline")}</dt>
             <dd>{nextText(data.next_stage, data.deadline, tz) ?? t("compliance.noDeadline")}</dd>
           </dl>
@@ -271,7 +283,7 @@ export function Timeline({
                 </strong>
               </p>
               <p>
-                {reasonText(item.reason)} · {item.actor_name ?? t("alerts.actor.system")}
+                {reasonText(item.reason)} · {actorText(item.actor_name)}
               </p>
               {item.note && <p class="timeline-note">“{item.note}”</p>}
             </li>
@@ -316,7 +328,7 @@ export function SiteTable({
                 <td data-label={t("common.site")}>{name}</td>
                 <td data-label={t("resellers.stage")}>
                   <StageBadge stage={site.stage} />
-                  {site.stage !== "active" && site.reason && <span class="hint"> {reasonText(site.reason)}</span>}
+                  {site.own && site.own.stage !== "active" && site.own.reason && <span class="hint"> {reasonText(site.own.reason)}</span>}
                 </td>
                 <td data-label={t("resellers.uplink")}>
                   <UplinkBadge uplink={site.uplink} />
@@ -351,7 +363,7 @@ function SiteStageAction({ orgId, site, name, onDone }: { orgId: string; site: S
       {open && (
         <StageForm
           path={`/v1/platform/orgs/${encodeURIComponent(orgId)}/sites/${encodeURIComponent(site.site_id)}/stage`}
-          current={site.stage}
+          current={site.own?.stage ?? "active"}
           subject={name}
           formId={`site-stage-${site.site_id}`}
           onDone={(moved) => {
@@ -415,11 +427,13 @@ export function StageForm({
       setNote("");
       setTyped("");
       setTarget("");
+      setReason("manual");
       setNotice(t("reseller.moved", { name: subject, stage: stageText(out?.stage ?? chosen) }));
       onDone(true);
     } catch (err) {
-      if (err instanceof ApiError && err.code === "invalid_transition") {
-        setError(t("reseller.invalidTransition", { from: stageText(current), to: stageText(chosen) }));
+      if (err instanceof ApiError && (err.code === "invalid_transition" || err.code === "conflict")) {
+        const key = err.code === "conflict" ? "reseller.conflict" : "reseller.invalidTransition";
+        setError(t(key, { from: stageText(current), to: stageText(chosen) }));
         onDone(false); // show the stage as it is now (another admin or the schedule may have moved it)
       } else {
         setError(errorText(err));
