@@ -10,6 +10,7 @@ from chalicelib.api import (
     audit,
     auth,
     batches,
+    brand,
     compliance,
     dashboard,
     fas,
@@ -39,6 +40,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
-               guest, fas, shifts, platform, compliance, openapi):
+               guest, fas, shifts, platform, compliance, brand, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

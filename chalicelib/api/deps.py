@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.brand import BrandService
     from chalicelib.services.compliance import ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
@@ -62,6 +63,7 @@ class Services:
     shifts: ShiftService
     alerts: AlertService
     compliance: ComplianceService
+    brand: BrandService
 
 
 _services: Services | None = None
@@ -74,6 +76,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
+    from chalicelib.services.brand import BrandService
     from chalicelib.services.compliance import ComplianceGate, ComplianceService
     from chalicelib.services.dashboard import DashboardService
     from chalicelib.services.fas import FasService
@@ -138,6 +141,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
             warn=alerts.compliance_warning,
             revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
         ),
+        brand=BrandService(audit, clock, monotonic),
     )
     return _services
 

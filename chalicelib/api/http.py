@@ -74,6 +74,8 @@ class RouteSpec:
     extra_responses: dict[int, str] = field(default_factory=dict)
     # API keys also as HTTP Basic auth (any user name, the key as password): rlm_rest's simplest credential.
     basic_auth: bool = False
+    # A larger body than the default limit (settings.max_body_bytes), for the few routes that take an image.
+    max_body_bytes: int | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -217,11 +219,11 @@ def _validation_error(error: ValidationError, source: str) -> ValidationFailed:
     return ValidationFailed(f"{location}: {reason}", field=location)
 
 
-def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+def parse_body(request: Request, model: type[BaseModel], limit: int | None = None) -> BaseModel:
     from pydantic import ValidationError
 
     raw = request.raw_body or b""
-    if len(raw) > get_settings().max_body_bytes:
+    if len(raw) > (limit or get_settings().max_body_bytes):
         raise PayloadTooLarge()
     try:
         data = json.loads(raw) if raw.strip() else None
@@ -283,6 +285,7 @@ def endpoint(
     extra_responses: dict[int, str] | None = None,
     basic_auth: bool = False,
     content_types: list[str] | None = None,
+    max_body_bytes: int | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -300,6 +303,7 @@ def endpoint(
             tag=tag,
             extra_responses=extra_responses or {},
             basic_auth=basic_auth,
+            max_body_bytes=max_body_bytes,
         )
         ROUTES.append(spec)
 
@@ -317,7 +321,7 @@ def endpoint(
                     logger.append_keys(actor_id=principal.id, org_id=principal.org_id)
                 kwargs: dict[str, Any] = dict(path_params)
                 if body is not None:
-                    kwargs["body"] = parse_body(request, body.load())
+                    kwargs["body"] = parse_body(request, body.load(), spec.max_body_bytes)
                 if query is not None:
                     kwargs["query"] = parse_query(request, query.load())
                 ctx = RequestContext(principal=principal, meta=meta, platform_action=platform_action)

@@ -61,6 +61,7 @@ queries an index, never scans):
 | raise an alert per scope and window | app           | TransactWriteItems: ALERTID#<hash(kind, scope, window)> + ALERT#<time>#<same id>, both if not exists; refusal paths only, never a successful redeem | 2 WCU x 2 |
 | revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append <event id>@<time> unless counted, TTL; under the limit, GetItem of the previous window's counter (sliding window) | 1 WCU + 0-1 RCU |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
+| the ISP's brand (get, set)          | app, audit    | PK=PLATFORM, SK=BRAND (cached <= 30 s per container); set: PutItem on its version + event | 1 RCU / 2 WCU x 2 |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
 | agreement of an org                 | app           | PK=ORG#<org>, SK=AGREEMENT (+ GSI2 AGREEMENT_END until the job acted on its end) | 1 RCU / 2 WCU x 2 with its event |
 | stages of an org and its sites (gate, cached <= 60 s) | app | PK=ORG#<org>, SK begins STAGE# (STAGE#ORG, STAGE#SITE#<site>) | query |
@@ -83,6 +84,7 @@ from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, S
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
+from chalicelib.models.brand import Brand
 from chalicelib.models.compliance import Agreement, CompliancePolicy, StageRecord, StageTransition, TriggerClaim
 from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.shifts import OpenShiftClaim, Shift
@@ -97,6 +99,7 @@ __all__ = [
     "AppTable",
     "AuditEvent",
     "Batch",
+    "Brand",
     "ChainDigest",
     "ChainHead",
     "CompliancePolicy",

@@ -2,6 +2,8 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText, logout, onSignedOut } from "./api";
+import { brand, loadBrand } from "./brand";
+import { BrandMark } from "./brandmark";
 import { t } from "./i18n";
 import { navigate, useRoute } from "./router";
 import { actingOrg, clearSession, homeFor, loadMe, me, mayUse, type Screen } from "./session";
@@ -31,6 +33,7 @@ import { PolicyScreen } from "./screens/Policy";
 import { AddressSpace } from "./screens/AddressSpace";
 import { ComplianceScreen } from "./screens/Compliance";
 import { ComplianceBanner, seesBanner } from "./compliance";
+import { BrandScreen } from "./screens/Brand";
 
 const NAV: Array<[Screen, string]> = [
   ["dashboard", "nav.dashboard"],
@@ -52,12 +55,13 @@ const NAV: Array<[Screen, string]> = [
   ["platform", "nav.platform"],
   ["shares", "nav.shares"],
   ["settlements", "nav.settlements"],
+  ["brand", "nav.brand"],
   ["resellers", "nav.resellers"],
   ["policy", "nav.policy"],
   ["address-space", "nav.address-space"],
 ];
 
-const ORG_FREE: Screen[] = ["platform", "shares", "settlements", "resellers", "policy", "address-space"];
+const ORG_FREE: Screen[] = ["platform", "shares", "settlements", "brand", "resellers", "policy", "address-space"];
 
 export function App() {
   useLang();
@@ -194,6 +198,8 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <PolicyScreen />;
     case "address-space":
       return <AddressSpace />;
+    case "brand":
+      return <BrandScreen />;
   }
 }
 
@@ -204,6 +210,12 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const main = useRef<HTMLElement>(null);
   const current = route.parts[0];
+  const isp = useSignal(brand);
+
+  useEffect(() => {
+    void loadBrand();
+  }, []);
+
   // Owners and managers (and a platform admin acting in an organization) see its stage on every screen.
   // Not on the platform's own screens, which are about every organization.
   const bannerOrg =
@@ -233,6 +245,11 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
         <a class="brand" href={homeFor(who.role)}>
           Kuota
         </a>
+        {isp.name && (
+          <span class="topbar-isp">
+            <BrandMark brand={isp} compact />
+          </span>
+        )}
         <button
           type="button"
           class="menu-toggle secondary"

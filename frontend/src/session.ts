@@ -96,6 +96,7 @@ export type Screen =
   | "statement"
   | "shares"
   | "settlements"
+  | "brand"
   | "compliance"
   | "resellers"
   | "policy"
@@ -121,6 +122,7 @@ const ACCESS: Record<Screen, Role[]> = {
   statement: ["owner", "manager", "auditor", "platform_admin"],
   shares: ["platform_admin"],
   settlements: ["platform_admin"],
+  brand: ["platform_admin"],
   compliance: ["owner", "manager", "auditor", "platform_admin"],
   resellers: ["platform_admin"],
   policy: ["platform_admin"],

@@ -96,6 +96,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/platform/resellers"): {"platform_admin"},
     ("PUT", "/v1/platform/policy"): {"platform_admin"},
     ("GET", "/v1/platform/policy"): {"platform_admin"},
+    ("PUT", "/v1/platform/brand"): {"platform_admin"},
 }
 
 PUBLIC = {
@@ -103,6 +104,7 @@ PUBLIC = {
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
     ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/brand"),  # the guest page and the console's sign-in show it
     ("POST", "/v1/guest/status"),
     ("POST", "/v1/guest/release"),
     # openNDS FAS: the guest page, and the router's FAS URL (authmon authenticates with its gateway hash).
@@ -137,6 +139,17 @@ def _unsettled_period() -> dict[str, str]:
 
 def _unique_email() -> str:
     return f"new-{uuid.uuid4().hex[:8]}@example.com"
+
+
+AGREEMENT: dict[str, str] = {
+    "legal_name": "CV Toko Baru",
+    "nib": "9120001234567",
+    "agreement_no": "PKS/2026/001",
+    "starts_on": "2026-01-01",
+    "ends_on": "2027-12-31",
+    "contact_name": "Budi",
+    "contact_phone": "+628123456789",
+}
 
 
 BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
@@ -195,17 +208,7 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "amount": 1000,
         "reason": "koreksi",
     },
-}
-
-
-AGREEMENT = {
-    "legal_name": "CV Toko Baru",
-    "nib": "9120001234567",
-    "agreement_no": "PKS/2026/001",
-    "starts_on": "2026-01-01",
-    "ends_on": "2027-12-31",
-    "contact_name": "Budi",
-    "contact_phone": "+628123456789",
+    ("PUT", "/v1/platform/brand"): lambda t: {"name": "NusaNet", "tagline": "Internet resmi", "colour": "#0b5cad"},
 }
 
 

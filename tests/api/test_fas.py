@@ -229,3 +229,21 @@ def test_only_owners_manage_fas(api: Api, world: World, venue: Venue) -> None:
         token=venue.tenant.owner.token,
     )  # fmt: skip
     assert (reply.status, reply.json["error"]["field"]) == (400, "gateway_name")
+
+
+def test_a_suspended_venue_refuses_the_guest_login_and_its_router_hears_nothing(api: Api, world: World,
+                                                                                venue: Venue) -> None:  # fmt: skip
+    router = _router(api, _configure(api, venue))
+    (code,) = issue(api, world, venue)
+    token = _session(api, _guest_arrives(api, router))
+    moved = api.post(f"/v1/platform/orgs/{venue.tenant.org_id}/stage",
+                     {"stage": "suspended", "reason": "uplink_unregistered", "note": "home line"},
+                     token=world.admin.token)  # fmt: skip
+    assert moved.status == 200, moved.body
+
+    reply = api.post("/v1/fas/login", {"site_id": venue.site_a, "client_token": token, "code": code})
+    assert (reply.status, reply.error_code) == (403, "service_suspended")
+    assert router.poll_once() == [] and not router.clients[GUEST_MAC].authenticated
+    # The guest can still read what the voucher holds: nothing of it was used.
+    status = api.post("/v1/guest/status", {"code": code, "org_id": venue.tenant.org_id})
+    assert (status.status, status.json["status"], status.json["seconds_left"]) == (200, "unused", 3600)

@@ -15,6 +15,7 @@ import stat
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,8 +39,6 @@ pytestmark = pytest.mark.e2e
 MB = 1_048_576
 # A NAS identity is registered once in all of Kuota: unique per run, as the stack may be shared.
 RUN = uuid.uuid4().hex[:8]
-NAS_ID = f"e2e-{RUN}-a"
-ENGLISH_NAS_ID = f"e2e-{RUN}-en"  # a site whose guests read English
 GIGAWORD = 2**32
 MAIN_PLAN = {"name": "Harian 5 GB", "price": 10000, "duration_minutes": 60, "validity_days": 30,
              "rate_up_kbps": 512, "rate_down_kbps": 2048, "data_quota_mb": 5000, "max_devices": 1}  # fmt: skip
@@ -49,18 +48,21 @@ USAGE_PLAN = {"name": "Pakai 1 menit", "price": 1000, "duration_minutes": 1, "va
 
 @dataclass
 class Venue:
-    """An organisation with two sites, FreeRADIUS's radius key, and unused codes per plan."""
+    """An organisation with three sites (A, B, and EN whose guests read English), each with a registered NAS,
+    FreeRADIUS's radius key, and unused codes per plan."""
 
     org_id: str
     owner: str = field(repr=False)
     radius_key: str = field(repr=False)
     codes: dict[str, list[str]] = field(repr=False)
+    sites: dict[str, str]
+    nas_ids: dict[str, str]
 
     def code(self, pool: str) -> str:
         return self.codes[pool].pop()
 
 
-def _venue(stack: Stack) -> Venue:
+def _venue(stack: Stack, tag: str = "") -> Venue:
     admin = stack.login(stack.admin_email, stack.admin_password)
     org_id = stack.call("POST", "/v1/orgs", {"name": f"Warung {uuid.uuid4().hex[:6]}"}, token=admin)["org_id"]
     email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
@@ -68,9 +70,9 @@ def _venue(stack: Stack) -> Venue:
                token=admin)  # fmt: skip
     owner = stack.login(email, "radius-e2e-owner")
     base = f"/v1/orgs/{org_id}"
-    sites = {}
-    for name, nas_id, language in (("A", NAS_ID, "id"), ("B", f"e2e-{RUN}-b", "id"),
-                                   ("EN", ENGLISH_NAS_ID, "en")):  # fmt: skip
+    sites, nas_ids = {}, {name: f"e2e-{RUN}{tag}-{name.lower()}" for name in ("A", "B", "EN")}
+    for name, language in (("A", "id"), ("B", "id"), ("EN", "en")):
+        nas_id = nas_ids[name]
         about = {"name": f"Teras {name}", "timezone": "Asia/Jakarta", "language": language}
         site_id = stack.call("POST", f"{base}/sites", about, token=owner)["site_id"]
         stack.call("POST", f"{base}/sites/{site_id}/nas", {"name": f"hAP {name}", "nas_identifier": nas_id},
@@ -84,7 +86,7 @@ def _venue(stack: Stack) -> Venue:
         order = {"plan_id": plan_id, "site_id": sites[site], "quantity": quantity}
         batch = stack.call("POST", f"{base}/batches", order, token=owner)
         codes[pool] = list(stack.call("GET", f"{base}/batches/{batch['batch_id']}/codes", token=owner)["codes"])
-    return Venue(org_id, owner, radius_key, codes)
+    return Venue(org_id, owner, radius_key, codes, sites, nas_ids)
 
 
 @dataclass
@@ -96,10 +98,12 @@ class Radius:
     server: RadiusServer
     nas: NasListener
 
-    def login(self, code: str, mac: str, nas_id: str = NAS_ID) -> RadiusReply:
-        """The NAS asks FreeRADIUS for a guest who typed `code` on a device with `mac` (MikroTik's PAP login)."""
+    def login(self, code: str, mac: str, site: str = "A") -> RadiusReply:
+        """The NAS of `site` asks FreeRADIUS for a guest who typed `code` on a device with `mac` (MikroTik's
+        PAP login)."""
         attributes: dict[str, str | int] = {
-            "User-Name": code, "User-Password": code, "Calling-Station-Id": mac, "NAS-Identifier": nas_id,
+            "User-Name": code, "User-Password": code, "Calling-Station-Id": mac,
+            "NAS-Identifier": self.venue.nas_ids[site],
             "NAS-IP-Address": "127.0.0.1", "Called-Station-Id": "hotspot1", "NAS-Port-Type": "Wireless-802.11",
         }  # fmt: skip
         return radclient(f"127.0.0.1:{self.server.settings.auth_port}", "auth", RADIUS_NAS_SECRET, attributes)
@@ -109,7 +113,7 @@ class Radius:
         """One Accounting-Request; octets above 4 GiB go in the Gigawords attributes, as NASes send them."""
         attributes: dict[str, str | int] = {
             "User-Name": code, "Acct-Status-Type": status, "Acct-Session-Id": session, "Calling-Station-Id": mac,
-            "NAS-Identifier": NAS_ID, "NAS-IP-Address": "127.0.0.1", "Framed-IP-Address": "10.5.50.7",
+            "NAS-Identifier": self.venue.nas_ids["A"], "NAS-IP-Address": "127.0.0.1", "Framed-IP-Address": "10.5.50.7",
             "Acct-Session-Time": seconds,
             "Acct-Input-Octets": octets_in % GIGAWORD, "Acct-Input-Gigawords": octets_in // GIGAWORD,
             "Acct-Output-Octets": octets_out % GIGAWORD, "Acct-Output-Gigawords": octets_out // GIGAWORD,
@@ -120,16 +124,22 @@ class Radius:
         return self.stack.call("GET", f"/v1/orgs/{self.venue.org_id}/vouchers/{code}", token=self.venue.owner)
 
 
-@pytest.fixture(scope="module")
-def radius(stack: Stack, nas: NasListener) -> Iterator[Radius]:
-    """FreeRADIUS started once for the module, on free loopback ports, sending disconnects to the pyrad NAS."""
-    venue = _venue(stack)
+@contextmanager
+def _radius_for(stack: Stack, nas: NasListener, venue: Venue) -> Iterator[Radius]:
+    """FreeRADIUS on free loopback ports with the venue's radius key, sending disconnects to the pyrad NAS."""
     auth_port, acct_port = free_ports(2)
     settings = RadiusSettings(api_url=stack.api, radius_key=venue.radius_key, nas_secret=RADIUS_NAS_SECRET,
                               auth_port=auth_port, acct_port=acct_port, nas_coa_port=nas.port)  # fmt: skip
     with running(settings) as server:
         yield Radius(stack, venue, server, nas)
         assert venue.radius_key not in server.output.text()  # FreeRADIUS never printed the key
+
+
+@pytest.fixture(scope="module")
+def radius(stack: Stack, nas: NasListener) -> Iterator[Radius]:
+    """FreeRADIUS started once for the module."""
+    with _radius_for(stack, nas, _venue(stack)) as started:
+        yield started
 
 
 def _mac(index: int) -> str:
@@ -172,7 +182,7 @@ def test_each_refused_login_is_an_access_reject_with_its_message_in_the_sites_la
 
     for reason, reply in refusals.items():
         assert (reply.code, reply.first("Reply-Message")) == ("Access-Reject", REJECTIONS[reason]["id"]), reason
-    english = radius.login("ZZZZ-ZZZZ-ZZ", _mac(16), nas_id=ENGLISH_NAS_ID)
+    english = radius.login("ZZZZ-ZZZZ-ZZ", _mac(16), site="EN")
     assert (english.code, english.first("Reply-Message")) == ("Access-Reject", REJECTIONS["invalid_code"]["en"])
 
 
@@ -201,7 +211,7 @@ def _assert_disconnected(radius: Radius, code: str, mac: str, session: str, reas
     request = radius.nas.wait_for_disconnect(session)
     assert request["User-Name"] == [code]
     assert request["Calling-Station-Id"] == [mac]
-    assert request["NAS-Identifier"] == [NAS_ID]
+    assert request["NAS-Identifier"] == [radius.venue.nas_ids["A"]]
     assert request["NAS-IP-Address"] == ["127.0.0.1"]
     again = radius.login(code, mac)
     assert (again.code, again.first("Reply-Message")) == ("Access-Reject", REJECTIONS[reason]["id"])
@@ -247,6 +257,45 @@ def test_a_voucher_whose_time_runs_out_is_disconnected(radius: Radius) -> None:
     assert update.code == "Accounting-Response"
     _assert_disconnected(radius, code, mac, session, "voucher_expired")
     assert radius.voucher(code)["status"] == "expired"
+
+
+def test_a_reseller_walked_through_the_stages_over_radius(stack: Stack, nas: NasListener) -> None:
+    """Suspended: logins are rejected with the guest's message in each site's language while a session in
+    progress runs on; reinstated: guests get in again; terminated: the live session gets a Disconnect-Request
+    and the organisation's keys stop working."""
+    venue = _venue(stack, tag="-stages")
+    admin = stack.login(stack.admin_email, stack.admin_password)
+
+    def move(stage: str, note: str) -> None:
+        stack.call("POST", f"/v1/platform/orgs/{venue.org_id}/stage",
+                   {"stage": stage, "reason": "manual", "note": note}, token=admin)  # fmt: skip
+
+    with _radius_for(stack, nas, venue) as radius:
+        live, mac, session = venue.code("main"), _mac(60), "81f00060"
+        assert radius.login(live, mac).code == "Access-Accept"
+        assert radius.account(live, mac, session, "Start").code == "Accounting-Response"
+
+        move("suspended", "Uplink is a home line")
+        for site, language in (("A", "id"), ("EN", "en")):
+            refused = radius.login(venue.code("main"), _mac(61), site=site)
+            assert (refused.code, refused.first("Reply-Message")) == (
+                "Access-Reject", REJECTIONS["service_suspended"][language]), site  # fmt: skip
+        interim = radius.account(live, mac, session, "Interim-Update", seconds=60, octets_in=1000, octets_out=9000)
+        assert interim.code == "Accounting-Response"
+        assert radius.voucher(live)["used_seconds"] == 60  # counted, and the session runs on
+
+        move("active", "Moved to the ISP's line")
+        assert radius.login(venue.code("main"), _mac(62)).code == "Access-Accept"
+
+        move("terminated", "Agreement ended by the ISP")
+        ending = radius.account(live, mac, session, "Interim-Update", seconds=120, octets_in=2000, octets_out=9000)
+        assert ending.code == "Accounting-Response"
+        request = nas.wait_for_disconnect(session)
+        assert (request["User-Name"], request["Calling-Station-Id"]) == ([live], [mac])
+        assert radius.login(venue.code("main"), _mac(63)).code == "Access-Reject"
+        # The organisation's keys stop working; its owner may still read.
+        assert stack.request("POST", "/v1/radius/authorize", {}, token=venue.radius_key).status == 401
+        assert stack.request("GET", f"/v1/orgs/{venue.org_id}/compliance", token=venue.owner).status == 200
 
 
 def test_the_private_configuration_differs_from_debians_only_where_kuota_needs(tmp_path: Any) -> None:

@@ -3,7 +3,8 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useSignal } from "../signal";
-import { fasLogin, fasSession, GuestError, guestStatus, releaseDevice, type GuestStatus } from "./api";
+import { BrandMark } from "../brandmark";
+import { cachedBrand, fasLogin, fasSession, GuestError, guestBrand, guestStatus, releaseDevice, type GuestStatus } from "./api";
 import { mikrotikLoginUrl, type PageContext } from "./context";
 import { bytes, countdown, dateTime, duration, time } from "./format";
 import { hasText, lang, setLang, t, type Lang } from "./strings";
@@ -34,6 +35,13 @@ export function GuestPage({ context }: { context: PageContext }) {
   const [fasToken, setFasToken] = useState<string | null>(null);
   const [fasDown, setFasDown] = useState(false);
   const statusHeading = useRef<HTMLHeadingElement>(null);
+  const [brand, setBrand] = useState(cachedBrand);
+
+  useEffect(() => {
+    guestBrand()
+      .then(setBrand)
+      .catch(() => undefined); // unbranded (or last visit's brand) rather than an error for the guest
+  }, []);
 
   useEffect(() => {
     if (controller?.kind !== "fas") return;
@@ -112,7 +120,7 @@ export function GuestPage({ context }: { context: PageContext }) {
   return (
     <main class="g-page">
       <header class="g-top">
-        <span class="g-brand">Kuota WiFi</span>
+        {brand.name ? <BrandMark brand={brand} label={t("brand.by")} /> : <span class="g-brand">Kuota WiFi</span>}
         <div class="g-lang" role="group" aria-label={t("lang.switch")}>
           {(["id", "en"] as Lang[]).map((choice) => (
             <button type="button" class="g-chip" aria-pressed={lang.get() === choice} onClick={() => setLang(choice)}>

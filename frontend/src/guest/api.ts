@@ -1,6 +1,8 @@
 // The guest page's requests: the API base from the same /config.json the console reads,
 // no credentials (the code is the guest's only one), errors as GuestError.
 
+import { NO_BRAND, type Brand } from "../brandmark";
+
 export class GuestError extends Error {
   constructor(
     message: string,
@@ -70,6 +72,35 @@ export async function post<T>(path: string, body: unknown): Promise<T> {
     throw new GuestError(error?.message || response.statusText, response.status, error?.code || "unknown", retry);
   }
   return data as T;
+}
+
+const BRAND_KEY = "kuota.guest.brand";
+
+/** The brand this phone saw last (shown at once on a return visit while the network answers). */
+export function cachedBrand(): Brand {
+  try {
+    const raw = localStorage.getItem(BRAND_KEY);
+    return raw ? { ...NO_BRAND, ...(JSON.parse(raw) as Partial<Brand>) } : NO_BRAND;
+  } catch {
+    return NO_BRAND;
+  }
+}
+
+/**
+ * The ISP's brand: one small GET the browser may keep a minute (Cache-Control), then kept in
+ * localStorage so the next visit draws it before any request. A failure keeps what was there.
+ */
+export async function guestBrand(): Promise<Brand> {
+  const root = await base();
+  const response = await fetch(`${root}/v1/brand`, { credentials: "omit" });
+  if (!response.ok) throw new GuestError("brand", response.status, "network");
+  const brand = { ...NO_BRAND, ...((await response.json()) as Partial<Brand>) };
+  try {
+    localStorage.setItem(BRAND_KEY, JSON.stringify(brand));
+  } catch {
+    // private browsing or a full store: shown this time only
+  }
+  return brand;
 }
 
 export function guestStatus(orgId: string, code: string): Promise<GuestStatus> {

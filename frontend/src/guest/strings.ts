@@ -30,6 +30,7 @@ type Entry = [id: string, en: string];
 
 const TABLE: Record<string, Entry> = {
   "title": ["Internet WiFi", "WiFi internet"],
+  "brand.by": ["Layanan internet oleh", "Internet service by"],
   "lang.switch": ["Bahasa", "Language"],
   "code.label": ["Kode voucher", "Voucher code"],
   "code.hint": ["Ada di struk atau kartu voucher, mis. K7QF-M2XD-9P", "Printed on your receipt or voucher card, e.g. K7QF-M2XD-9P"],

@@ -1,7 +1,10 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { errorText, login } from "../api";
+import { brand, loadBrand } from "../brand";
+import { BrandMark } from "../brandmark";
 import { t } from "../i18n";
 import { loadMe, type Me } from "../session";
+import { useSignal } from "../signal";
 import { Alert, Field, LanguageSwitch, onInput } from "../ui";
 
 export function Login({ onSignedIn, notice }: { onSignedIn: (who: Me) => void; notice?: string | null }) {
@@ -9,6 +12,11 @@ export function Login({ onSignedIn, notice }: { onSignedIn: (who: Me) => void; n
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const isp = useSignal(brand);
+
+  useEffect(() => {
+    void loadBrand();
+  }, []);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -33,6 +41,11 @@ export function Login({ onSignedIn, notice }: { onSignedIn: (who: Me) => void; n
         <LanguageSwitch />
       </div>
       <main class="login" id="main">
+        {isp.name && (
+          <div class="login-isp">
+            <BrandMark brand={isp} label={t("brand.by")} />
+          </div>
+        )}
         <h1 id="page-title" tabIndex={-1}>
           {t("login.title")}
         </h1>

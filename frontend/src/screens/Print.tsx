@@ -2,9 +2,12 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
+import { brand, loadBrand } from "../brand";
+import { BrandMark } from "../brandmark";
 import { duration, groupCode, rupiah } from "../format";
 import { t } from "../i18n";
 import { orgPath } from "../session";
+import { useSignal } from "../signal";
 import { QrImage } from "../qr";
 import { Alert, loadPlans, loadSites, Loading, Page, type Plan, type Site } from "../ui";
 import { venueOf, type Venue } from "../venue";
@@ -42,6 +45,7 @@ export function PrintView({ batchId }: { batchId: string }) {
         api.get<{ codes: string[] }>(orgPath(`/batches/${encodeURIComponent(batchId)}/codes`)),
         loadPlans(),
         loadSites(),
+        loadBrand(), // the ISP's mark is on every card: there before the sheet is
       ]);
       return {
         batch,
@@ -99,6 +103,7 @@ export function PrintView({ batchId }: { batchId: string }) {
 
 export function VoucherCard({ code, plan, venue, expiresText }: { code: string; plan: Plan | undefined | { name: string; price: number; duration_minutes: number }; venue: Venue; expiresText?: string }) {
   const grouped = groupCode(code);
+  const isp = useSignal(brand);
   return (
     <article class="voucher-card" aria-label={`${t("print.code")} ${grouped}`}>
       <header class="vc-head">
@@ -128,6 +133,11 @@ export function VoucherCard({ code, plan, venue, expiresText }: { code: string; 
           {expiresText && <p class="vc-expires">{expiresText}</p>}
         </div>
       </div>
+      {isp.name && (
+        <footer class="vc-isp">
+          <BrandMark brand={isp} label={t("brand.by")} compact />
+        </footer>
+      )}
     </article>
   );
 }
