@@ -197,3 +197,52 @@ def test_policy_reads_and_saves_rates_as_percentages(page: Any, stack: Stack) ->
     assert after["quality"] == {"min_availability": 0.975, "max_reject_rate": 0.04}
     assert after["triggers"]["uplink_unregistered"] == "warn"
     stack.call("PUT", "/v1/platform/policy", before, token=admin)  # as it was, for the other tests
+
+
+def test_a_site_suspended_on_its_own_is_named_in_the_managers_banner(
+    page: Any, stack: Stack, page_errors: PageErrors
+) -> None:
+    _expect_refusals(page_errors)
+    org_id, _ = _reseller(stack, "Losmen Dua Lokasi")
+    admin = stack.login(stack.admin_email, stack.admin_password)
+    emails = {role: f"{role}-{org_id}@compliance.example" for role in ("manager", "auditor")}
+    for role, email in emails.items():
+        user = {"email": email, "password": PASSWORD, "role": role}
+        stack.call("POST", f"/v1/orgs/{org_id}/users", user, token=admin)
+    stack.call("POST", f"/v1/orgs/{org_id}/sites", {"name": "Bukit Hijau", "timezone": "Asia/Jakarta"}, token=admin)
+
+    # The platform admin moves one site, from the reseller page's sites table.
+    _sign_in(page, stack.admin_email, stack.admin_password)
+    page.goto(f"/#/resellers/{org_id}")
+    row = page.locator('tr[data-site="Pantai Losari"]')
+    row.get_by_role("button", name="Change the stage of Pantai Losari").click()
+    form = row.locator("form")
+    form.get_by_label("New stage", exact=True).select_option(label="Grace period")
+    form.get_by_label("Reason (trigger)", exact=True).select_option(label="An uplink not registered with the ISP")
+    form.get_by_label("Note", exact=True).fill("Kontroler memanggil dari jalur rumahan")
+    form.get_by_role("button", name="Move to Grace period", exact=True).click()
+    expect(row).to_contain_text("Grace period")
+    expect(page.locator('tr[data-site="Bukit Hijau"]')).to_contain_text("Active")
+    expect(page.locator("#stage-title")).to_contain_text("Active")  # the organization itself is untouched
+    latest = page.get_by_test_id("stage-timeline").locator("li").first
+    expect(latest).to_contain_text("Pantai Losari: Active → Grace period")
+    _sign_out(page)
+
+    # A manager sees the site named, its deadline in WITA, and what to do.
+    _sign_in(page, emails["manager"], PASSWORD)
+    banner = page.get_by_test_id("compliance-banner")
+    expect(banner).to_contain_text("Site Pantai Losari is in the stage: Grace period.")
+    expect(banner).to_contain_text("An uplink not registered with the ISP")
+    expect(banner).to_contain_text("it moves to Restricted: new batches and sales stop")
+    expect(banner).to_contain_text("WITA")
+    expect(banner).to_contain_text("Connect the site's controller through the ISP's registered line, or contact")
+    expect(banner).not_to_contain_text("Your organization is in the stage")
+    _sign_out(page)
+
+    # An auditor reads the Compliance page (no banner, no agreement, no actions).
+    _sign_in(page, emails["auditor"], PASSWORD)
+    _open(page, "compliance", "Compliance")
+    expect(page.locator('tr[data-site="Pantai Losari"]')).to_contain_text("Grace period")
+    expect(page.get_by_test_id("compliance-banner")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Cooperation agreement")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("Change the stage"))).to_have_count(0)
