@@ -11,7 +11,7 @@ import { PlatformTabs } from "./Settlements";
 export interface Prefix {
   cidr: string;
   asn: number;
-  note: string;
+  note: string | null;
 }
 
 interface Parsed {
@@ -38,7 +38,7 @@ export function parsePrefixes(text: string): Parsed {
     if (!asnText || !Number.isInteger(asn) || asn <= 0 || asn > 4_294_967_295) {
       return { prefixes, lines, problem: { line: index + 1, message: t("addr.badAsn", { cidr, line: index + 1 }) } };
     }
-    prefixes.push({ cidr, asn, note: note.join(" ") });
+    prefixes.push({ cidr, asn, note: note.join(" ") || null });
     lines.push(index + 1);
   }
   return { prefixes, lines, problem: null };
@@ -46,14 +46,20 @@ export function parsePrefixes(text: string): Parsed {
 
 /** Which prefix the API's 400 is about: by index in its field (`prefixes[3].cidr`), else by the CIDR it names. */
 export function blamedPrefix(error: ApiError, prefixes: Prefix[]): number | null {
-  const match = /prefixes\D*(\d+)/.exec(error.field ?? "") ?? /prefixes\D*(\d+)/.exec(error.message);
+  const match = /prefixes\D*(\d+)/.exec(error.field ?? "") ?? /prefixes\D*(\d+)/.exec(error.detail ?? error.message);
   if (match && Number(match[1]) < prefixes.length) return Number(match[1]);
   // The longest CIDR the message contains (so 10.0.0.0/8 does not match inside 10.0.0.0/80).
   let found: number | null = null;
   prefixes.forEach((prefix, index) => {
-    if (error.message.includes(prefix.cidr) && (found === null || prefix.cidr.length > prefixes[found].cidr.length)) found = index;
+    if ((error.detail ?? error.message).includes(prefix.cidr) && (found === null || prefix.cidr.length > prefixes[found].cidr.length)) found = index;
   });
   return found;
+}
+
+/** The API's own words without the field it names first (`prefixes.3.cidr: '10.0.0.0/8' overlaps …`). */
+function reasonOf(error: ApiError): string {
+  const detail = error.detail ?? error.message;
+  return error.field && detail.startsWith(`${error.field}: `) ? detail.slice(error.field.length + 2) : detail;
 }
 
 export function AddressSpace() {
@@ -100,7 +106,7 @@ export function AddressSpace() {
       const index = err instanceof ApiError && err.status === 400 ? blamedPrefix(err, parsed.prefixes) : null;
       if (index !== null) {
         const line = parsed.lines[index];
-        setProblem({ line, message: t("addr.lineProblem", { line, cidr: parsed.prefixes[index].cidr, message: errorText(err) }) });
+        setProblem({ line, message: t("addr.lineProblem", { line, cidr: parsed.prefixes[index].cidr, message: reasonOf(err as ApiError) }) });
         point(line);
       } else {
         setError(errorText(err));

@@ -19,7 +19,9 @@ export interface QualityDay {
   sessions: number;
   bytes: number;
   median_session_s: number | null;
+  median_exact?: boolean;
   availability: number | null;
+  reject_rate?: number;
 }
 
 const DAYS = 7;
@@ -28,6 +30,7 @@ const NOT_COUNTED = ["invalid_code", "service_suspended"];
 
 /** Rejects that count against the site over accepted + those rejects (0 when none), as the platform computes it. */
 export function rejectRate(day: QualityDay): number {
+  if (typeof day.reject_rate === "number") return day.reject_rate;
   const counted = Object.entries(day.rejected ?? {})
     .filter(([code]) => !NOT_COUNTED.includes(code))
     .reduce((sum, [, n]) => sum + n, 0);
@@ -176,7 +179,7 @@ function QualityTable({ site, days }: { site: Site; days: QualityDay[] }) {
                 <td data-label={t("quality.data")} class="num">{bytes(day.bytes)}</td>
                 <td data-label={t("quality.median")} class="num">
                   {day.median_session_s !== null && day.median_session_s !== undefined
-                    ? duration(Math.round(day.median_session_s / 60))
+                    ? `${day.median_exact === false ? "≈ " : ""}${duration(Math.round(day.median_session_s / 60))}`
                     : t("common.none")}
                 </td>
                 <td data-label={t("quality.availability")} class="num">{percent(day.availability)}</td>
