@@ -785,6 +785,7 @@ const TABLE: Record<string, Entry> = {
   "addr.noLength": ["Baris {line}: {cidr} tidak punya panjang prefiks (mis. /24).", "Line {line}: {cidr} has no prefix length (e.g. /24)."],
   "addr.badAsn": ["Baris {line}: nomor AS untuk {cidr} tidak valid (mis. AS64500).", "Line {line}: the AS number for {cidr} is not valid (e.g. AS64500)."],
   "addr.lineProblem": ["Baris {line} ({cidr}): {message}", "Line {line} ({cidr}): {message}"],
+  "addr.lineRef": ["baris {line}", "line {line}"],
   "addr.saved": ["{n} prefiks disimpan.", "{n} prefixes saved."],
 };
 

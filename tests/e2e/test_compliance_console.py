@@ -246,3 +246,94 @@ def test_a_site_suspended_on_its_own_is_named_in_the_managers_banner(
     expect(page.get_by_test_id("compliance-banner")).to_have_count(0)
     expect(page.get_by_role("heading", name="Cooperation agreement")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("Change the stage"))).to_have_count(0)
+
+
+def _served(stack: Stack, path: str) -> bool:
+    """Whether the API serves `path` (the address space and the quality figures land separately)."""
+    return path in stack.call("GET", "/v1/openapi.json")["paths"]
+
+
+def _site_with_a_controller(stack: Stack, name: str) -> tuple[str, str, str, str, str]:
+    """A reseller with a site, a controller key and a sold voucher: org id, owner email, site id, key, code."""
+    org_id, email = _reseller(stack, name)
+    owner = stack.login(email, PASSWORD)
+    org = f"/v1/orgs/{org_id}"
+    site_id = stack.call("GET", f"{org}/sites", token=owner)["sites"][0]["site_id"]
+    key = stack.call("POST", f"{org}/sites/{site_id}/keys", {"kind": "controller", "name": "AP lobi"}, token=owner)
+    plan = stack.call("POST", f"{org}/plans", {"name": "2 Jam", "price": 5000, "duration_minutes": 120,
+                                               "validity_days": 30}, token=owner)["plan_id"]  # fmt: skip
+    sale = stack.call("POST", f"{org}/sales", {"site_id": site_id, "plan_id": plan, "quantity": 1}, token=owner)
+    return org_id, email, site_id, str(key["api_key"]), str(sale["vouchers"][0]["code"])
+
+
+def test_the_address_space_names_a_bad_line_and_a_registered_controller_shows_it(
+    page: Any, stack: Stack, page_errors: PageErrors
+) -> None:
+    if not _served(stack, "/v1/platform/address-space"):
+        pytest.skip("the address-space API is not served by this build yet")
+    _expect_refusals(page_errors)
+    page_errors.expect(r"status of 400 .*/v1/platform/address-space")  # the overlap the test types
+    admin = stack.login(stack.admin_email, stack.admin_password)
+    before = stack.call("GET", "/v1/platform/address-space", token=admin)
+    org_id, owner_email, site_id, key, code = _site_with_a_controller(stack, "Kedai Alamat Terdaftar")
+    try:
+        _sign_in(page, stack.admin_email, stack.admin_password)
+        _open(page, "address-space", "Registered address space")
+        prefixes = page.get_by_label("Prefixes, one a line")
+        # Loopback is "the ISP's" here: every controller in the browser tests calls from 127.0.0.1.
+        prefixes.fill("127.0.0.0/8 AS64500 Loopback lab\n127.1.0.0/16 AS64501 overlaps\n2001:db8::/32 AS64502 IPv6")
+        page.get_by_role("button", name="Save", exact=True).click()
+        problem = page.locator("[data-line]")
+        expect(problem).to_have_attribute("data-line", "2")
+        expect(problem).to_contain_text("Line 2 (127.1.0.0/16)")
+        expect(problem).to_contain_text("overlaps 127.0.0.0/8 (line 1)")
+        screenshot(page, "address-space")
+        prefixes.fill("127.0.0.0/8 AS64500 Loopback lab\n2001:db8::/32 AS64502 IPv6")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_text("2 prefixes saved.")).to_be_visible()
+        page.reload()
+        expect(page.get_by_label("Prefixes, one a line")).to_have_value(
+            "127.0.0.0/8 AS64500 Loopback lab\n2001:db8::/32 AS64502 IPv6"
+        )
+        _sign_out(page)
+
+        # The controller redeems from 127.0.0.1 (the lookup may keep the old list up to a minute).
+        owner = stack.login(owner_email, PASSWORD)
+        status = "unknown"
+        for _ in range(40):
+            redeemed = stack.request("POST", "/v1/redeem", {"code": code, "mac": "AA:BB:CC:00:14:01"}, token=key)
+            assert redeemed.status == 200, redeemed.body
+            sites = stack.call("GET", f"/v1/orgs/{org_id}/compliance", token=owner)["sites"]
+            status = next(s["uplink"]["status"] for s in sites if s["site_id"] == site_id)
+            if status == "registered":
+                break
+            page.wait_for_timeout(2_000)
+        assert status == "registered"
+
+        _sign_in(page, owner_email, PASSWORD)
+        _open(page, "compliance", "Compliance")
+        row = page.locator('tr[data-site="Pantai Losari"]')
+        expect(row).to_contain_text("Registered")
+        expect(row).to_contain_text("127.0.0.1")
+        expect(row).to_contain_text("WITA")
+    finally:
+        stack.call("PUT", "/v1/platform/address-space", {"prefixes": before["prefixes"]}, token=admin)
+
+
+def test_the_owner_reads_a_week_of_quality_per_site(page: Any, stack: Stack, page_errors: PageErrors) -> None:
+    if not _served(stack, "/v1/orgs/{org_id}/quality"):
+        pytest.skip("the quality API is not served by this build yet")
+    _expect_refusals(page_errors)
+    _, owner_email, _, key, code = _site_with_a_controller(stack, "Kedai Kualitas")
+    assert stack.request("POST", "/v1/redeem", {"code": code, "mac": "AA:BB:CC:00:14:02"}, token=key).status == 200
+    wrong = stack.request("POST", "/v1/redeem", {"code": "ZZZZ-ZZZZ-ZZ", "mac": "AA:BB:CC:00:14:03"}, token=key)
+    assert wrong.status == 404
+    _sign_in(page, owner_email, PASSWORD)
+    _open(page, "compliance", "Compliance")
+    table = page.locator('[data-site="Pantai Losari"] table.quality-table')
+    expect(table.locator("tbody tr")).to_have_count(7)
+    today = table.locator("tbody tr").last
+    expect(today.locator('td[data-label="Logins accepted"]')).to_have_text("1")
+    expect(today.locator('td[data-label="Logins rejected"]')).to_contain_text("wrong code 1")
+    expect(today.locator('td[data-label="Reject rate"]')).to_have_text("0 %")  # a wrong code is the guest's
+    screenshot(page, "compliance-quality")

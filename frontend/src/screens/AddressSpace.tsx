@@ -56,10 +56,16 @@ export function blamedPrefix(error: ApiError, prefixes: Prefix[]): number | null
   return found;
 }
 
-/** The API's own words without the field it names first (`prefixes.3.cidr: '10.0.0.0/8' overlaps …`). */
-function reasonOf(error: ApiError): string {
+/**
+ * The API's own words without the field it names first, its other prefixes by line
+ * (`prefixes.3.cidr: 10.1.0.0/16 overlaps 10.0.0.0/8 (prefixes.0)` → `… overlaps 10.0.0.0/8 (line 1)`).
+ */
+function reasonOf(error: ApiError, lines: number[]): string {
   const detail = error.detail ?? error.message;
-  return error.field && detail.startsWith(`${error.field}: `) ? detail.slice(error.field.length + 2) : detail;
+  const text = error.field && detail.startsWith(`${error.field}: `) ? detail.slice(error.field.length + 2) : detail;
+  return text.replace(/prefixes\.(\d+)(\.\w+)?/g, (whole, index: string) =>
+    lines[Number(index)] ? t("addr.lineRef", { line: lines[Number(index)] }) : whole,
+  );
 }
 
 export function AddressSpace() {
@@ -106,7 +112,7 @@ export function AddressSpace() {
       const index = err instanceof ApiError && err.status === 400 ? blamedPrefix(err, parsed.prefixes) : null;
       if (index !== null) {
         const line = parsed.lines[index];
-        setProblem({ line, message: t("addr.lineProblem", { line, cidr: parsed.prefixes[index].cidr, message: reasonOf(err as ApiError) }) });
+        setProblem({ line, message: t("addr.lineProblem", { line, cidr: parsed.prefixes[index].cidr, message: reasonOf(err as ApiError, parsed.lines) }) });
         point(line);
       } else {
         setError(errorText(err));
