@@ -144,32 +144,34 @@ export function UplinkBadge({ uplink }: { uplink: Uplink | string | null | undef
 
 // --- the banner ------------------------------------------------------------------------------------
 
-/** What the signed-in owner's or manager's organization looks like, refreshed on every navigation. */
-export const compliance = signal<Compliance | null>(null);
+/** The organization's compliance as last read (with whose it is), refreshed on every navigation. */
+export const compliance = signal<{ org: string; data: Compliance } | null>(null);
 
-let inFlight: Promise<void> | null = null;
+let inFlight: { org: string; read: Promise<void> } | null = null;
 
-/** Read the organization's compliance once (a newer navigation waits for the same read). */
+/** Read the organization's compliance (a navigation during a read of the same organization waits for it). */
 export function refreshCompliance(): Promise<void> {
   const org = orgId();
   if (!org) {
     compliance.set(null);
     return Promise.resolve();
   }
-  if (!inFlight) {
-    inFlight = api
-      .get<Compliance>(compliancePath(org))
-      .then((data) => compliance.set(data))
-      .catch(() => {
-        // No banner is better than a broken screen: the endpoint may not be deployed yet, and a
-        // failed read is shown on the Compliance page itself.
-        compliance.set(null);
-      })
-      .finally(() => {
-        inFlight = null;
-      });
-  }
-  return inFlight;
+  if (inFlight?.org === org) return inFlight.read;
+  const read = api
+    .get<Compliance>(compliancePath(org))
+    .then((data) => {
+      if (orgId() === org) compliance.set({ org, data });
+    })
+    .catch(() => {
+      // No banner is better than a broken screen: the endpoint may not be deployed yet, and a
+      // failed read is shown on the Compliance page itself.
+      if (orgId() === org) compliance.set(null);
+    })
+    .finally(() => {
+      if (inFlight?.read === read) inFlight = null;
+    });
+  inFlight = { org, read };
+  return read;
 }
 
 export function seesBanner(role: Role | undefined, hasOrg: boolean): boolean {
@@ -194,7 +196,8 @@ export function todoText(reason: string | null | undefined): string {
 
 /** The banner above every screen while the organization or one of its sites is not active. */
 export function ComplianceBanner({ path, org }: { path: string; org: string }) {
-  const data = useSignal(compliance);
+  const state = useSignal(compliance);
+  const data = state?.org === org ? state.data : null; // never another organization's, read before a switch
   // Site names and zones, once per organization (the deadline is shown in the site's local time).
   const siteList = useLoad(() => loadSites().catch(() => []), [org]);
   const sites = siteList.data ?? [];
