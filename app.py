@@ -6,6 +6,7 @@ from chalice.app import Chalice, CORSConfig
 
 from chalicelib import jobs
 from chalicelib.api import (
+    address_space,
     alerts,
     audit,
     auth,
@@ -40,6 +41,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
-               guest, fas, shifts, platform, compliance, brand, openapi):
+               guest, fas, shifts, platform, compliance, brand, address_space, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

@@ -76,9 +76,10 @@ def build_server(port: int, stage: str, threads: int) -> Any:
     for name, value in config.environment_variables.items():
         os.environ.setdefault(name, value)
     app = config.chalice_app
-    # As chalice.local.create_local_server does: `current_request` becomes per thread.
-    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
-    app.__class__ = CustomLocalChalice
+    if not isinstance(app, CustomLocalChalice):  # a second server in one process (tests) finds it done
+        # As chalice.local.create_local_server does: `current_request` becomes per thread.
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
 
     class Handler(ChaliceRequestHandler):
         timeout = IDLE_CONNECTION_SECONDS
@@ -88,6 +89,15 @@ def build_server(port: int, stage: str, threads: int) -> Any:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the app logs every request itself (JSON, by route template, never the raw path)
+
+        def _generic_handle(self) -> None:
+            # Chalice's event converter says every request came from 127.0.0.1; API Gateway puts the
+            # caller's address in `sourceIp`, and so does this server: the socket's peer (each
+            # connection has its own gateway and converter, so this is per request).
+            self.local_gateway.event_converter.LOCAL_SOURCE_IP = str(self.client_address[0])
+            super()._generic_handle()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
     return LocalDevServer(
         app, config, HOST, port, handler_cls=Handler,

@@ -17,6 +17,7 @@ AlertKind = Literal[
     "bulk_revoke",
     "code_export",
     "void_after_shift",
+    "uplink_unregistered",
     "compliance_warning",
 ]
 

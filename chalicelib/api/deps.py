@@ -17,6 +17,7 @@ from chalicelib.services import Clock, utc_now
 if TYPE_CHECKING:
     from chalicelib.auth.api_keys import ApiKeyVerifier
     from chalicelib.services.accounts import AccountService
+    from chalicelib.services.address_space import AddressSpaceService, UplinkService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.brand import BrandService
@@ -62,6 +63,8 @@ class Services:
     fas: FasService
     shifts: ShiftService
     alerts: AlertService
+    address_space: AddressSpaceService
+    uplinks: UplinkService
     compliance: ComplianceService
     brand: BrandService
 
@@ -74,6 +77,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.auth.signing_keys import get_key_set
     from chalicelib.messaging import send_batch_job
     from chalicelib.services.accounts import AccountService
+    from chalicelib.services.address_space import AddressSpaceService, UplinkService
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.audit import AuditLog
     from chalicelib.services.brand import BrandService
@@ -108,6 +112,18 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     redeem = RedeemService(settings, clock, monotonic, alerts=alerts, gate=gate)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     reports = ReportingService()
+    address_space = AddressSpaceService(audit, clock, monotonic, ttl=settings.api_key_cache_seconds)
+    compliance = ComplianceService(
+        audit,
+        gate,
+        accounts,
+        sites,
+        clock,
+        warn=alerts.compliance_warning,
+        revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
+    )
+    uplinks = UplinkService(address_space, alerts, clock, on_trigger=compliance.trigger)
+    compliance.uplinks = uplinks.sites
     _services = Services(
         accounts=accounts,
         sites=sites,
@@ -126,21 +142,16 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         nas=NasService(audit, nas_directory, clock),
         nas_directory=nas_directory,
         radius=RadiusService(
-            redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic
+            redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic,
+            uplinks=uplinks,
         ),
         guest=GuestService(settings, clock),
-        fas=FasService(settings, audit, redeem, clock),
+        fas=FasService(settings, audit, redeem, clock, uplinks=uplinks),
         shifts=ShiftService(audit, sites, clock),
         alerts=alerts,
-        compliance=ComplianceService(
-            audit,
-            gate,
-            accounts,
-            sites,
-            clock,
-            warn=alerts.compliance_warning,
-            revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
-        ),
+        address_space=address_space,
+        uplinks=uplinks,
+        compliance=compliance,
         brand=BrandService(audit, clock, monotonic),
     )
     return _services

@@ -108,7 +108,8 @@ def error_response(error: KuotaError) -> Response:
 def request_meta(request: Request) -> RequestMeta:
     headers = request.headers
     context = request.context or {}
-    source_ip = (context.get("identity") or {}).get("sourceIp")
+    peer_ip = (context.get("identity") or {}).get("sourceIp")
+    source_ip = peer_ip
     forwarded = headers.get("x-forwarded-for")
     if forwarded and get_settings().trust_forwarded_for:
         source_ip = forwarded.split(",")[0].strip()[:64]
@@ -116,7 +117,8 @@ def request_meta(request: Request) -> RequestMeta:
     if not _REQUEST_ID.match(request_id):
         request_id = uuid.uuid4().hex
     user_agent = headers.get("user-agent")
-    return RequestMeta(source_ip=source_ip, user_agent=user_agent[:256] if user_agent else None, request_id=request_id)
+    return RequestMeta(source_ip=source_ip, user_agent=user_agent[:256] if user_agent else None, request_id=request_id,
+                       peer_ip=peer_ip[:64] if isinstance(peer_ip, str) else None)  # fmt: skip
 
 
 def _bearer(request: Request, *, basic: bool = False) -> str:

@@ -25,7 +25,15 @@ CONTROLLER = frozenset({"controller"})
                      409: "device_limit_reached", 429: "too_many_attempts"},
 )  # fmt: skip
 def redeem(ctx: RequestContext, body: RedeemIn) -> RedeemOut:
+    _observe_uplink(ctx)
     return redeem_answer(services().redeem.redeem(ctx.user, body.code, body.mac, ctx.actor))
+
+
+def _observe_uplink(ctx: RequestContext) -> None:
+    """The controller's site calls from the address the platform saw (never X-Forwarded-For)."""
+    key = ctx.user
+    if key.org_id and key.site_id:
+        services().uplinks.observe(ctx.actor, key.org_id, key.site_id, ctx.meta.peer_ip)
 
 
 def redeem_answer(admission: Admission) -> RedeemOut:
@@ -55,6 +63,7 @@ def redeem_answer(admission: Admission) -> RedeemOut:
 def accounting(ctx: RequestContext, body: AccountingIn) -> AccountingOut:
     from chalicelib.api.schemas import AccountingOut
 
+    _observe_uplink(ctx)
     usage = services().redeem.account(
         ctx.user, body.code, body.mac, session_id=body.session_id, session_time=body.session_time,
         octets=body.input_octets + body.output_octets, actor=ctx.actor,

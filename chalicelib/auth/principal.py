@@ -10,9 +10,13 @@ from chalicelib.auth.roles import Role
 
 @dataclass(frozen=True)
 class RequestMeta:
-    source_ip: str | None
+    source_ip: str | None  # for the audit trail: X-Forwarded-For where a setting trusts it
     user_agent: str | None
     request_id: str
+    # The address the platform itself saw the call come from (API Gateway's sourceIp, the local
+    # server's socket peer, the packet source FreeRADIUS passed on), never a header the caller
+    # sets: what a controller's uplink is judged by.
+    peer_ip: str | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,10 @@ queries an index, never scans):
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | the ISP's brand (get, set)          | app, audit    | PK=PLATFORM, SK=BRAND (cached <= 30 s per container); set: PutItem on its version + event | 1 RCU / 2 WCU x 2 |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
+| registered address space (read)     | app           | GetItem PLATFORM/ADDRSPACE (head: version, chunk count), then BatchGetItem of PLATFORM/ADDRSPACE#<version>#<n> (<= 300 KB each, 20,000 prefixes: a few chunks) only when the version changed; cached per container <= 60 s | 1 RCU per minute per container + chunks on change |
+| replace the address space           | app, audit    | BatchWriteItem new chunks; TransactWriteItems: head (version = the one read) + event + chain head; BatchWriteItem delete old chunks | chunks + 2 WCU x 3 + chunks |
+| record a site's / NAS's uplink      | app           | PutItem PK=ORG#<org>, SK=UPLINK#<site> (or UPLINK#<site>#NAS#<nas>) if absent or last_seen_at <= now; only when status or address change or after 5 minutes (per container memory), never per call | 0 WCU per call; 1 WCU per change |
+| uplinks of an org                   | app           | PK=ORG#<org>, SK begins UPLINK#                  | query         |
 | agreement of an org                 | app           | PK=ORG#<org>, SK=AGREEMENT (+ GSI2 AGREEMENT_END until the job acted on its end) | 1 RCU / 2 WCU x 2 with its event |
 | stages of an org and its sites (gate, cached <= 60 s) | app | PK=ORG#<org>, SK begins STAGE# (STAGE#ORG, STAGE#SITE#<site>) | query |
 | move a stage                        | app, audit    | TransactWriteItems: STAGE#<scope> if seq = read, STAGELOG#<at>#<scope>#<seq>, event, chain head | 2 WCU x 4 |
@@ -81,6 +85,7 @@ read and one more item in its transaction.
 from __future__ import annotations
 
 from chalicelib.models.accounts import ApiKey, EmailClaim, Nas, NasClaim, Org, Site, User
+from chalicelib.models.address_space import AddressSpaceChunk, AddressSpaceHead, Uplink
 from chalicelib.models.alerts import Alert, AlertClaim
 from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
@@ -92,6 +97,8 @@ from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
 from chalicelib.models.vouchers import Batch, ChainHead, LedgerEntry, Plan, Sale, ShapeCounter, ShapeRegistry, Voucher
 
 __all__ = [
+    "AddressSpaceChunk",
+    "AddressSpaceHead",
     "Agreement",
     "Alert",
     "AlertClaim",
@@ -124,6 +131,7 @@ __all__ = [
     "StageTransition",
     "TokenFamily",
     "TriggerClaim",
+    "Uplink",
     "User",
     "Voucher",
 ]

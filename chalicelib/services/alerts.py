@@ -3,7 +3,9 @@
 `AlertService.observe` is subscribed to the audit log: it sees the events of every
 write that landed and raises alerts for the ones that look wrong. Redeem refusals
 write no audit event, so the redeem service calls `wrong_site` and `redeem_burst`
-itself, on the refusal path only (a successful redeem stays one write).
+itself, on the refusal path only (a successful redeem stays one write); the uplink
+service calls `uplink_unregistered` when a site calls from outside the ISP's
+registered address space.
 
 Every alert has an id derived from what raised it: an alert from one audit event
 is keyed by that event, an alert per scope and window (bursts, bulk revokes, a code
@@ -44,6 +46,7 @@ KINDS = (
     "bulk_revoke",
     "code_export",
     "void_after_shift",
+    "uplink_unregistered",
     "compliance_warning",
 )
 
@@ -316,6 +319,23 @@ class AlertService:
                 details={"scope": scope, "device": device, "failures": failures,
                          "window_start": _iso(datetime.fromtimestamp(window_start, UTC)),
                          "window_seconds": self._redeem_window},
+            )
+        )  # fmt: skip
+
+    def uplink_unregistered(self, actor: Actor, org_id: str, site_id: str, *, address: str) -> bool:
+        """A site's controller called from outside the registered address space: one alert per site and
+        local day. True when this call raised it (the day's first)."""
+        now = self._clock()
+        here = self._site(org_id, site_id)
+        day = now.astimezone(ZoneInfo(here.timezone) if here else UTC).date().isoformat()
+        return self._claim(
+            self._refusal_alert(
+                actor, org_id, site_id, now,
+                identifier=alert_id("uplink_unregistered", org_id, site_id, day),
+                kind="uplink_unregistered",
+                summary=f"The controller at {here.name if here else site_id} called from {address}, "
+                        "outside the ISP's registered address space",
+                details={"address": address, "site_id": site_id, "day": day},
             )
         )  # fmt: skip
 

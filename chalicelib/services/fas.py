@@ -22,6 +22,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
@@ -37,6 +38,9 @@ from chalicelib.opennds import FasDecryptError, Grant, auth_list, decrypt_query,
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.redeeming import Admission, RedeemService, normalise_mac
+
+if TYPE_CHECKING:
+    from chalicelib.services.address_space import UplinkService
 
 CLIENT_TOKEN_SECONDS = 15 * 60
 # A grant the router has not fetched within this time is dropped: the guest logs in again.
@@ -117,11 +121,13 @@ def _faskey_sealing_key() -> bytes:
 
 
 class FasService:
-    def __init__(self, settings: Settings, audit: AuditLog, redeem: RedeemService, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: Settings, audit: AuditLog, redeem: RedeemService, clock: Clock = utc_now,
+                 uplinks: UplinkService | None = None) -> None:  # fmt: skip
         self._settings = settings
         self._audit = audit
         self._redeem = redeem
         self._clock = clock
+        self._uplinks = uplinks
 
     # ---- owners: the site's configuration -------------------------------------------------
 
@@ -225,6 +231,8 @@ class FasService:
         gateway = self._gateway(site_id)
         if gateway is None or not hmac.compare_digest(gateway.gateway_hash.encode(), presented_hash.strip().encode()):
             raise GatewayRefused()
+        if self._uplinks is not None:  # the router itself polls: its request's source is the venue's uplink
+            self._uplinks.observe(actor, gateway.org_id, site_id, actor.meta.peer_ip)
         if action not in POLL_ACTIONS:
             raise ValidationFailed(f"auth_get: one of {', '.join(POLL_ACTIONS)}", field="auth_get")
         if action in ("deauthed", "custom"):

@@ -19,6 +19,9 @@ Decisions (docs/integrations/radius-api.md says the same for FreeRADIUS operator
   (`voucher_revoked`, `voucher_expired`, `voucher_exhausted`, `device_released`,
   `wrong_site`, `invalid_code`, `unknown_nas`); FreeRADIUS turns it into a Disconnect-Request.
 - Plans have no idle timeout yet, so no Idle-Timeout is sent.
+- The site's uplink is judged by `Packet-Src-IP-Address` (or `Packet-Src-IPv6-Address`),
+  the source of the RADIUS packet as FreeRADIUS saw it; a body without one leaves the
+  uplink as it was (the HTTP caller is FreeRADIUS, never the venue).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.auth.principal import Actor, Principal
 from chalicelib.codes import normalise
@@ -40,6 +43,9 @@ from chalicelib.services.audit import AuditLog
 from chalicelib.services.guest_messages import DEFAULT_LANGUAGE, rejection, welcome
 from chalicelib.services.nas import NasDirectory, NasMatch
 from chalicelib.services.redeeming import Admission, RedeemService, SessionRefused, mac_hash
+
+if TYPE_CHECKING:
+    from chalicelib.services.address_space import UplinkService
 
 UINT32 = 2**32 - 1
 GIGAWORD = 2**32
@@ -116,8 +122,10 @@ class RadiusService:
         *,
         interim_seconds: int,
         monotonic: Callable[[], float] = time.monotonic,
+        uplinks: UplinkService | None = None,
     ) -> None:
         self._redeem = redeem
+        self._uplinks = uplinks
         self._directory = directory
         self._audit = audit
         self._interim = interim_seconds
@@ -132,6 +140,7 @@ class RadiusService:
         nas = self._nas(key, attributes, actor)
         if nas is None:
             return _reject("unknown_nas", DEFAULT_LANGUAGE)
+        self._observe(actor, nas, attributes)
         language = self._redeem.sites.facts(nas.org_id, nas.site_id).language
         code = (attributes.text("User-Name") or "").strip()
         if not code:
@@ -184,6 +193,7 @@ class RadiusService:
         nas = self._nas(key, attributes, actor)
         if nas is None:
             return _accounting_end(status, "unknown_nas")
+        self._observe(actor, nas, attributes)
         code = (attributes.text("User-Name") or "").strip()
         if not code:
             raise ValidationFailed("User-Name: missing", field="User-Name")
@@ -225,6 +235,14 @@ class RadiusService:
             return match
         self._report_unknown(key, actor, identifier, address)
         return None
+
+    def _observe(self, actor: Actor, nas: NasMatch, attributes: Attributes) -> None:
+        """The site's (and NAS's) uplink, by the packet source FreeRADIUS saw (infra/radius/kuota copies it
+        into the request). Not the HTTP caller's address: that is FreeRADIUS itself."""
+        if self._uplinks is None:
+            return
+        source = attributes.text("Packet-Src-IP-Address") or attributes.text("Packet-Src-IPv6-Address")
+        self._uplinks.observe(actor, nas.org_id, nas.site_id, source, nas_id=nas.nas_id)
 
     def _report_unknown(self, key: Principal, actor: Actor, identifier: str | None, address: str | None) -> None:
         """Audit an unknown NAS once per key and identity per minute in this container (not per packet)."""

@@ -422,8 +422,8 @@ const TABLE: Record<string, Entry> = {
   "alerts.none": ["Tidak ada peringatan.", "No alerts."],
   "alerts.unknownSite": ["lokasi tidak dikenal", "unknown site"],
   "alerts.note": [
-    "Peringatan muncul saat kejadian terjadi: perubahan di luar jam operasional, penjualan saat redeem di organisasi yang hanya menjual lewat POS, kode dicoba di lokasi lain, rentetan kode salah, pencabutan massal, ekspor kode, dan pembatalan penjualan dari sebelum shift.",
-    "Alerts are raised as things happen: changes outside business hours, a sale at redeem in an organization that sells only through the POS, a code tried at another site, bursts of wrong codes, bulk revokes, code exports, and voids of sales older than the shift.",
+    "Peringatan muncul saat kejadian terjadi: perubahan di luar jam operasional, penjualan saat redeem di organisasi yang hanya menjual lewat POS, kode dicoba di lokasi lain, rentetan kode salah, pencabutan massal, ekspor kode, pembatalan penjualan dari sebelum shift, dan pengontrol yang terhubung dari alamat IP di luar alamat terdaftar ISP.",
+    "Alerts are raised as things happen: changes outside business hours, a sale at redeem in an organization that sells only through the POS, a code tried at another site, bursts of wrong codes, bulk revokes, code exports, voids of sales older than the shift, and a controller calling from outside the ISP's registered addresses.",
   ],
   "alerts.kind.off_hours": ["Di luar jam kerja", "Off hours"],
   "alerts.kind.redeem_before_sale": ["Dipakai sebelum dijual", "Redeemed before sale"],
@@ -432,6 +432,10 @@ const TABLE: Record<string, Entry> = {
   "alerts.kind.bulk_revoke": ["Pencabutan massal", "Bulk revoke"],
   "alerts.kind.code_export": ["Ekspor kode", "Code export"],
   "alerts.kind.void_after_shift": ["Pembatalan dari sebelum shift", "Void of an earlier shift's sale"],
+  "alerts.kind.uplink_unregistered": [
+    "Jaringan di luar alamat terdaftar ISP",
+    "Uplink outside the ISP's registered addresses",
+  ],
   "alerts.actor.user": ["pengguna", "user"],
   "alerts.actor.api_key": ["kunci API", "API key"],
   "alerts.actor.system": ["sistem", "system"],

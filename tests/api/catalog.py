@@ -87,6 +87,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/platform/settlements"): {"platform_admin"},
     ("GET", "/v1/platform/settlements/{settlement_id}"): {"platform_admin"},
     ("POST", "/v1/platform/settlements/{settlement_id}/adjustments"): {"platform_admin"},
+    ("PUT", "/v1/platform/address-space"): {"platform_admin"},
+    ("GET", "/v1/platform/address-space"): {"platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/uplinks"): {"owner", "manager", "auditor", "platform_admin"},
     ("PUT", "/v1/platform/orgs/{org_id}/agreement"): {"platform_admin"},
     ("GET", "/v1/orgs/{org_id}/agreement"): OWNER,
     ("GET", "/v1/platform/agreements"): {"platform_admin"},
@@ -207,6 +210,9 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "org_id": t.tenant.org_id,
         "amount": 1000,
         "reason": "koreksi",
+    },
+    ("PUT", "/v1/platform/address-space"): lambda t: {
+        "prefixes": [{"cidr": "192.0.2.0/24", "asn": 64500, "note": "ISP"}, {"cidr": "2001:db8::/32", "asn": 64500}]
     },
     ("PUT", "/v1/platform/brand"): lambda t: {"name": "NusaNet", "tagline": "Internet resmi", "colour": "#0b5cad"},
 }

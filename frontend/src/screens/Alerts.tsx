@@ -17,6 +17,7 @@ export const ALERT_KINDS = [
   "bulk_revoke",
   "code_export",
   "void_after_shift",
+  "uplink_unregistered",
 ] as const;
 
 export interface AnomalyAlert {
