@@ -128,6 +128,10 @@ class PolicyIn(Strict):
     restricted_days: int = Field(ge=1, le=365)
     triggers: Triggers
     quality: QualityThresholds
+    settlement_due_days: int | None = Field(
+        default=None, ge=1, le=365,
+        description="A settlement is due this many days after it was issued (default 30); left out: unchanged",
+    )  # fmt: skip
 
 
 class PolicyOut(Out):
@@ -135,3 +139,4 @@ class PolicyOut(Out):
     restricted_days: int
     triggers: Triggers
     quality: QualityThresholds
+    settlement_due_days: int

@@ -112,6 +112,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     redeem = RedeemService(settings, clock, monotonic, alerts=alerts, gate=gate)
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     reports = ReportingService()
+    settlements = SettlementService(audit, reports, clock)
     address_space = AddressSpaceService(audit, clock, monotonic, ttl=settings.api_key_cache_seconds)
     compliance = ComplianceService(
         audit,
@@ -121,6 +122,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         clock,
         warn=alerts.compliance_warning,
         revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
+        overdue=settlements.overdue,
     )
     uplinks = UplinkService(address_space, alerts, clock, on_trigger=compliance.trigger)
     compliance.uplinks = uplinks.sites
@@ -135,7 +137,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         selling=SellingService(audit, plans, sites, gate, clock),
         reports=reports,
         ledger=LedgerService(),
-        settlements=SettlementService(audit, reports, clock),
+        settlements=settlements,
         dashboard=DashboardService(clock),
         api_keys=verifier,
         radius_keys=RadiusKeyService(audit, verifier, clock),

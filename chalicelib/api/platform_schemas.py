@@ -90,6 +90,48 @@ class AdjustmentOut(Out):
     by: str | None
 
 
+class PaymentIn(Strict):
+    org_id: str = Field(min_length=1, max_length=64)
+    amount: int = Field(description="Rupiah received (more than zero, at most what is outstanding)")
+    paid_on: Day = Field(description="The day the transfer was made, YYYY-MM-DD")
+    reference: str = Field(min_length=1, max_length=100, description="The transfer's reference, as on the statement")
+
+
+class ReversalIn(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ReversalOut(Out):
+    at: datetime
+    by: str | None
+    reason: str
+
+
+class PaymentOut(Out):
+    payment_id: str
+    settlement_id: str
+    org_id: str
+    org_name: str
+    amount: int
+    paid_on: date
+    reference: str
+    at: datetime = Field(description="When it was recorded")
+    by: str | None
+    reversed: ReversalOut | None = Field(description="Set when the payment was taken back; it no longer counts")
+
+
+class BalanceOut(Out):
+    org_id: str
+    org_name: str
+    isp_share: int = Field(description="As issued (0 for an organisation that is in the settlement only by "
+                                       "an adjustment)")  # fmt: skip
+    adjustments: int = Field(description="The sum of its adjustments")
+    owed: int = Field(description="isp_share + adjustments")
+    paid: int = Field(description="The sum of its payments not reversed")
+    outstanding: int = Field(description="owed - paid (negative: paid more than it owes after an adjustment)")
+    payments: list[PaymentOut] = Field(description="Every payment recorded, reversed ones too, oldest first")
+
+
 class AdjustedTotalsOut(Out):
     isp_share: int
     reseller_share: int
@@ -107,6 +149,7 @@ class SettlementOut(Out):
     totals: SettlementTotalsOut
     adjustments: list[AdjustmentOut] = Field(description="Corrections that followed it; the settlement is unchanged")
     adjusted_totals: AdjustedTotalsOut = Field(description="The shares with the adjustments applied")
+    balances: list[BalanceOut] = Field(description="Per organisation: what it owes, has paid and has outstanding")
 
 
 class SettlementSummaryOut(Out):

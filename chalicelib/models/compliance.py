@@ -114,6 +114,7 @@ class CompliancePolicy(Model):
     restricted_days = NumberAttribute()
     triggers = JSONAttribute()  # trigger code -> record | warn | enforce
     quality = JSONAttribute()  # {min_availability, max_reject_rate}
+    settlement_due_days = NumberAttribute(null=True)  # null: saved before it existed, the default
     updated_at = UTCDateTimeAttribute()
 
     @classmethod

@@ -40,18 +40,24 @@ class RevenueShare(Model):
 
 
 class SettlementRecord(Model):
-    """A settlement as issued (kind "settlement"), or an adjustment that follows one (kind "adjustment").
+    """A settlement as issued (kind "settlement"), or a record that follows one: an adjustment of what an
+    organisation owes (kind "adjustment"), a payment it made (kind "payment") or the reversal of a
+    payment recorded by mistake (kind "reversal", at most one per payment: its key is the payment's).
+    None of these is ever changed. Beside them, per organisation, what it has paid so far (kind "paid"):
+    every payment and reversal moves it on conditionally, so two recorded at once cannot together pay
+    more than is owed.
 
-    Both live in the platform partition under the settlement's id, so one query
-    reads a settlement with its adjustments.
+    All live in the platform partition under the settlement's id, so one query
+    reads a settlement with everything that followed it.
     """
 
     class Meta(AppMeta):
         pass
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK", default=PLATFORM_PARTITION)
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # SETTLEMENT#<id>[#ADJ#<at>#<adjustment id>]
-    kind = UnicodeAttribute()  # settlement | adjustment
+    # SETTLEMENT#<id>[#ADJ#<at>#<adjustment id> | #PAY#<at>#<payment id> | #REV#<payment id> | #PAID#<org>]
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    kind = UnicodeAttribute()  # settlement | adjustment | payment | reversal | paid
     settlement_id = UnicodeAttribute()
     at = UTCDateTimeAttribute()  # issued or adjusted
     by = UnicodeAttribute(null=True)
@@ -63,7 +69,10 @@ class SettlementRecord(Model):
     org_id = UnicodeAttribute(null=True)
     org_name = UnicodeAttribute(null=True)
     amount = NumberAttribute(null=True)
-    reason = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # adjustments, reversals
+    payment_id = UnicodeAttribute(null=True)  # payments and their reversals
+    paid_on = UnicodeAttribute(null=True)  # YYYY-MM-DD (payments)
+    reference = UnicodeAttribute(null=True)  # the transfer's reference (payments)
 
     PREFIX = "SETTLEMENT#"
 
@@ -74,6 +83,18 @@ class SettlementRecord(Model):
     @classmethod
     def adjustment_key(cls, settlement_id: str, at: str, adjustment_id: str) -> tuple[str, str]:
         return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#ADJ#{at}#{adjustment_id}"
+
+    @classmethod
+    def payment_key(cls, settlement_id: str, at: str, payment_id: str) -> tuple[str, str]:
+        return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#PAY#{at}#{payment_id}"
+
+    @classmethod
+    def paid_key(cls, settlement_id: str, org_id: str) -> tuple[str, str]:
+        return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#PAID#{org_id}"
+
+    @classmethod
+    def reversal_key(cls, settlement_id: str, payment_id: str) -> tuple[str, str]:
+        return PLATFORM_PARTITION, f"{cls.PREFIX}{settlement_id}#REV#{payment_id}"
 
 
 class SettlementCounter(Model):

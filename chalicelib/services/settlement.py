@@ -17,13 +17,23 @@ An issued settlement is written once, in one transaction: its record, one
 append-only ledger entry per organisation (rev_kind "settlement", no sales-index
 keys, so reports never count it) and its audit event. Afterwards only
 adjustments follow it, each a new record. Periods of settlements never overlap.
+
+Payments: what an organisation owes for a settlement is its isp_share plus its
+adjustments; a platform admin records each transfer received as a payment (a
+new record with its audit event, never edited) and takes back one recorded by
+mistake with a reversal (one per payment). outstanding = owed - paid, where paid
+leaves reversed payments out. A settlement is due `due_days` after the (UTC) day
+it was issued; `overdue()` lists the organisations with something outstanding
+after that, for the compliance job's `settlement_overdue` trigger.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -34,13 +44,15 @@ from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import LedgerEntry, Org, RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.base import cancelled_by_condition
 from chalicelib.services import Clock, utc_now
-from chalicelib.services.audit import AuditLog
+from chalicelib.services.audit import AuditLog, Changes
 from chalicelib.services.reporting import ReportingService
 
 MAX_SETTLEMENT_DAYS = 31
 BASIS = 10_000  # basis points in a whole: 100 % = 10,000
 # One transaction holds the counter, the settlement, its event and a ledger entry per organisation.
 MAX_ORGS_PER_SETTLEMENT = 500  # its lines travel in one record and one ledger entry (~250 B a line; 400 KB an item)
+# The compliance job looks this far back for unpaid settlements (by the period's first day: one bounded query).
+OVERDUE_LOOKBACK_DAYS = 400
 
 
 def basis_points(percent: Decimal) -> int:
@@ -97,13 +109,83 @@ def share_on(history: list[Share], day: date) -> Share | None:
 
 
 @dataclass
+class Balance:
+    """Where one organisation stands on a settlement."""
+
+    org_id: str
+    org_name: str
+    isp_share: int  # as issued (0 for an organisation only adjusted into it)
+    adjusted: int  # the sum of its adjustments
+    paid: int  # the sum of its payments not reversed
+    payments: list[SettlementRecord]  # every payment, reversed ones too, in the order recorded
+
+    @property
+    def owed(self) -> int:
+        return self.isp_share + self.adjusted
+
+    @property
+    def outstanding(self) -> int:
+        return self.owed - self.paid
+
+
+@dataclass
 class SettlementView:
     record: SettlementRecord
     adjustments: list[SettlementRecord]
+    payments: list[SettlementRecord] = field(default_factory=list)
+    reversals: dict[str, SettlementRecord] = field(default_factory=dict)  # payment id -> its reversal
+    paid: dict[str, SettlementRecord] = field(default_factory=dict)  # org id -> what it paid so far (the guard)
 
     @property
     def settlement_id(self) -> str:
         return str(self.record.settlement_id)
+
+    def balances(self) -> list[Balance]:
+        """Per organisation with a line or an adjustment: the lines' order, then adjusted-only ones by name."""
+        balances: dict[str, Balance] = {}
+        for line in self.record.lines or []:
+            balances[str(line["org_id"])] = Balance(str(line["org_id"]), str(line["org_name"]),
+                                                    int(line["isp_share"]), 0, 0, [])  # fmt: skip
+        for item in sorted(self.adjustments, key=lambda item: str(item.org_name)):
+            balance = balances.setdefault(str(item.org_id), Balance(str(item.org_id), str(item.org_name), 0, 0, 0, []))
+            balance.adjusted += int(item.amount or 0)
+        for payment in self.payments:
+            balance = balances[str(payment.org_id)]
+            balance.payments.append(payment)
+            if str(payment.payment_id) not in self.reversals:
+                balance.paid += int(payment.amount or 0)
+        return list(balances.values())
+
+    def balance(self, org_id: str) -> Balance | None:
+        return next((balance for balance in self.balances() if balance.org_id == org_id), None)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """An organisation that still owes on a settlement past its due day."""
+
+    org_id: str
+    org_name: str
+    settlement_id: str
+    period_from: date
+    period_to: date
+    due_on: date
+    outstanding: int
+
+
+def _view(settlement_id: str, items: list[SettlementRecord]) -> SettlementView | None:
+    """A settlement and what followed it, from the items of its key range (None without the settlement)."""
+    record = next((item for item in items if item.kind == "settlement"), None)
+    if record is None:
+        return None
+    mine = sorted((item for item in items if item.settlement_id == settlement_id), key=lambda item: str(item.sk))
+    return SettlementView(
+        record=record,
+        adjustments=[item for item in mine if item.kind == "adjustment"],
+        payments=[item for item in mine if item.kind == "payment"],
+        reversals={str(item.payment_id): item for item in mine if item.kind == "reversal"},
+        paid={str(item.org_id): item for item in mine if item.kind == "paid"},
+    )
 
 
 class SettlementService:
@@ -227,13 +309,14 @@ class SettlementService:
         return sorted(self._settlements(), key=lambda record: (str(record.period_from), record.at), reverse=True)
 
     def get(self, settlement_id: str) -> SettlementView:
-        _, sk = SettlementRecord.key(settlement_id)
-        items = list(SettlementRecord.query(SettlementRecord.key(settlement_id)[0], SettlementRecord.sk.startswith(sk)))
-        record = next((item for item in items if item.sk == sk and item.kind == "settlement"), None)
-        if record is None:
+        partition, sk = SettlementRecord.key(settlement_id)
+        items = [item for item in SettlementRecord.query(partition, SettlementRecord.sk.startswith(sk),
+                                                         consistent_read=True)
+                 if item.settlement_id == settlement_id]  # fmt: skip
+        view = _view(settlement_id, items)
+        if view is None:
             raise NotFound("No such settlement.")
-        adjustments = [item for item in items if item.kind == "adjustment" and item.settlement_id == settlement_id]
-        return SettlementView(record=record, adjustments=sorted(adjustments, key=lambda item: item.sk))
+        return view
 
     def adjust(self, actor: Actor, settlement_id: str, org_id: str, amount: int, reason: str) -> SettlementRecord:
         """Follow a settlement with a correction of an organisation's ISP share (+ owes more, - less)."""
@@ -265,6 +348,131 @@ class SettlementService:
             tx.record(entry)
             tx.append(event)
         return record
+
+    # --- payments ---------------------------------------------------------------------------------
+
+    def record_payment(
+        self, actor: Actor, settlement_id: str, org_id: str, amount: int, paid_on: date, reference: str
+    ) -> SettlementRecord:
+        """Record a transfer received from an organisation towards what it owes on a settlement."""
+        settlement = self.get(settlement_id)
+        balance = settlement.balance(org_id)
+        if balance is None:
+            raise ValidationFailed(f"org_id: {org_id} is not in this settlement", field="org_id")
+        if amount <= 0:
+            raise ValidationFailed("amount: a payment is a positive number of rupiah", field="amount")
+        if amount > balance.outstanding:
+            raise ValidationFailed(
+                f"amount: {balance.org_name} has {max(balance.outstanding, 0)} rupiah outstanding on this settlement",
+                field="amount",
+            )
+        now = self._clock()
+        if paid_on > now.date() + timedelta(days=1):  # a day ahead of UTC: Indonesia is UTC+7..+9
+            raise ValidationFailed("paid_on: a payment cannot be dated in the future", field="paid_on")
+        if paid_on < date.fromisoformat(str(settlement.record.period_from)):
+            raise ValidationFailed("paid_on: before the settled period began", field="paid_on")
+        payment_id = uuid.uuid4().hex[:12]
+        record = SettlementRecord(
+            *SettlementRecord.payment_key(settlement_id, now.isoformat(timespec="microseconds"), payment_id),
+            kind="payment", settlement_id=settlement_id, at=now, by=_who(actor), payment_id=payment_id,
+            org_id=org_id, org_name=balance.org_name, amount=amount, paid_on=paid_on.isoformat(), reference=reference,
+        )  # fmt: skip
+        event = self._audit.event(
+            actor, org_id=None, action="settlement.payment_recorded", target_type="settlement",
+            target_id=settlement_id,
+            after={"payment_id": payment_id, "org_id": org_id, "amount": amount, "paid_on": paid_on.isoformat(),
+                   "reference": reference, "outstanding": balance.outstanding - amount},
+        )  # fmt: skip
+        with self._paid_guard(settlement, org_id, amount, now) as tx:
+            tx.save(record, condition=SettlementRecord.pk.does_not_exist())
+            tx.append(event)
+        return record
+
+    @contextmanager
+    def _paid_guard(self, settlement: SettlementView, org_id: str, change: int, now: datetime) -> Iterator[Changes]:
+        """A transaction that also moves the organisation's paid total by `change`, from the value read.
+
+        Two payments (or a payment and a reversal) at once: one lands, the other is a 409 to retry
+        against the new balance, so together they never pay more than was outstanding.
+        """
+        mark = settlement.paid.get(org_id)
+        before = int(mark.amount or 0) if mark is not None else 0
+        guard = SettlementRecord(
+            *SettlementRecord.paid_key(settlement.settlement_id, org_id), kind="paid",
+            settlement_id=settlement.settlement_id, org_id=org_id, amount=before + change, at=now,
+        )  # fmt: skip
+        unchanged = SettlementRecord.amount == before if mark is not None else SettlementRecord.pk.does_not_exist()
+        try:
+            with self._audit.transaction() as tx:
+                tx.save(guard, condition=unchanged)
+                yield tx
+        except TransactWriteError as exc:
+            if cancelled_by_condition(exc, 0):
+                raise Conflict("A payment for this organisation was recorded or reversed meanwhile; "
+                               "reload and try again.") from exc  # fmt: skip
+            if cancelled_by_condition(exc, 1):
+                raise Conflict("This payment was already reversed.") from exc
+            raise
+
+    def reverse_payment(self, actor: Actor, settlement_id: str, payment_id: str, reason: str) -> SettlementRecord:
+        """Take back a payment recorded by mistake: a reversal record, once per payment."""
+        settlement = self.get(settlement_id)
+        payment = next((item for item in settlement.payments if item.payment_id == payment_id), None)
+        if payment is None:
+            raise NotFound("No such payment in this settlement.")
+        if payment_id in settlement.reversals:
+            raise Conflict("This payment was already reversed.")
+        now = self._clock()
+        reversal = SettlementRecord(
+            *SettlementRecord.reversal_key(settlement_id, payment_id), kind="reversal", settlement_id=settlement_id,
+            at=now, by=_who(actor), payment_id=payment_id, org_id=payment.org_id, org_name=payment.org_name,
+            amount=payment.amount, reason=reason,
+        )  # fmt: skip
+        event = self._audit.event(
+            actor, org_id=None, action="settlement.payment_reversed", target_type="settlement",
+            target_id=settlement_id,
+            before={"payment_id": payment_id, "org_id": payment.org_id, "amount": int(payment.amount or 0),
+                    "paid_on": payment.paid_on, "reference": payment.reference},
+            after={"payment_id": payment_id, "reversed": True, "reason": reason},
+        )  # fmt: skip
+        with self._paid_guard(settlement, str(payment.org_id), -int(payment.amount or 0), now) as tx:
+            tx.save(reversal, condition=SettlementRecord.pk.does_not_exist())  # one reversal per payment
+            tx.append(event)
+        return reversal
+
+    def overdue(self, today: date, due_days: int) -> list[Overdue]:
+        """Organisations owing on a settlement due (issued day + due_days) before today.
+
+        One query: the settlements whose period began in the last OVERDUE_LOOKBACK_DAYS
+        days, with their adjustments, payments and reversals (one key range).
+        """
+        partition, _ = SettlementRecord.key("")
+        since = (today - timedelta(days=OVERDUE_LOOKBACK_DAYS)).strftime("%Y%m%d")
+        items = SettlementRecord.query(
+            partition, SettlementRecord.sk.between(f"{SettlementRecord.PREFIX}{since}", f"{SettlementRecord.PREFIX}~"),
+        )  # fmt: skip
+        grouped: dict[str, list[SettlementRecord]] = {}
+        for item in items:
+            grouped.setdefault(str(item.settlement_id), []).append(item)
+        overdue: list[Overdue] = []
+        for settlement_id, records in sorted(grouped.items()):
+            view = _view(settlement_id, records)
+            if view is None:
+                continue
+            record = view.record
+            due_on = record.at.date() + timedelta(days=due_days)
+            if due_on >= today:
+                continue
+            overdue.extend(
+                Overdue(
+                    org_id=balance.org_id, org_name=balance.org_name, settlement_id=settlement_id,
+                    period_from=date.fromisoformat(str(record.period_from)),
+                    period_to=date.fromisoformat(str(record.period_to)), due_on=due_on,
+                    outstanding=balance.outstanding,
+                )
+                for balance in view.balances() if balance.outstanding > 0
+            )  # fmt: skip
+        return overdue
 
     # --- figures ----------------------------------------------------------------------------------
 

@@ -202,7 +202,7 @@ class RadiusReply:
 
 
 def radclient(
-    server: str, command: str, secret: str, attributes: dict[str, str | int], *, timeout: float = 2.0
+    server: str, command: str, secret: str, attributes: dict[str, str | int], *, timeout: float = 5.0
 ) -> RadiusReply:
     """One request through Debian's radclient (`auth`, `acct`, `disconnect`), bounded in time, never retried."""
     lines = ", ".join(f'{name} = "{value}"' if isinstance(value, str) else f"{name} = {value}"

@@ -90,6 +90,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/v1/platform/address-space"): {"platform_admin"},
     ("GET", "/v1/platform/address-space"): {"platform_admin"},
     ("GET", "/v1/orgs/{org_id}/uplinks"): {"owner", "manager", "auditor", "platform_admin"},
+    ("POST", "/v1/platform/settlements/{settlement_id}/payments"): {"platform_admin"},
+    ("POST", "/v1/platform/settlements/{settlement_id}/payments/{payment_id}/reverse"): {"platform_admin"},
     ("PUT", "/v1/platform/orgs/{org_id}/agreement"): {"platform_admin"},
     ("GET", "/v1/orgs/{org_id}/agreement"): OWNER,
     ("GET", "/v1/platform/agreements"): {"platform_admin"},
@@ -215,6 +217,15 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
         "prefixes": [{"cidr": "192.0.2.0/24", "asn": 64500, "note": "ISP"}, {"cidr": "2001:db8::/32", "asn": 64500}]
     },
     ("PUT", "/v1/platform/brand"): lambda t: {"name": "NusaNet", "tagline": "Internet resmi", "colour": "#0b5cad"},
+    ("POST", "/v1/platform/settlements/{settlement_id}/payments"): lambda t: {
+        "org_id": t.tenant.org_id,
+        "amount": 1,
+        "paid_on": "2026-11-30",
+        "reference": "TRF 0001",
+    },
+    ("POST", "/v1/platform/settlements/{settlement_id}/payments/{payment_id}/reverse"): lambda t: {
+        "reason": "salah catat",
+    },
 }
 
 
@@ -248,6 +259,7 @@ class Targets:
     ids: dict[str, str]
     spent: set[str] = field(default_factory=set)  # ids a one-shot route has used up
     controller: str = ""  # the site's controller key, to put a device on the voucher
+    admin: str = ""  # a platform admin's token, to make platform objects (payments) afresh
 
     def path(self, spec: RouteSpec) -> str:
         ids = dict(self.ids)
@@ -260,7 +272,7 @@ class Targets:
 
     def mixed_with(self, other: Targets) -> Targets:
         """This org in the path, the other org's objects inside it."""
-        return Targets(tenant=self.tenant, ids=other.ids, controller=other.controller)
+        return Targets(tenant=self.tenant, ids=other.ids, controller=other.controller, admin=other.admin)
 
 
 def targets(world: World, tenant: Tenant) -> Targets:
@@ -295,7 +307,12 @@ def targets(world: World, tenant: Tenant) -> Targets:
     settlement = world.api.post("/v1/platform/settlements", _unsettled_period(), token=world.admin.token)
     assert settlement.status == 201, settlement.body
     ids["settlement_id"] = settlement.json["settlement_id"]
-    return Targets(tenant=tenant, ids=ids, controller=controller)
+    # The org owes on it (an adjustment: it sold nothing that day) and has paid a little of it.
+    owed = world.api.post(f"/v1/platform/settlements/{ids['settlement_id']}/adjustments",
+                          {"org_id": tenant.org_id, "amount": 100_000, "reason": "tagihan"}, token=world.admin.token)
+    assert owed.status == 201, owed.body
+    ids["payment_id"] = _new_payment(world.api, ids["settlement_id"], tenant.org_id, world.admin.token)
+    return Targets(tenant=tenant, ids=ids, controller=controller, admin=world.admin.token)
 
 
 def user_routes() -> list[RouteSpec]:
@@ -335,6 +352,13 @@ def _new_sold_code(api: Api, org_id: str, site_id: str, plan_id: str, token: str
     reply = api.post(f"/v1/orgs/{org_id}/sales", body, token=token)
     assert reply.status == 201, reply.body
     return str(reply.json["vouchers"][0]["code"])
+def _new_payment(api: Api, settlement_id: str, org_id: str, token: str) -> str:
+    body = {"org_id": org_id, "amount": 1, "paid_on": "2026-11-30", "reference": "TRF 0000"}
+    reply = api.post(f"/v1/platform/settlements/{settlement_id}/payments", body, token=token)
+    assert reply.status == 201, reply.body
+    return str(reply.json["payment_id"])
+
+
 def _new_shift(api: Api, org_id: str, site_id: str, token: str) -> str:
     reply = api.post(f"/v1/orgs/{org_id}/shifts", {"site_id": site_id, "opening_cash": 50000}, token=token)
     assert reply.status == 201, reply.body
@@ -388,6 +412,10 @@ ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
     ("DELETE", "/v1/orgs/{org_id}/sites/{site_id}/nas/{nas_id}"): (
         "nas_id",
         lambda api, t: _new_nas(api, t.tenant.org_id, t.ids["site_id"], t.tenant.owner.token),
+    ),
+    ("POST", "/v1/platform/settlements/{settlement_id}/payments/{payment_id}/reverse"): (
+        "payment_id",
+        lambda api, t: _new_payment(api, t.ids["settlement_id"], t.tenant.org_id, t.admin),
     ),
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/devices/{slot}/release"): (
         "slot",

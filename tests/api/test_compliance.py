@@ -285,7 +285,7 @@ def test_the_agreement_is_the_platforms_to_write_and_the_owners_to_read(api: Api
 
     # The contact is personal data: the audit trail (auditors read it) says it changed, not what it is.
     (event,) = [e for e in audit_events(org_id) if e["action"] == "agreement.saved"]
-    assert "Budi" not in str(event) and "812" not in str(event) and event["after"]["contact_changed"] is True
+    assert "Budi" not in str(event) and "3456 7890" not in str(event) and event["after"]["contact_changed"] is True
 
     export = api.get("/v1/platform/agreements", token=world.admin.token)
     assert export.status == 200 and "Budi Santoso" in export.body.decode()
@@ -342,7 +342,8 @@ def test_the_policy_decides_what_a_trigger_does(api: Api, world: World, venue: V
               "triggers": {"agreement_expired": "enforce", "settlement_overdue": "enforce",
                            "uplink_unregistered": "warn", "quality_breach": "enforce"},
               "quality": {"min_availability": 0.95, "max_reject_rate": 0.1}}  # fmt: skip
-    assert api.call("PUT", "/v1/platform/policy", json_body=policy, token=world.admin.token).json == policy
+    saved = api.call("PUT", "/v1/platform/policy", json_body=policy, token=world.admin.token).json
+    assert saved == {**policy, "settlement_due_days": 30}  # the default when not given
     bad = api.call("PUT", "/v1/platform/policy", json_body={**policy, "quality": {"min_availability": 1.5,
                                                                                   "max_reject_rate": 0.1}},
                    token=world.admin.token)  # fmt: skip

@@ -163,7 +163,8 @@ def test_the_settlement_csv_has_a_row_per_organisation_and_the_total(
     assert headers["content-type"] == "text/csv; charset=utf-8"
     assert headers["content-disposition"] == f'attachment; filename="settlement-{FIRST}-{LAST}.csv"'
     header, *rows = list(csv.reader(io.StringIO(reply.body.decode("utf-8"))))
-    assert header == ["org_name", "org_id", "gross", "voids", "net", "percent", "isp_share", "reseller_share", "note"]
+    assert header == ["org_name", "org_id", "gross", "voids", "net", "percent", "isp_share", "reseller_share",
+                      "owed", "paid", "outstanding", "note"]  # fmt: skip
     numbers = ("gross", "voids", "net", "isp_share", "reseller_share")
     by_org = {row[0]: dict(zip(header, row, strict=True)) for row in rows if row[-1] == ""}
     for line in settlement["lines"]:

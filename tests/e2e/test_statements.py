@@ -2,7 +2,8 @@
 
 An owner opens the month's statement of a site in Makassar (WITA) after a sale
 and a void; the platform admin sets the organization's share, issues last
-month's settlement, downloads its CSV and follows it with an adjustment.
+month's settlement, downloads its CSV, follows it with an adjustment, records a payment
+the organization made towards it, reverses one recorded by mistake and sees what is outstanding.
 The figures themselves are proven in tests/api/test_month_reports.py and
 tests/api/test_settlement.py; this walks the screens people use.
 """
@@ -92,6 +93,45 @@ def test_owner_prints_a_statement_and_the_platform_settles(page: Any, stack: Sta
     expect(page.get_by_text("Adjustment saved.")).to_be_visible()
     expect(page.get_by_role("cell", name="koreksi tagihan")).to_be_visible()
     screenshot(page, "settlement")
+
+    # --- payments: the organization owes the adjustment (it sold nothing last month) -------------
+    balances = page.get_by_role("table", name="Owed and paid")
+    row = balances.get_by_role("row").filter(has_text="Kedai Pantai Losari")
+    expect(row).to_contain_text("Rp 1.000")  # owed
+    _select_containing(page.get_by_label("Paying organization", exact=True), "Kedai Pantai Losari")
+
+    def record(amount: str, reference: str) -> None:
+        page.get_by_label("Amount paid (Rp)", exact=True).fill(amount)
+        page.get_by_label("Paid on", exact=True).fill("2026-11-30")
+        page.get_by_label("Transfer reference", exact=True).fill(reference)
+        page.get_by_role("button", name="Record payment", exact=True).click()
+
+    record("300", "BRI 777 SALAH")
+    expect(page.get_by_role("cell", name="BRI 777 SALAH", exact=True)).to_be_visible()
+    # More than is outstanding is refused with the reason (the browser logs the 400).
+    page_errors.expect(r"status of 400")
+    record("5000", "BCA TRF 0101")
+    expect(page.get_by_role("alert").filter(has_text="700 rupiah outstanding")).to_be_visible()
+    record("400", "BCA TRF 0101")
+    expect(page.get_by_role("cell", name="BCA TRF 0101", exact=True)).to_be_visible()
+    expect(page.get_by_text("Payment recorded.")).to_be_visible()
+    # The 300 was someone else's transfer: reversed, it stays listed but no longer counts.
+    page.get_by_role("button", name="Reverse payment BRI 777 SALAH from Kedai Pantai Losari").click()
+    page.get_by_label("Reason for the reversal", exact=True).fill("transfer organisasi lain")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Reverse the payment", exact=True).click()
+    expect(page.get_by_text("(reversed: transfer organisasi lain)")).to_be_visible()
+    row = page.get_by_role("table", name="Owed and paid").get_by_role("row").filter(has_text="Kedai Pantai Losari")
+    expect(row.get_by_role("cell").nth(2)).to_have_text("Rp 400")  # paid
+    expect(row.get_by_role("cell").nth(3)).to_have_text("Rp 600")  # outstanding
+    screenshot(page, "settlement-payments")
+    # In Bahasa Indonesia too.
+    language = page.locator('select[aria-label="Language"]')
+    language.select_option(label="Bahasa Indonesia")
+    expect(page.get_by_role("heading", name="Tagihan dan pembayaran")).to_be_visible()
+    expect(page.get_by_text("(dibatalkan: transfer organisasi lain)")).to_be_visible()
+    language.select_option(label="English")
+    expect(page.get_by_role("heading", name="Owed and paid")).to_be_visible()
 
     _open(page, "settlements", "Settlements")
     expect(page.get_by_role("link", name=" to ", exact=False).first).to_be_visible()

@@ -1,5 +1,6 @@
 // Platform admins: each organization's revenue share (set it, see its history) and settlements with
-// the ISP (issue one for a period, list them, view one as a printable page, download its CSV, adjust it).
+// the ISP (issue one for a period, list them, view one as a printable page, download its CSV, adjust it,
+// record the payments each organization makes towards what it owes and reverse one recorded by mistake).
 // Routes: #/shares, #/settlements, #/settlements/<id>.
 
 import { useState } from "preact/hooks";
@@ -50,6 +51,29 @@ interface Adjustment {
   by: string | null;
 }
 
+interface Payment {
+  payment_id: string;
+  org_id: string;
+  org_name: string;
+  amount: number;
+  paid_on: string;
+  reference: string;
+  at: string;
+  by: string | null;
+  reversed: { at: string; by: string | null; reason: string } | null;
+}
+
+interface Balance {
+  org_id: string;
+  org_name: string;
+  isp_share: number;
+  adjustments: number;
+  owed: number;
+  paid: number;
+  outstanding: number;
+  payments: Payment[];
+}
+
 interface Settlement {
   settlement_id: string;
   from: string;
@@ -60,6 +84,7 @@ interface Settlement {
   totals: Totals;
   adjustments: Adjustment[];
   adjusted_totals: { isp_share: number; reseller_share: number };
+  balances: Balance[];
 }
 
 interface SettlementSummary {
@@ -282,6 +307,7 @@ export function SettlementPage({ settlementId }: { settlementId: string }) {
   const [orgId, setOrgId] = useState("");
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
+  const [reversing, setReversing] = useState<Payment | null>(null);
   const data = settlement.data;
   const chosen = orgId || data?.lines[0]?.org_id || orgs.data?.[0]?.org_id || "";
   const { submit, error, notice, busy } = useSubmit(async () => {
@@ -409,8 +435,22 @@ export function SettlementPage({ settlementId }: { settlementId: string }) {
               </p>
             </>
           )}
+          <Balances settlement={data} onReverse={setReversing} />
         </article>
       )}
+      {data && reversing && (
+        <ReverseForm
+          key={reversing.payment_id}
+          path={path}
+          payment={reversing}
+          onDone={() => {
+            setReversing(null);
+            settlement.reload();
+          }}
+          onCancel={() => setReversing(null)}
+        />
+      )}
+      {data && data.balances.length > 0 && <PaymentForm path={path} balances={data.balances} onRecorded={settlement.reload} />}
       {data && (
         <form class="card form no-print" onSubmit={submit} aria-labelledby="adjust-form-title">
           <h2 id="adjust-form-title">{t("settlements.adjust")}</h2>
@@ -440,5 +480,209 @@ export function SettlementPage({ settlementId }: { settlementId: string }) {
         </form>
       )}
     </Page>
+  );
+}
+
+function Balances({ settlement, onReverse }: { settlement: Settlement; onReverse: (payment: Payment) => void }) {
+  if (settlement.balances.length === 0) return null;
+  const payments = settlement.balances.flatMap((balance) => balance.payments);
+  const sum = (pick: (balance: Balance) => number) => settlement.balances.reduce((total, balance) => total + pick(balance), 0);
+  return (
+    <>
+      <h3>{t("payments.balances")}</h3>
+      <p class="hint">{t("payments.rule")}</p>
+      <div class="table-wrap">
+        <table class="report-table" aria-label={t("payments.balances")}>
+          <thead>
+            <tr>
+              <th scope="col">{t("shares.org")}</th>
+              <th scope="col" class="num">{t("payments.owed")}</th>
+              <th scope="col" class="num">{t("payments.paid")}</th>
+              <th scope="col" class="num">{t("payments.outstanding")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {settlement.balances.map((balance) => (
+              <tr key={balance.org_id}>
+                <td data-label={t("shares.org")}>{balance.org_name}</td>
+                <td data-label={t("payments.owed")} class="num">{rupiah(balance.owed)}</td>
+                <td data-label={t("payments.paid")} class="num">{rupiah(balance.paid)}</td>
+                <td data-label={t("payments.outstanding")} class="num">
+                  {balance.outstanding > 0 ? rupiah(balance.outstanding) : t("payments.settled")}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row">{t("common.total")}</th>
+              <td class="num">{rupiah(sum((b) => b.owed))}</td>
+              <td class="num">{rupiah(sum((b) => b.paid))}</td>
+              <td class="num">{rupiah(sum((b) => b.outstanding))}</td>
+            </tr>
+          </tfoot>
+        </table>
+      </div>
+      {payments.length > 0 && (
+        <>
+          <h3>{t("payments.title")}</h3>
+          <div class="table-wrap">
+            <table class="report-table" aria-label={t("payments.title")}>
+              <thead>
+                <tr>
+                  <th scope="col">{t("shares.org")}</th>
+                  <th scope="col">{t("payments.paidOn")}</th>
+                  <th scope="col">{t("payments.reference")}</th>
+                  <th scope="col">{t("payments.recorded")}</th>
+                  <th scope="col" class="num">{t("payments.amount")}</th>
+                  <th scope="col" class="no-print">
+                    <span class="visually-hidden">{t("payments.actions")}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {payments.map((payment) => (
+                  <tr key={payment.payment_id}>
+                    <td data-label={t("shares.org")}>{payment.org_name}</td>
+                    <td data-label={t("payments.paidOn")}>{payment.paid_on}</td>
+                    <td data-label={t("payments.reference")}>
+                      {payment.reference}
+                      {payment.reversed && (
+                        <>
+                          {" "}
+                          <strong>{t("payments.reversedNote", { reason: payment.reversed.reason })}</strong>
+                        </>
+                      )}
+                    </td>
+                    <td data-label={t("payments.recorded")}>
+                      {formatTime(payment.at)} · {payment.by ?? t("common.none")}
+                    </td>
+                    <td data-label={t("payments.amount")} class="num">
+                      {payment.reversed ? <s>{rupiah(payment.amount)}</s> : rupiah(payment.amount)}
+                    </td>
+                    <td class="no-print">
+                      {!payment.reversed && (
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={t("payments.reverseOne", { reference: payment.reference, org: payment.org_name })}
+                          onClick={() => onReverse(payment)}
+                        >
+                          {t("payments.reverse")}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function PaymentForm({ path, balances, onRecorded }: { path: string; balances: Balance[]; onRecorded: () => void }) {
+  const [orgId, setOrgId] = useState("");
+  const [amount, setAmount] = useState("");
+  const [paidOn, setPaidOn] = useState(localDate());
+  const [reference, setReference] = useState("");
+  const chosen = orgId || balances.find((balance) => balance.outstanding > 0)?.org_id || balances[0]?.org_id || "";
+  const balance = balances.find((item) => item.org_id === chosen);
+  const { submit, error, notice, busy } = useSubmit(async () => {
+    await api.post(`${path}/payments`, { org_id: chosen, amount: Number(amount), paid_on: paidOn, reference: reference.trim() });
+    setAmount("");
+    setReference("");
+    onRecorded();
+    return t("payments.saved");
+  });
+  return (
+    <form class="card form no-print" onSubmit={submit} aria-labelledby="payment-form-title">
+      <h2 id="payment-form-title">{t("payments.record")}</h2>
+      <p class="hint">{t("payments.recordHint")}</p>
+      <Field label={t("payments.org")}>
+        {(id) => (
+          <select id={id} name="org_id" required value={chosen} onChange={onInput(setOrgId)}>
+            {balances.map((item) => (
+              <option key={item.org_id} value={item.org_id}>
+                {t("payments.orgOption", { name: item.org_name, outstanding: rupiah(item.outstanding) })}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field label={t("payments.amount")} hint={balance ? t("payments.amountHint", { outstanding: rupiah(balance.outstanding) }) : undefined}>
+        {(id, hintId) => (
+          <input
+            id={id}
+            name="amount"
+            type="number"
+            min={1}
+            step={1}
+            required
+            aria-describedby={hintId}
+            value={amount}
+            onInput={onInput(setAmount)}
+          />
+        )}
+      </Field>
+      <Field label={t("payments.paidOn")}>
+        {(id) => <input id={id} name="paid_on" type="date" required value={paidOn} onInput={onInput(setPaidOn)} />}
+      </Field>
+      <Field label={t("payments.reference")}>
+        {(id) => <input id={id} name="reference" required maxLength={100} value={reference} onInput={onInput(setReference)} />}
+      </Field>
+      <button type="submit" disabled={busy || !chosen}>
+        {t("payments.recordButton")}
+      </button>
+      <Alert message={error} />
+      <Notice message={notice} />
+    </form>
+  );
+}
+
+function ReverseForm({ path, payment, onDone, onCancel }: { path: string; payment: Payment; onDone: () => void; onCancel: () => void }) {
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (!window.confirm(t("payments.confirmReverse", { amount: rupiah(payment.amount), org: payment.org_name }))) return;
+    setError(null);
+    setBusy(true);
+    try {
+      await api.post(`${path}/payments/${encodeURIComponent(payment.payment_id)}/reverse`, { reason: reason.trim() });
+      onDone();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="card form revoke-form no-print" onSubmit={submit} aria-labelledby="reverse-title">
+      <h2 id="reverse-title">{t("payments.reverseTitle")}</h2>
+      <p>
+        {t("payments.reverseAbout", {
+          amount: rupiah(payment.amount),
+          org: payment.org_name,
+          day: payment.paid_on,
+          reference: payment.reference,
+        })}
+      </p>
+      <Field label={t("payments.reverseReason")}>
+        {(id) => <input id={id} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
+      </Field>
+      <Alert message={error} />
+      <div class="buttons">
+        <button type="submit" class="danger" disabled={busy || !reason.trim()}>
+          {t("payments.confirm")}
+        </button>
+        <button type="button" class="secondary" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
   );
 }
