@@ -787,6 +787,11 @@ const TABLE: Record<string, Entry> = {
   "policy.graceHint": ["Semua masih berjalan; pemilik melihat peringatan.", "Everything works; owners see a banner."],
   "policy.restrictedDays": ["Dibatasi (hari)", "Restricted (days)"],
   "policy.restrictedHint": ["Batch dan penjualan baru dihentikan; lalu ditangguhkan.", "New batches and sales stop; then suspended."],
+  "policy.settlementDueDays": ["Batas bayar penyelesaian (hari)", "Settlement due within (days)"],
+  "policy.settlementDueHint": [
+    "Setelah sekian hari sejak diterbitkan, penyelesaian yang belum lunas memicu “penyelesaian terlambat”.",
+    "After this many days from its issue, an unpaid settlement fires “settlement overdue”.",
+  ],
   "policy.triggers": ["Pemicu", "Triggers"],
   "policy.triggersHint": [
     "Catat: hanya di log audit. Peringatkan: juga peringatan untuk pemilik. Tegakkan: memulai masa tenggang.",

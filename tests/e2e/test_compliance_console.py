@@ -189,6 +189,7 @@ def test_policy_reads_and_saves_rates_as_percentages(page: Any, stack: Stack) ->
     expect(availability).to_have_value(re.compile(r"^\d"))
     availability.fill("97.5")
     page.get_by_label("Maximum reject rate (%)").fill("4")
+    page.get_by_label("Settlement due within (days)").fill("45")
     page.get_by_label("An uplink not registered with the ISP").select_option(label="Warn")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Policy saved.")).to_be_visible()
@@ -196,6 +197,7 @@ def test_policy_reads_and_saves_rates_as_percentages(page: Any, stack: Stack) ->
     after = stack.call("GET", "/v1/platform/policy", token=admin)
     assert after["quality"] == {"min_availability": 0.975, "max_reject_rate": 0.04}
     assert after["triggers"]["uplink_unregistered"] == "warn"
+    assert after["settlement_due_days"] == 45
     stack.call("PUT", "/v1/platform/policy", before, token=admin)  # as it was, for the other tests
 
 

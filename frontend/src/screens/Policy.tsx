@@ -19,11 +19,14 @@ export interface Policy {
   restricted_days: number;
   triggers: Record<Trigger, Mode>;
   quality: { min_availability: number; max_reject_rate: number };
+  /** A settlement is overdue this many days after it was issued (older servers: absent). */
+  settlement_due_days?: number;
 }
 
 interface PolicyForm {
   grace_days: string;
   restricted_days: string;
+  settlement_due_days: string;
   triggers: Record<Trigger, Mode>;
   min_availability: string;
   max_reject_rate: string;
@@ -43,6 +46,7 @@ function formOf(policy: Policy): PolicyForm {
   return {
     grace_days: String(policy.grace_days),
     restricted_days: String(policy.restricted_days),
+    settlement_due_days: policy.settlement_due_days === undefined ? "" : String(policy.settlement_due_days),
     triggers: { ...policy.triggers },
     min_availability: toPercent(policy.quality.min_availability),
     max_reject_rate: toPercent(policy.quality.max_reject_rate),
@@ -60,13 +64,15 @@ export function PolicyScreen() {
     const saved = await api.put<Policy>("/v1/platform/policy", {
       grace_days: Number(form.grace_days),
       restricted_days: Number(form.restricted_days),
+      // Left out when the server never sent it: the server then keeps what it has.
+      ...(form.settlement_due_days ? { settlement_due_days: Number(form.settlement_due_days) } : {}),
       triggers: form.triggers,
       quality: { min_availability: toFraction(form.min_availability), max_reject_rate: toFraction(form.max_reject_rate) },
     });
     if (saved && saved.quality) policy.setData(saved);
     return t("policy.saved");
   });
-  const set = (key: "grace_days" | "restricted_days" | "min_availability" | "max_reject_rate") => (value: string) =>
+  const set = (key: "grace_days" | "restricted_days" | "settlement_due_days" | "min_availability" | "max_reject_rate") => (value: string) =>
     form && setForm({ ...form, [key]: value });
 
   return (
@@ -92,6 +98,16 @@ export function PolicyScreen() {
               )}
             </Field>
           </div>
+          {policy.data?.settlement_due_days !== undefined && (
+            <div class="grid">
+              <Field label={t("policy.settlementDueDays")} hint={t("policy.settlementDueHint")}>
+                {(id, hint) => (
+                  <input id={id} name="settlement_due_days" type="number" min={1} max={365} step={1} required aria-describedby={hint}
+                    value={form.settlement_due_days} onInput={onInput(set("settlement_due_days"))} />
+                )}
+              </Field>
+            </div>
+          )}
           <h2>{t("policy.triggers")}</h2>
           <p class="hint">{t("policy.triggersHint")}</p>
           <div class="grid align-end">
