@@ -21,6 +21,7 @@ from chalicelib.api import (
     plans,
     platform,
     pos,
+    quality,
     radius,
     redeem,
     reports,
@@ -41,6 +42,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
-               guest, fas, shifts, platform, compliance, brand, address_space, openapi):
+               guest, fas, shifts, platform, compliance, brand, address_space, quality, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

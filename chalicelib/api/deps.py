@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
+    from chalicelib.services.quality import QualityService
     from chalicelib.services.radius import RadiusService
     from chalicelib.services.radius_keys import RadiusKeyService
     from chalicelib.services.redeeming import RedeemService
@@ -67,6 +68,7 @@ class Services:
     uplinks: UplinkService
     compliance: ComplianceService
     brand: BrandService
+    quality: QualityService
 
 
 _services: Services | None = None
@@ -89,6 +91,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
     from chalicelib.services.plans import PlanService
+    from chalicelib.services.quality import QualityService
     from chalicelib.services.radius import RadiusService
     from chalicelib.services.radius_keys import RadiusKeyService
     from chalicelib.services.redeeming import RedeemService
@@ -113,6 +116,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     nas_directory = NasDirectory(settings.api_key_cache_seconds, monotonic)
     reports = ReportingService()
     settlements = SettlementService(audit, reports, clock)
+    quality = QualityService(clock)
     address_space = AddressSpaceService(audit, clock, monotonic, ttl=settings.api_key_cache_seconds)
     compliance = ComplianceService(
         audit,
@@ -121,6 +125,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         sites,
         clock,
         warn=alerts.compliance_warning,
+        quality=quality.days,
         revenue=lambda org_id, start, end: reports.sales(org_id, start, end).total.amount,
         overdue=settlements.overdue,
     )
@@ -155,6 +160,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         uplinks=uplinks,
         compliance=compliance,
         brand=BrandService(audit, clock, monotonic),
+        quality=quality,
     )
     return _services
 

@@ -66,7 +66,7 @@ def accounting(ctx: RequestContext, body: AccountingIn) -> AccountingOut:
     _observe_uplink(ctx)
     usage = services().redeem.account(
         ctx.user, body.code, body.mac, session_id=body.session_id, session_time=body.session_time,
-        octets=body.input_octets + body.output_octets, actor=ctx.actor,
+        octets=body.input_octets + body.output_octets, actor=ctx.actor, stop=body.event == "stop",
     )  # fmt: skip
     return AccountingOut(
         continue_=usage.proceed, session_timeout=usage.session_timeout, data_remaining_bytes=usage.data_remaining_bytes

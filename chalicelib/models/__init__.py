@@ -63,6 +63,12 @@ queries an index, never scans):
 | off hours of a staff change without a site | app     | PK=ORG#<org>, SK begins SITE# (every site closed?), per such change | query |
 | raise an alert per scope and window | app           | TransactWriteItems: ALERTID#<hash(kind, scope, window)> + ALERT#<time>#<same id>, both if not exists; refusal paths only, never a successful redeem | 2 WCU x 2 |
 | revokes/voids per person per window | app           | PK=RL#alert-bulk-revoke:<org>:<user>, SK=<window start>, ADD + list_append <event id>@<time> unless counted, TTL; under the limit, GetItem of the previous window's counter (sliding window) | 1 WCU + 0-1 RCU |
+| quality: a login refused (redeem, RADIUS) | app    | UpdateItem ORG#<org> / QUALITY#<local day>#<site>: ADD rej_<code>, ADD iv {interval} | 1 WCU |
+| quality: an accepted login          | app, audit    | in the outbox drain's transaction with its voucher.redeem event: UpdateItem QUALITY#<day>#<site> ADD accepted, iv (the redeem itself still one write) | 2 WCU more |
+| quality: an accounting report       | app           | the session's write returns the old item (ALL_OLD); UpdateItem QUALITY#<day>#<site> ADD sessions, bytes (what grew), iv; at a first stop UpdateItem QUALITY#<day>#<site>#LEN#<hh> ADD len {seconds, tag} if size < 2000 (else ADD h<bucket>) | 1-2 WCU (the LEN item <= ~20 KB) |
+| quality: a controller call writing nothing else (authmon poll, a stale report) | app | the interval's UpdateItem, once per site and 5 minutes per container | <= 1 WCU / 5 min |
+| quality of an org, from..to (<= 92 local days) | app | query PK=ORG#<org>, SK begins SITE# (timezones, creation); query SK between QUALITY#<from> and QUALITY#<to>~ | 2 queries + 1 MB pages |
+| quality of every org (platform)     | app GSI1, app | the org listing (GSI1PK=ORGS), then the two queries above per org | 1 + 2 x orgs queries + pages |
 | openNDS FAS gateway of a site       | app           | PK=FAS#<site>, SK=META (faskey sealed)           | 1 RCU         |
 | the ISP's brand (get, set)          | app, audit    | PK=PLATFORM, SK=BRAND (cached <= 30 s per container); set: PutItem on its version + event | 1 RCU / 2 WCU x 2 |
 | FAS grants waiting for authmon      | app           | PK=FASQ#<site>, SK=<rhid>, TTL; query per poll, delete per ack | query + 1 WCU each |
@@ -94,6 +100,7 @@ from chalicelib.models.audit import AuditEvent, ChainDigest
 from chalicelib.models.base import AppTable
 from chalicelib.models.brand import Brand
 from chalicelib.models.compliance import Agreement, CompliancePolicy, StageRecord, StageTransition, TriggerClaim
+from chalicelib.models.quality import QualityRollup
 from chalicelib.models.settlement import RevenueShare, SettlementCounter, SettlementRecord
 from chalicelib.models.shifts import OpenShiftClaim, Shift
 from chalicelib.models.tokens import RateCounter, RefreshToken, TokenFamily
@@ -120,6 +127,7 @@ __all__ = [
     "OpenShiftClaim",
     "Org",
     "Plan",
+    "QualityRollup",
     "RateCounter",
     "RefreshToken",
     "RevenueShare",

@@ -233,6 +233,7 @@ class FasService:
             raise GatewayRefused()
         if self._uplinks is not None:  # the router itself polls: its request's source is the venue's uplink
             self._uplinks.observe(actor, gateway.org_id, site_id, actor.meta.peer_ip)
+        self._redeem.quality.called(gateway.org_id, site_id, self._clock())  # the controller is up: availability
         if action not in POLL_ACTIONS:
             raise ValidationFailed(f"auth_get: one of {', '.join(POLL_ACTIONS)}", field="auth_get")
         if action in ("deauthed", "custom"):

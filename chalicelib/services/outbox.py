@@ -8,7 +8,8 @@ their own event ids, so a repeated drain writes nothing twice, then clears them.
 Drained events are chained like every other (`AuditLog.commit`). A first redeem
 that sold a printed voucher is also where its sale enters the ledger: the event
 says so (`after["sale"]`) and the ledger copy of the voucher's revenue line is
-written with it, in one transaction.
+written with it, in one transaction. A redeem's event also counts the accepted login in
+the site's quality figures, in the same transaction (`services.quality`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
@@ -28,6 +30,7 @@ from chalicelib.models.accounts import org_pk
 from chalicelib.models.base import failed_condition
 from chalicelib.models.vouchers import packed, unpacked
 from chalicelib.services.audit import AuditLog, Changes, is_off_hours
+from chalicelib.services.quality import DEFAULT_TIMEZONE, accepted_update
 
 OUTBOX_SHARDS = 4
 
@@ -89,6 +92,7 @@ class AuditOutbox:
             event = self._event(voucher, entry)
             changes = Changes()
             changes.append(event)
+            self._count_login(changes, voucher, entry)
             line = sale_line(voucher) if not booked and _sold_by(voucher, entry) else None
             if line is not None:
                 booked = True
@@ -108,6 +112,7 @@ class AuditOutbox:
                 event.after = {name: value for name, value in (event.after or {}).items() if name != "sale"}
                 alone = Changes()
                 alone.append(event)
+                self._count_login(alone, voucher, entry)
                 self._audit.commit(alone)
             written += 1
         try:
@@ -123,6 +128,16 @@ class AuditOutbox:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise  # new entries arrived meanwhile: they are flushed on the next drain
         return written
+
+    def _count_login(self, changes: Changes, voucher: Voucher, entry: dict[str, Any]) -> None:
+        """An accepted login enters the site's quality figures with its event: written once, counted once."""
+        site_id = entry.get("site_id")
+        if entry["action"] != "voucher.redeem" or not site_id:
+            return
+        site = self._site(voucher.org_id, site_id)
+        timezone = ZoneInfo(site.timezone) if site else DEFAULT_TIMEZONE
+        at = datetime.fromtimestamp(int(entry["at"]), UTC)
+        changes.update(*accepted_update(voucher.org_id, site_id, at, timezone))
 
     def _event(self, voucher: Voucher, entry: dict[str, Any]) -> AuditEvent:
         at = datetime.fromtimestamp(int(entry["at"]), UTC)

@@ -143,14 +143,13 @@ class RadiusService:
         self._observe(actor, nas, attributes)
         language = self._redeem.sites.facts(nas.org_id, nas.site_id).language
         code = (attributes.text("User-Name") or "").strip()
-        if not code:
-            return _reject("missing_code", language)
         password = attributes.text("User-Password")
-        if len(code) > _MAX_CODE or (password is not None and not _same_code(code, password)):
-            return _reject("invalid_code", language)
         mac = normalise_mac(attributes.text("Calling-Station-Id"))
-        if mac is None:
-            return _reject("device_unknown", language)
+        refused = _refused_before_redeem(code, password, mac)
+        if refused is not None or mac is None:
+            reason = refused or "device_unknown"
+            self._redeem.rejected(nas.org_id, nas.site_id, reason)  # a redeem's own refusals count themselves
+            return _reject(reason, language)
         at_site, actor_at_site = _at_site(key, actor, nas)
         try:
             admission = self._redeem.redeem(at_site, code, mac, actor_at_site)
@@ -216,7 +215,7 @@ class RadiusService:
         try:
             usage = self._redeem.account(
                 at_site, code, mac, session_id=_session_key(nas, acct_session, mac), session_time=session_time,
-                octets=octets, actor=actor_at_site,
+                octets=octets, actor=actor_at_site, stop=status == "Stop",
             )  # fmt: skip
         except SessionRefused as refused:
             return _accounting_end(status, refused.reason)
@@ -260,6 +259,17 @@ class RadiusService:
             after={"nas_identifier": identifier, "nas_ip": address},
         )  # fmt: skip
         self._audit.record(event)
+
+
+def _refused_before_redeem(code: str, password: str | None, mac: str | None) -> str | None:
+    """Why a login is rejected without asking the redeem service, if it is."""
+    if not code:
+        return "missing_code"
+    if len(code) > _MAX_CODE or (password is not None and not _same_code(code, password)):
+        return "invalid_code"
+    if mac is None:
+        return "device_unknown"
+    return None
 
 
 def _reject(reason: str, language: str) -> RadiusReply:

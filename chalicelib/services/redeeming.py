@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
+from pynamodb.constants import ALL_OLD, ATTRIBUTES
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
@@ -31,6 +32,7 @@ from chalicelib.models.vouchers import expiry_shard
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, outbox_shard, voucher_id
+from chalicelib.services.quality import QualityRecorder, length_tag
 from chalicelib.services.ratelimit import FailureLimiter
 
 if TYPE_CHECKING:
@@ -171,6 +173,7 @@ class RedeemService:
         self._window = window
         self.sites = SiteCache(monotonic=monotonic)
         self.blocklist = Blocklist()
+        self.quality = QualityRecorder(self.sites.timezone)
 
     def redeem(self, key: Principal, code: str, mac: str, actor: Actor) -> Admission:
         org_id, site_id = cast(str, key.org_id), cast(str, key.site_id)
@@ -182,7 +185,11 @@ class RedeemService:
             until = self.blocklist.blocked(scope, now)
             if until:
                 raise TooManyAttempts(retry_after=int(until - now))
-        self._gate.require_service(org_id, site_id)  # a suspended reseller's guests log in no more
+        try:
+            self._gate.require_service(org_id, site_id)  # a suspended reseller's guests log in no more
+        except KuotaError as refusal:
+            self.quality.rejected(org_id, site_id, refusal.code, now_dt)  # counted, left out of the reject rate
+            raise
         voucher_hash = code_hash(org_id, code)
         local = now_dt.astimezone(self.sites.timezone(org_id, site_id))
         activation = Activation(
@@ -202,6 +209,7 @@ class RedeemService:
             voucher = activate(activation)
         except RedeemRefused as refusal:
             error = _refusal(refusal.voucher, site_id, device, now)
+            self.quality.rejected(org_id, site_id, error.code, now_dt)
             if isinstance(error, InvalidCode):
                 # Only unknown codes are guesses; a real code that is full or expired is not.
                 self._count_failure(scopes, now, actor, org_id, site_id, device)
@@ -244,6 +252,10 @@ class RedeemService:
         except Exception:  # an alert that cannot be written must not change the guest's answer
             get_logger().exception("wrong_site alert not written")
 
+    def rejected(self, org_id: str, site_id: str, code: str) -> None:
+        """Count a guest's login refused before any redeem (RADIUS's own checks, a suspended site)."""
+        self.quality.rejected(org_id, site_id, code, self._clock())
+
     def account(
         self,
         key: Principal,
@@ -254,6 +266,7 @@ class RedeemService:
         session_time: int,
         octets: int,
         actor: Actor,
+        stop: bool = False,
     ) -> Usage:
         """Record a session's cumulative usage; say whether the guest may stay connected.
 
@@ -261,7 +274,7 @@ class RedeemService:
         (`service_terminated`): the controller disconnects them at their next report.
         """
         usage = self._account(key, code, mac, session_id=session_id, session_time=session_time, octets=octets,
-                              actor=actor)  # fmt: skip
+                              actor=actor, stop=stop)  # fmt: skip
         if usage.proceed and self._gate.terminated(cast(str, key.org_id)):
             return replace(usage, proceed=False, session_timeout=0, ended="service_terminated")
         return usage
@@ -276,34 +289,54 @@ class RedeemService:
         session_time: int,
         octets: int,
         actor: Actor,
+        stop: bool,
     ) -> Usage:
         """Count a report (for `account`, which adds what a reseller's stage says).
 
         A session's counters are cumulative, so a report is stored as the session's totals,
         never added: a retried report changes nothing, and a report older than one already
-        stored (octets or time lower) is not counted at all.
+        stored (octets or time lower) is not counted at all. A stop marks the session ended
+        ("x"): a later interim with the same totals is not counted, and the length counts once.
         """
         org_id = cast(str, key.org_id)
         voucher_hash = code_hash(org_id, code)
         device = mac_hash(org_id, mac)
         voucher = Voucher(*Voucher.key(voucher_hash))
         session: Any = Voucher.sessions[session_id]  # a path into the map: sessions.<id>
-        now = int(self._clock().timestamp())
+        now_dt = self._clock()
+        now = int(now_dt.timestamp())
         # "d" and "t" say which device slot the session belongs to and when it last reported.
-        report = {"s": session_time, "b": octets, "d": mac_ref(device), "t": now}
+        report: dict[str, Any] = {"s": session_time, "b": octets, "d": mac_ref(device), "t": now}
+        if stop:
+            report["x"] = 1
+        newer = (session["b"] <= octets) & (session["s"] <= session_time)
+        # After a stop, only a report that moved on (a session id used again) counts: a late interim does not.
+        moved_on = session["x"].does_not_exist() | (session["b"] < octets) | (session["s"] < session_time)
         try:
-            voucher.update(
-                actions=[session.set(report)],
+            # The item as it was comes back: the session's previous report is what the quality
+            # figures count this one against (bytes added, first seen, first stop).
+            response = Voucher._get_connection().update_item(
+                voucher.pk, range_key=voucher.sk, actions=[session.set(report)], return_values=ALL_OLD,
                 condition=Voucher.pk.exists()
                 & Voucher.devices.contains(device)
                 & (Voucher.site_id.does_not_exist() | (Voucher.site_id == key.site_id))
-                & (session.does_not_exist() | ((session["b"] <= octets) & (session["s"] <= session_time))),
-            )
+                & (session.does_not_exist() | (newer if stop else newer & moved_on)),
+            )  # fmt: skip
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
+            self.quality.called(org_id, cast(str, key.site_id), now_dt)  # not counted, but the controller is up
             return self._not_counted(voucher_hash, device, key.site_id)
-        sessions = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
+        voucher.deserialize(response.get(ATTRIBUTES, {}))
+        before = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
+        previous = before.get(session_id)
+        self.quality.accounted(
+            org_id, cast(str, key.site_id), now_dt, new_session=previous is None,
+            added_bytes=octets - int(previous["b"]) if previous else octets,
+            stopped_after=session_time if stop and (previous is None or "x" not in previous) else None,
+            tag=length_tag(voucher_hash, session_id),
+        )  # fmt: skip
+        sessions = {**before, session_id: report}
         used_seconds = sum(int(entry["s"]) for entry in sessions.values())
         used_bytes = sum(int(entry["b"]) for entry in sessions.values())
         ending = _ending(voucher, used_seconds, used_bytes, now)

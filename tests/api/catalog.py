@@ -40,6 +40,8 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/orgs/{org_id}/audit"): {"owner", "auditor", "platform_admin"},
     ("GET", "/v1/orgs/{org_id}/audit/verify"): {"owner", "auditor", "platform_admin"},
     ("GET", "/v1/orgs/{org_id}/alerts"): {"owner", "manager", "auditor", "platform_admin"},
+    ("GET", "/v1/orgs/{org_id}/quality"): {"owner", "manager", "auditor", "platform_admin"},
+    ("GET", "/v1/platform/quality"): {"platform_admin"},
     ("PATCH", "/v1/orgs/{org_id}"): OWNER,
     ("GET", "/v1/orgs/{org_id}/reports/sales"): {"owner", "manager", "auditor", "platform_admin"},
     ("GET", "/v1/orgs/{org_id}/reports/statement"): {"owner", "manager", "auditor", "platform_admin"},
@@ -245,6 +247,8 @@ PATH_IDS: dict[tuple[str, str], dict[str, str]] = {
 QUERIES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orgs/{org_id}/reports/sales"): "from=2026-11-01&to=2026-11-30&group_by=site",
     ("GET", "/v1/orgs/{org_id}/audit/verify"): "from=2026-11-01&to=2026-11-02",
+    ("GET", "/v1/orgs/{org_id}/quality"): "from=2026-11-01&to=2026-11-30",
+    ("GET", "/v1/platform/quality"): "from=2026-11-01&to=2026-11-30",
     ("GET", "/v1/orgs/{org_id}/sales"): "from=2026-11-01&to=2026-11-30",
     ("GET", "/v1/orgs/{org_id}/shifts"): "from=2026-11-01&to=2026-11-30",
     ("GET", "/v1/orgs/{org_id}/reports/statement"): "site_id={site_id}&month=2026-11",
