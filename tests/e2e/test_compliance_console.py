@@ -3,8 +3,9 @@ a reason and a note, is told in words when a move is refused, and reinstates it;
 banner (in Bahasa Indonesia and in English) while suspended and no banner once reinstated;
 terminating asks for the organisation's name typed out; the policy reads and saves percentages.
 
-The stage machine itself (every stage's effects, races, the job) is proven in the API tests; this
-walks the screens people use.
+The address space names a bad line and a controller calling from a registered address shows it;
+the owner reads a week of quality per site. The stage machine itself (every stage's effects, races,
+the job), the address lookup and the figures are proven in the API tests; this walks the screens.
 """
 
 from __future__ import annotations
@@ -42,9 +43,6 @@ def _expect_refusals(page_errors: PageErrors) -> None:
     # The browser logs every non-2xx answer; these the test causes or the screens expect.
     page_errors.expect(r"status of 404 .*/agreement")  # no agreement recorded yet
     page_errors.expect(r"status of 409 .*/stage")  # the stale move the test makes on purpose
-    # Until the quality figures are deployed their route is unknown (its CORS preflight fails); the
-    # page then says they are not available. Any browser error about that one read is expected.
-    page_errors.expect(r"/v1/orgs/[0-9a-f]+/quality\?")
 
 
 def _move(page: Any, stage: str, reason: str, note: str, button: str) -> None:
@@ -254,11 +252,6 @@ def test_a_site_suspended_on_its_own_is_named_in_the_managers_banner(
     expect(page.get_by_role("button", name=re.compile("Change the stage"))).to_have_count(0)
 
 
-def _served(stack: Stack, path: str) -> bool:
-    """Whether the API serves `path` (the address space and the quality figures land separately)."""
-    return path in stack.call("GET", "/v1/openapi.json")["paths"]
-
-
 def _site_with_a_controller(stack: Stack, name: str) -> tuple[str, str, str, str, str]:
     """A reseller with a site, a controller key and a sold voucher: org id, owner email, site id, key, code."""
     org_id, email = _reseller(stack, name)
@@ -275,8 +268,6 @@ def _site_with_a_controller(stack: Stack, name: str) -> tuple[str, str, str, str
 def test_the_address_space_names_a_bad_line_and_a_registered_controller_shows_it(
     page: Any, stack: Stack, page_errors: PageErrors
 ) -> None:
-    if not _served(stack, "/v1/platform/address-space"):
-        pytest.skip("the address-space API is not served by this build yet")
     _expect_refusals(page_errors)
     page_errors.expect(r"status of 400 .*/v1/platform/address-space")  # the overlap the test types
     admin = stack.login(stack.admin_email, stack.admin_password)
@@ -327,8 +318,6 @@ def test_the_address_space_names_a_bad_line_and_a_registered_controller_shows_it
 
 
 def test_the_owner_reads_a_week_of_quality_per_site(page: Any, stack: Stack, page_errors: PageErrors) -> None:
-    if not _served(stack, "/v1/orgs/{org_id}/quality"):
-        pytest.skip("the quality API is not served by this build yet")
     _expect_refusals(page_errors)
     org_id, owner_email, _, key, code = _site_with_a_controller(stack, "Kedai Kualitas")
     assert stack.request("POST", "/v1/redeem", {"code": code, "mac": "AA:BB:CC:00:14:02"}, token=key).status == 200
