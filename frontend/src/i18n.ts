@@ -463,6 +463,8 @@ const TABLE: Record<string, Entry> = {
     "Jaringan di luar alamat terdaftar ISP",
     "Uplink outside the ISP's registered addresses",
   ],
+  "alerts.kind.compliance_warning": ["Peringatan kepatuhan dari ISP", "Compliance warning from the ISP"],
+  "alerts.complianceSummary": ["{reason}: {note}", "{reason}: {note}"],
   "alerts.actor.user": ["pengguna", "user"],
   "alerts.actor.api_key": ["kunci API", "API key"],
   "alerts.actor.system": ["sistem", "system"],
