@@ -28,6 +28,11 @@ import { Sales } from "./screens/Sales";
 import { ShiftScreen } from "./screens/Shift";
 import { Statement } from "./screens/Statement";
 import { SettlementPage, SettlementsScreen, SharesScreen } from "./screens/Settlements";
+import { ResellerPage, Resellers } from "./screens/Resellers";
+import { PolicyScreen } from "./screens/Policy";
+import { AddressSpace } from "./screens/AddressSpace";
+import { ComplianceScreen } from "./screens/Compliance";
+import { ComplianceBanner, seesBanner } from "./compliance";
 import { BrandScreen } from "./screens/Brand";
 
 const NAV: Array<[Screen, string]> = [
@@ -44,15 +49,19 @@ const NAV: Array<[Screen, string]> = [
   ["reports", "nav.reports"],
   ["alerts", "nav.alerts"],
   ["statement", "nav.statement"],
+  ["compliance", "nav.compliance"],
   ["audit", "nav.audit"],
   ["users", "nav.users"],
   ["platform", "nav.platform"],
   ["shares", "nav.shares"],
   ["settlements", "nav.settlements"],
   ["brand", "nav.brand"],
+  ["resellers", "nav.resellers"],
+  ["policy", "nav.policy"],
+  ["address-space", "nav.address-space"],
 ];
 
-const ORG_FREE: Screen[] = ["platform", "shares", "settlements", "brand"];
+const ORG_FREE: Screen[] = ["platform", "shares", "settlements", "brand", "resellers", "policy", "address-space"];
 
 export function App() {
   useLang();
@@ -181,6 +190,14 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <SharesScreen />;
     case "settlements":
       return parts[1] ? <SettlementPage settlementId={parts[1]} /> : <SettlementsScreen />;
+    case "compliance":
+      return <ComplianceScreen />;
+    case "resellers":
+      return parts[1] ? <ResellerPage key={parts[1]} orgId={parts[1]} /> : <Resellers />;
+    case "policy":
+      return <PolicyScreen />;
+    case "address-space":
+      return <AddressSpace />;
     case "brand":
       return <BrandScreen />;
   }
@@ -198,6 +215,13 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
   useEffect(() => {
     void loadBrand();
   }, []);
+
+  // Owners and managers (and a platform admin acting in an organization) see its stage on every screen.
+  // Not on the platform's own screens, which are about every organization.
+  const bannerOrg =
+    seesBanner(who.role, Boolean(who.org_id || org)) && !ORG_FREE.includes(current as Screen)
+      ? (who.org_id ?? org?.org_id ?? null)
+      : null;
 
   useEffect(() => {
     setMenuOpen(false);
@@ -256,6 +280,7 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
         </ul>
       </nav>
       <main id="main" tabIndex={-1} ref={main}>
+        {bannerOrg && <ComplianceBanner path={route.path} org={bannerOrg} />}
         {children}
       </main>
     </div>

@@ -13,6 +13,8 @@ export class ApiError extends Error {
     readonly code: string,
     readonly field?: string,
     readonly retryAfter?: number,
+    /** The server's own message, as it sent it (the message above may be the table's). */
+    readonly detail?: string,
   ) {
     super(message);
     this.name = "ApiError";
@@ -126,7 +128,7 @@ async function toError(response: Response): Promise<ApiError> {
     // not JSON: fall back to a message by status
   }
   const retry = Number(response.headers.get("Retry-After")) || undefined;
-  return new ApiError(messageFor(response.status, code, message, field), response.status, code, field, retry);
+  return new ApiError(messageFor(response.status, code, message, field), response.status, code, field, retry, message || undefined);
 }
 
 function messageFor(status: number, code: string, message: string, field?: string): string {

@@ -96,7 +96,11 @@ export type Screen =
   | "statement"
   | "shares"
   | "settlements"
-  | "brand";
+  | "brand"
+  | "compliance"
+  | "resellers"
+  | "policy"
+  | "address-space";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -119,6 +123,10 @@ const ACCESS: Record<Screen, Role[]> = {
   shares: ["platform_admin"],
   settlements: ["platform_admin"],
   brand: ["platform_admin"],
+  compliance: ["owner", "manager", "auditor", "platform_admin"],
+  resellers: ["platform_admin"],
+  policy: ["platform_admin"],
+  "address-space": ["platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {

@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import { api, request } from "../api";
 import { DEFAULT_TZ, formatTime } from "../format";
 import { t } from "../i18n";
+import { reasonText } from "../compliance";
 import { me, mayUse, orgPath } from "../session";
 import { useSignal } from "../signal";
 import { Alert as ErrorAlert, Field, loadSites, Loading, onInput, Page, type Site, useLoad, usePages } from "../ui";
@@ -18,6 +19,7 @@ export const ALERT_KINDS = [
   "code_export",
   "void_after_shift",
   "uplink_unregistered",
+  "compliance_warning",
 ] as const;
 
 export interface AnomalyAlert {
@@ -73,6 +75,13 @@ export function auditLink(alert: AnomalyAlert): string | null {
   const action = typeof alert.details.action === "string" ? alert.details.action : null;
   if (action) params.set("action", action);
   return `#/audit/${encodeURIComponent(params.toString())}`;
+}
+
+/** What happened; a compliance warning in the console's language (the reason is a trigger code). */
+function summaryOf(alert: AnomalyAlert): string {
+  const { reason, note } = alert.details;
+  if (alert.kind !== "compliance_warning" || typeof reason !== "string") return alert.summary;
+  return t("alerts.complianceSummary", { reason: reasonText(reason), note: typeof note === "string" ? note : "" });
 }
 
 export function Alerts() {
@@ -169,7 +178,7 @@ export function AlertTable({
                 <td data-label={t("audit.at")}>{formatTime(alert.at, site?.timezone ?? sites[0]?.timezone ?? DEFAULT_TZ)}</td>
                 <td data-label={t("audit.actor")}>{actorLabel(alert, names)}</td>
                 <td data-label={t("alerts.site")}>{site?.name ?? (alert.site_id ? t("alerts.unknownSite") : t("common.none"))}</td>
-                <td data-label={t("alerts.what")}>{alert.summary}</td>
+                <td data-label={t("alerts.what")}>{summaryOf(alert)}</td>
                 {!compact && <td data-label={t("audit.ip")}>{alert.source_ip ?? t("common.none")}</td>}
                 {!compact && (
                   <td data-label={t("alerts.trail")}>

@@ -101,15 +101,24 @@ const loadOrgs = () => api.get<{ orgs: Org[] }>("/v1/orgs").then((r) => r.orgs);
 const sharePath = (orgId: string) => `/v1/platform/orgs/${encodeURIComponent(orgId)}/share`;
 const percentText = (value: number) => `${value.toLocaleString("id-ID", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`;
 
-function PlatformTabs({ current }: { current: "shares" | "settlements" }) {
+export function PlatformTabs({ current }: { current: "shares" | "settlements" | "resellers" | "policy" | "address-space" }) {
   return (
     <nav class="tabs no-print" aria-label={t("nav.platform")}>
       <a href="#/platform">{t("platform.orgs")}</a>
+      <a href="#/resellers" aria-current={current === "resellers" ? "page" : undefined}>
+        {t("resellers.title")}
+      </a>
       <a href="#/shares" aria-current={current === "shares" ? "page" : undefined}>
         {t("shares.title")}
       </a>
       <a href="#/settlements" aria-current={current === "settlements" ? "page" : undefined}>
         {t("settlements.title")}
+      </a>
+      <a href="#/policy" aria-current={current === "policy" ? "page" : undefined}>
+        {t("policy.title")}
+      </a>
+      <a href="#/address-space" aria-current={current === "address-space" ? "page" : undefined}>
+        {t("addr.title")}
       </a>
     </nav>
   );
