@@ -317,7 +317,7 @@ class ComplianceService:
             if agreement is not None:
                 rows.append({"org_name": org.name, **agreement_view(agreement)})
         self._audit.record(self._audit.event(actor, org_id=None, action="agreement.exported",
-                                             target_type="agreement", target_id=None,
+                                             target_type="agreement", target_id="all",
                                              after={"agreements": len(rows)}))  # fmt: skip
         return rows
 
@@ -339,7 +339,7 @@ class ComplianceService:
         item = CompliancePolicy(grace_days=policy.grace_days, restricted_days=policy.restricted_days,
                                 triggers=policy.triggers, quality=policy.quality,
                                 settlement_due_days=policy.settlement_due_days, updated_at=self._clock())  # fmt: skip
-        event = self._audit.event(actor, org_id=None, action="policy.saved", target_type="policy", target_id=None,
+        event = self._audit.event(actor, org_id=None, action="policy.saved", target_type="policy", target_id="policy",
                                   before=before.view(), after=policy.view())  # fmt: skip
         self._audit.save_with_event(item, event)
         return policy
