@@ -303,3 +303,41 @@ export function useSubmit(action: () => Promise<string | void>) {
   };
   return { submit, error, notice, busy };
 }
+
+/** Asks why before an action that cannot be undone (void a sale, reverse a payment): a reason, then a confirm. */
+export function ReasonDialog({ id, title, about, reasonLabel, confirmLabel, confirmQuestion, action, onCancel, class: extra = "" }: {
+  id: string;
+  title: string;
+  about: ComponentChildren;
+  reasonLabel: string;
+  confirmLabel: string;
+  confirmQuestion: string;
+  action: (reason: string) => Promise<void>;
+  onCancel: () => void;
+  class?: string;
+}) {
+  const [reason, setReason] = useState("");
+  const { submit, error, busy } = useSubmit(() => action(reason.trim()));
+  const onSubmit = (event: Event) => {
+    event.preventDefault();
+    if (window.confirm(confirmQuestion)) void submit(event);
+  };
+  return (
+    <form class={`card form revoke-form ${extra}`.trim()} onSubmit={onSubmit} aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      <p>{about}</p>
+      <Field label={reasonLabel}>
+        {(fieldId) => <input id={fieldId} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
+      </Field>
+      <Alert message={error} />
+      <div class="buttons">
+        <button type="submit" class="danger" disabled={busy || !reason.trim()}>
+          {confirmLabel}
+        </button>
+        <button type="button" class="secondary" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -8,7 +8,7 @@ import { DEFAULT_TZ, formatTime, rupiah } from "../format";
 import { hasKey, t } from "../i18n";
 import { me, mayManage, orgPath } from "../session";
 import { useSignal } from "../signal";
-import { Alert, Field, loadPlans, loadSites, Loading, Notice, onInput, Page, type Plan, type Site, useLoad, usePages } from "../ui";
+import { Alert, Field, loadPlans, loadSites, Loading, Notice, onInput, Page, type Plan, ReasonDialog, type Site, useLoad, usePages } from "../ui";
 
 export interface Sale {
   sale_id: string;
@@ -206,46 +206,24 @@ function VoidForm({
   onVoided: (sale: Sale) => void;
   onCancel: () => void;
 }) {
-  const [reason, setReason] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (!window.confirm(t("sales.confirmVoid", { total: rupiah(sale.total) }))) return;
-    setError(null);
-    setBusy(true);
-    try {
-      await api.post(orgPath(`/sales/${encodeURIComponent(sale.sale_id)}/void`), { reason: reason.trim() });
-      onVoided({ ...sale, void_reason: reason.trim(), voided_at: new Date().toISOString() });
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <form class="card form revoke-form" onSubmit={submit} aria-labelledby="void-title">
-      <h2 id="void-title">{t("sales.voidTitle")}</h2>
-      <p>
-        {t("sales.voidAbout", {
-          quantity: sale.quantity,
-          total: rupiah(sale.total),
-          plan: plan?.name ?? t("common.none"),
-          site: site?.name ?? t("common.none"),
-        })}
-      </p>
-      <Field label={t("sales.voidReason")}>
-        {(id) => <input id={id} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
-      </Field>
-      <Alert message={error} />
-      <div class="buttons">
-        <button type="submit" class="danger" disabled={busy || !reason.trim()}>
-          {t("sales.confirm")}
-        </button>
-        <button type="button" class="secondary" onClick={onCancel}>
-          {t("common.cancel")}
-        </button>
-      </div>
-    </form>
+    <ReasonDialog
+      id="void-title"
+      title={t("sales.voidTitle")}
+      about={t("sales.voidAbout", {
+        quantity: sale.quantity,
+        total: rupiah(sale.total),
+        plan: plan?.name ?? t("common.none"),
+        site: site?.name ?? t("common.none"),
+      })}
+      reasonLabel={t("sales.voidReason")}
+      confirmLabel={t("sales.confirm")}
+      confirmQuestion={t("sales.confirmVoid", { total: rupiah(sale.total) })}
+      action={async (reason) => {
+        await api.post(orgPath(`/sales/${encodeURIComponent(sale.sale_id)}/void`), { reason });
+        onVoided({ ...sale, void_reason: reason, voided_at: new Date().toISOString() });
+      }}
+      onCancel={onCancel}
+    />
   );
 }

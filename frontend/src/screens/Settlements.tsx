@@ -9,7 +9,7 @@ import { formatTime, localDate, rupiah } from "../format";
 import { t } from "../i18n";
 import { navigate } from "../router";
 import type { Org } from "../session";
-import { Alert, Field, Loading, Notice, onInput, Page, useLoad, useSubmit } from "../ui";
+import { Alert, Field, Loading, Notice, onInput, Page, ReasonDialog, useLoad, useSubmit } from "../ui";
 
 interface Share {
   percent: number;
@@ -643,46 +643,25 @@ function PaymentForm({ path, balances, onRecorded }: { path: string; balances: B
 }
 
 function ReverseForm({ path, payment, onDone, onCancel }: { path: string; payment: Payment; onDone: () => void; onCancel: () => void }) {
-  const [reason, setReason] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (!window.confirm(t("payments.confirmReverse", { amount: rupiah(payment.amount), org: payment.org_name }))) return;
-    setError(null);
-    setBusy(true);
-    try {
-      await api.post(`${path}/payments/${encodeURIComponent(payment.payment_id)}/reverse`, { reason: reason.trim() });
-      onDone();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <form class="card form revoke-form no-print" onSubmit={submit} aria-labelledby="reverse-title">
-      <h2 id="reverse-title">{t("payments.reverseTitle")}</h2>
-      <p>
-        {t("payments.reverseAbout", {
-          amount: rupiah(payment.amount),
-          org: payment.org_name,
-          day: payment.paid_on,
-          reference: payment.reference,
-        })}
-      </p>
-      <Field label={t("payments.reverseReason")}>
-        {(id) => <input id={id} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
-      </Field>
-      <Alert message={error} />
-      <div class="buttons">
-        <button type="submit" class="danger" disabled={busy || !reason.trim()}>
-          {t("payments.confirm")}
-        </button>
-        <button type="button" class="secondary" onClick={onCancel}>
-          {t("common.cancel")}
-        </button>
-      </div>
-    </form>
+    <ReasonDialog
+      id="reverse-title"
+      class="no-print"
+      title={t("payments.reverseTitle")}
+      about={t("payments.reverseAbout", {
+        amount: rupiah(payment.amount),
+        org: payment.org_name,
+        day: payment.paid_on,
+        reference: payment.reference,
+      })}
+      reasonLabel={t("payments.reverseReason")}
+      confirmLabel={t("payments.confirm")}
+      confirmQuestion={t("payments.confirmReverse", { amount: rupiah(payment.amount), org: payment.org_name })}
+      action={async (reason) => {
+        await api.post(`${path}/payments/${encodeURIComponent(payment.payment_id)}/reverse`, { reason });
+        onDone();
+      }}
+      onCancel={onCancel}
+    />
   );
 }
