@@ -7,7 +7,8 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -86,6 +87,17 @@ def transaction() -> TransactWrite:
 def transaction_client() -> Any:
     """The botocore client transactions go through (tests hook fault injection here)."""
     return _connection().client
+
+
+def save_if(item: Model, condition: Condition) -> bool:
+    """Save `item` when `condition` holds; False, and nothing written, when it does not."""
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def failed_condition(error: TransactWriteError) -> bool:

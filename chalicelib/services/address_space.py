@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import ValidationFailed
 from chalicelib.models.accounts import org_pk
 from chalicelib.models.address_space import UPLINK_PREFIX, AddressSpaceChunk, AddressSpaceHead, Uplink
+from chalicelib.models.base import save_if
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.alerts import AlertService
@@ -393,12 +394,8 @@ class UplinkService:
             return False
         item = Uplink(*Uplink.key(org_id, site_id, nas_id), org_id=org_id, site_id=site_id, nas_id=nas_id,
                       status=status, last_address=address[:64], last_seen_at=at)  # fmt: skip
-        try:
-            # A later observation (another container) already stored stays: the newest one wins.
-            item.save(condition=Uplink.pk.does_not_exist() | (Uplink.last_seen_at <= at))
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        # A later observation (another container) already stored stays: the newest one wins.
+        save_if(item, Uplink.pk.does_not_exist() | (Uplink.last_seen_at <= at))
         with self._lock:
             if len(self._written) >= _MAX_REMEMBERED:
                 self._written.clear()

@@ -24,14 +24,14 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.auth.principal import Actor
 from chalicelib.config import Settings
 from chalicelib.models import ApiKey, AuditEvent, Org, Site, User
 from chalicelib.models.accounts import PLATFORM_PARTITION, org_pk
 from chalicelib.models.alerts import ALERT_PREFIX, Alert, AlertClaim
-from chalicelib.models.base import failed_condition, transaction
+from chalicelib.models.base import failed_condition, save_if, transaction
 from chalicelib.observability import get_logger
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import is_off_hours
@@ -276,11 +276,7 @@ class AlertService:
             details=details,
             audit_event_ids=[event.event_id],
         )
-        try:
-            alert.save(condition=Alert.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        save_if(alert, Alert.pk.does_not_exist())
 
     # --- the redeem refusal path -----------------------------------------------------
 

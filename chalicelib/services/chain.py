@@ -30,12 +30,12 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.config import get_settings
 from chalicelib.models import AuditEvent, LedgerEntry
 from chalicelib.models.audit import ChainDigest
-from chalicelib.models.base import dynamodb_client
+from chalicelib.models.base import dynamodb_client, save_if
 from chalicelib.models.vouchers import LEDGER_PREFIX, ChainHead
 from chalicelib.secrets import load_secret
 
@@ -179,13 +179,7 @@ def seal(owner: str, day: date, now: datetime) -> ChainDigest | None:
     signature = base64.b64encode(_signing_key().sign(payload.encode())).decode()
     digest = ChainDigest(f"DIGEST#{owner}", day.isoformat(), payload=payload, signature=signature, key_id=key_id(),
                          sealed_at=now)  # fmt: skip
-    try:
-        digest.save(condition=ChainDigest.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise
-    return digest
+    return digest if save_if(digest, ChainDigest.pk.does_not_exist()) else None
 
 
 def _previous_digest(owner: str, day: date) -> ChainDigest | None:

@@ -36,13 +36,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib.auth.principal import Actor
 from chalicelib.errors import Conflict, KuotaError, NotFound, ValidationFailed
 from chalicelib.models import Agreement, CompliancePolicy, StageRecord, StageTransition
 from chalicelib.models.accounts import org_pk
-from chalicelib.models.base import failed_condition
+from chalicelib.models.base import failed_condition, save_if
 from chalicelib.models.compliance import AGREEMENT_END_PARTITION, DUE_PARTITION, STAGES, TriggerClaim
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
@@ -496,13 +496,7 @@ class ComplianceService:
         """Whether this is the first time today this trigger fires for this scope (None: the platform's)."""
         claim = TriggerClaim(*TriggerClaim.key(org_id, site_id, reason, now.date().isoformat()),
                              ttl=now + timedelta(days=3))  # fmt: skip
-        try:
-            claim.save(condition=TriggerClaim.pk.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return save_if(claim, TriggerClaim.pk.does_not_exist())
 
     # -- what the console shows --
 
