@@ -30,6 +30,9 @@ class Reply:
     def error_code(self) -> str | None:
         data = self.json
         return data["error"]["code"] if isinstance(data, dict) and "error" in data else None
+# The Chalice stage tests run the app as: one .chalice/config.json does not define, so no stage's
+# environment (dev's keys under .kuota/, its log level) leaks into a test.
+TEST_STAGE = "test"
 
 
 class Api:

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from pytest_localstack.session import RunningSession
 
-from tests.support import Api, FakeClock, Venue, World
+from tests.support import TEST_STAGE, Api, FakeClock, Venue, World
 
 
 def _wipe_tables() -> None:
@@ -62,7 +62,9 @@ def api() -> Iterator[Api]:
 
     from app import app
 
-    with Client(app) as client:
+    # A stage .chalice/config.json does not define: Chalice's test client puts a stage's environment
+    # variables in place for each call, and dev's point the keys at the developer's .kuota/.
+    with Client(app, stage_name=TEST_STAGE) as client:
         yield Api(client)
 
 

@@ -127,18 +127,16 @@ def test_the_sqs_worker_issues_a_queued_batch(api: Api, world: World) -> None:
     """The Lambda behind the queue, called as SQS would call it."""
     import json
 
-    from chalice.test import Client
-
-    from app import app
     from chalicelib.messaging import finish_batch_job, receive_batch_jobs
 
     tenant = world.org()
     reply = _batch(api, tenant, plan_id=world.plan(tenant), quantity=600)
     assert reply.status == 202
     ((org_id, batch_id, receipt),) = receive_batch_jobs()
-    with Client(app) as client:
-        event = client.events.generate_sqs_event(message_bodies=[json.dumps({"org_id": org_id, "batch_id": batch_id})])
-        client.lambda_.invoke("issue_batches", event)
+    event = api.client.events.generate_sqs_event(
+        message_bodies=[json.dumps({"org_id": org_id, "batch_id": batch_id})]
+    )
+    api.client.lambda_.invoke("issue_batches", event)
     finish_batch_job(receipt)
     done = api.get(f"/v1/orgs/{tenant.org_id}/batches/{batch_id}", token=tenant.owner.token).json
     assert (done["status"], done["issued"]) == ("done", 600)
