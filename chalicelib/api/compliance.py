@@ -36,7 +36,7 @@ def put_agreement(ctx: RequestContext, org_id: str, body: AgreementIn) -> Agreem
     from chalicelib.api.compliance_schemas import AgreementOut
     from chalicelib.services.compliance import agreement_view
 
-    fields = body.model_dump(mode="json")
+    fields = {name: str(value) for name, value in body}  # days as YYYY-MM-DD
     return AgreementOut.model_validate(agreement_view(services().compliance.put_agreement(ctx.actor, org_id, fields)))
 
 
