@@ -41,9 +41,16 @@ def record(stage):
 import app
 record("import app")
 
+import os
 from chalice.test import Client
 
+@app.app.route("/_test/env")  # what a request sees: no Chalice stage's environment over the suite's
+def _env():
+    return {"jwt_keys_file": os.environ.get("KUOTA_JWT_KEYS_FILE")}
+
 with Client(app.app, stage_name="test") as client:  # not dev: its environment points the keys at .kuota/
+    seen = client.http.get("/_test/env").json_body["jwt_keys_file"]
+    assert seen == os.environ["KUOTA_JWT_KEYS_FILE"], seen
     assert client.http.get("/v1/openapi.json").status_code == 200
     record("GET /v1/openapi.json")
     # A bad token is refused by the account service, built on this first call, before any read.
