@@ -86,6 +86,10 @@ class Settings:
     # window raises one `bulk_revoke` alert per window.
     alert_bulk_revoke_count: int
     alert_bulk_revoke_window_seconds: int
+    # Payment providers' API base URLs: unset in production (Midtrans follows the account's
+    # environment, Xendit has one host); tests and `make dev` point them at the fake providers.
+    midtrans_api_url: str | None = None
+    xendit_api_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -133,6 +137,8 @@ def get_settings() -> Settings:
         or os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080").rstrip("/") + "/guest.html",
         alert_bulk_revoke_count=max(_int("KUOTA_ALERT_BULK_REVOKE_COUNT", 5), 2),
         alert_bulk_revoke_window_seconds=max(_int("KUOTA_ALERT_BULK_REVOKE_WINDOW_SECONDS", 600), 60),
+        midtrans_api_url=(os.environ.get("KUOTA_MIDTRANS_API_URL") or "").rstrip("/") or None,
+        xendit_api_url=(os.environ.get("KUOTA_XENDIT_API_URL") or "").rstrip("/") or None,
     )
 
 
