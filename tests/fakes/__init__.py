@@ -124,7 +124,7 @@ class FakeProvider:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.0"  # one request per connection: stop() leaves none open
 
             def do_GET(self) -> None:
                 fake._serve(self)
@@ -137,7 +137,8 @@ class FakeProvider:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True).start()
+        serve = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True)
+        serve.start()
         return self.base_url
 
     def stop(self) -> None:
