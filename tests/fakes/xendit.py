@@ -235,7 +235,8 @@ class FakeXendit(FakeProvider):
             payment = self._pay(qr_code, amount if isinstance(amount, int) else None, even_if_closed=False)
         except ValueError as exc:
             raise _error(400, "INACTIVE_QR_CODE", str(exc)) from None
-        threading.Thread(target=self.notify_payment, args=(qr_code.id,), daemon=True).start()
+        if self.accounts[qr_code.secret_key].callback_url:  # like Xendit: no URL set, no callback
+            threading.Thread(target=self.notify_payment, args=(qr_code.id,), daemon=True).start()
         return Answer(200, self._payment(qr_code, payment, self.accounts[qr_code.secret_key]))
 
     def _refund(self, payment_id: str, headers: dict[str, str], body: dict[str, Any], account: str) -> Answer:
