@@ -452,3 +452,41 @@ def test_webhooks_travel_over_real_http_when_no_deliver_hook_is_set() -> None:
     ((headers, body),) = received
     assert headers["content-type"] == "application/json"
     assert adapter.verify_webhook(creds, headers, body).state.order_id == request.order_id
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "raised"),
+    [
+        (200, b'{"status_code": "406", "status_message": "Duplicate order ID"}', ProviderRefused),
+        (200, b'{"status_code": "503", "status_message": "Service unavailable"}', ProviderUnavailable),
+        (200, b'{"status_code": "404", "status_message": "Transaction doesn\'t exist."}', ProviderNotFound),
+        (200, b"<html>maintenance</html>", ProviderUnavailable),
+        (502, b"<html>Bad Gateway</html>", ProviderUnavailable),
+        (429, b'{"status_code": "429"}', ProviderUnavailable),
+        (401, b"<html>Unauthorized</html>", ProviderRefused),
+        (404, b"", ProviderNotFound),
+    ],
+    ids=["body-406", "body-503", "body-404", "html-200", "html-502", "429", "html-401", "empty-404"],
+)
+def test_odd_answers_map_to_retry_or_not(status: int, body: bytes, raised: type[Exception]) -> None:
+    """Midtrans also reports errors in the body under HTTP 200; gateways in front of it answer HTML."""
+
+    class Canned(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Canned)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    settings = replace(get_settings(), midtrans_api_url=f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        with pytest.raises(raised):
+            provider("midtrans", settings).read_status(FakeMidtrans().credentials, "ord_1", None)
+    finally:
+        server.shutdown()
+        server.server_close()
