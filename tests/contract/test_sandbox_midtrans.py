@@ -41,6 +41,7 @@ def new_request(amount: int = 10_000) -> ChargeRequest:
         expiry_minutes=15,
         webhook_url="https://example.com/v1/payments/midtrans/webhook/contract",
         idempotency_key=str(uuid.uuid4()),
+        created_at=datetime.now(UTC),
     )
 
 

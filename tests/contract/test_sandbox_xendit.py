@@ -42,6 +42,7 @@ def new_request(amount: int = 10_000) -> ChargeRequest:
         expiry_minutes=15,
         webhook_url="ignored by Xendit",
         idempotency_key=str(uuid.uuid4()),
+        created_at=datetime.now(UTC),
     )
 
 
