@@ -180,7 +180,7 @@ def test_midtrans_out_of_order_expire_after_paid_is_a_stale_notification(midtran
     adapter.create_charge(midtrans.credentials, request)
     midtrans.simulate_payment(request.order_id)
 
-    midtrans.notify(request.order_id, "expire")
+    midtrans.notify(request.order_id, "expire", status_code="407")
 
     late = verified(adapter, midtrans.credentials, inbox)
     assert late.state.status == "expired"
@@ -206,17 +206,22 @@ def test_midtrans_forged_and_relabelled_notifications_from_the_fake(midtrans: Fa
     adapter, request = adapter_for(midtrans), charge_request()
     adapter.create_charge(midtrans.credentials, request)
 
-    midtrans.notify(request.order_id, "settlement", sign_with="SB-Mid-server-attacker")
-    midtrans.notify(request.order_id, "settlement", status_code="201")  # genuine pending, relabelled
-    midtrans.notify(request.order_id, gross_amount_text="25000")
+    midtrans.notify(request.order_id, "settlement", status_code="200", sign_with="SB-Mid-server-attacker")
+    midtrans.notify(request.order_id, "settlement")  # a genuine pending (201), relabelled
+    midtrans.notify(request.order_id, "settlement", status_code="200", gross_amount_text="25000")
+    midtrans.notify(request.order_id, gross_amount_text="25000", sign_with_text="25000.00")
+    midtrans.notify(request.order_id, order_id_override="ord_someone_else")
 
     with pytest.raises(WebhookRejected):
         verified(adapter, midtrans.credentials, inbox, 0)
     relabelled = verified(adapter, midtrans.credentials, inbox, 1)
-    assert relabelled.state.status == "paid"
+    assert (relabelled.state.status, relabelled.redacted["status_code"]) == ("paid", "201")
     assert not relabelled.trusted
-    reformatted = verified(adapter, midtrans.credentials, inbox, 2)  # signed over what was sent: verifies
-    assert reformatted.state.amount == 25_000
+    reformatted_but_signed = verified(adapter, midtrans.credentials, inbox, 2)  # signed over what was sent
+    assert reformatted_but_signed.state.amount == 25_000
+    with pytest.raises(WebhookRejected):  # the amount reformatted after signing
+        verified(adapter, midtrans.credentials, inbox, 3)
+    assert verified(adapter, midtrans.credentials, inbox, 4).state.order_id == "ord_someone_else"
 
 
 def test_midtrans_duplicate_notifications_arrive_together(midtrans: FakeMidtrans, inbox: Inbox) -> None:
@@ -301,7 +306,7 @@ def test_xendit_callback_with_a_wrong_token_is_refused(xendit: FakeXendit, inbox
     adapter, request = adapter_for(xendit), charge_request()
     adapter.create_charge(xendit.credentials, request)
 
-    xendit.simulate_payment(request.order_id, callback_token="guessed")
+    xendit.simulate_payment(request.order_id, token="guessed")
 
     with pytest.raises(WebhookRejected):
         verified(adapter, xendit.credentials, inbox)
