@@ -6,10 +6,10 @@ Beyond `FakeProvider`'s API (`tests/fakes/__init__.py`):
   from its dashboard, so it belongs to the account: `set_callback_url(creds, url)`.
 - `qr(qr_id_or_order_id) -> XenditQr`: the fake's record (its `payments` too).
 - `simulate_payment(order_id_or_qr_id, amount=None, *, shape="2022-07-31", copies=1,
-  concurrent=False, even_if_closed=False, token=None)`: a payment on the QR, then
+  concurrent=False, even_if_closed=False, callback_token=None)`: a payment on the QR, then
   its callback; `shape="legacy"` sends the older flat shape (`status: COMPLETED`,
-  `qr_code: {id, external_id}`); `token` sends that token instead of the account's.
-- `notify_payment(order_id_or_qr_id, *, shape=..., copies=1, concurrent=False, token=None)`:
+  `qr_code: {id, external_id}`); `callback_token` sends that token instead of the account's.
+- `notify_payment(order_id_or_qr_id, *, shape=..., copies=1, concurrent=False, callback_token=None)`:
   the last payment's callback again (a late duplicate).
 - `expire_now(order_id_or_qr_id)`: the QR's `expires_at` passes (Xendit sends no callback).
 - `POST /qr_codes/{id}/payments/simulate` works as in Xendit's test mode: the callback
@@ -131,11 +131,13 @@ class FakeXendit(FakeProvider):
         copies: int = 1,
         concurrent: bool = False,
         even_if_closed: bool = False,
-        token: str | None = None,
+        callback_token: str | None = None,
     ) -> list[Delivery]:
         with self._lock:
             self._pay(self.qr(order_id), amount, even_if_closed=even_if_closed)
-        return self.notify_payment(order_id, shape=shape, copies=copies, concurrent=concurrent, token=token)
+        return self.notify_payment(
+            order_id, shape=shape, copies=copies, concurrent=concurrent, callback_token=callback_token
+        )
 
     def notify_payment(
         self,
@@ -144,7 +146,7 @@ class FakeXendit(FakeProvider):
         shape: Shape = "2022-07-31",
         copies: int = 1,
         concurrent: bool = False,
-        token: str | None = None,
+        callback_token: str | None = None,
     ) -> list[Delivery]:
         with self._lock:
             qr_code = self.qr(order_id)
@@ -152,7 +154,7 @@ class FakeXendit(FakeProvider):
                 raise ValueError(f"QR {qr_code.id} has no payment to notify")
             account = self.accounts[qr_code.secret_key]
             body = self._callback(qr_code, qr_code.payments[-1], account, shape)
-            headers = {"x-callback-token": token or account.callback_token}
+            headers = {"x-callback-token": callback_token or account.callback_token}
             url = account.callback_url
         return self.send_webhook(url, headers, json.dumps(body).encode(), copies=copies, concurrent=concurrent)
 

@@ -306,7 +306,7 @@ def test_xendit_callback_with_a_wrong_token_is_refused(xendit: FakeXendit, inbox
     adapter, request = adapter_for(xendit), charge_request()
     adapter.create_charge(xendit.credentials, request)
 
-    xendit.simulate_payment(request.order_id, token="guessed")
+    xendit.simulate_payment(request.order_id, callback_token="guessed")
 
     with pytest.raises(WebhookRejected):
         verified(adapter, xendit.credentials, inbox)
