@@ -321,7 +321,7 @@ class PaymentService:
         order.save(condition=Order.pk.does_not_exist())
         request = ChargeRequest(
             order_id=order_id, amount=int(plan.price), expiry_minutes=QR_MINUTES,
-            webhook_url=self.webhook_url(account), idempotency_key=f"create-{order_id}",
+            webhook_url=self.webhook_url(account), idempotency_key=f"create-{order_id}", created_at=now,
         )  # fmt: skip
         charge = self._create_charge(account, credentials, request)
         if charge is None:
