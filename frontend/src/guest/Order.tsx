@@ -154,7 +154,11 @@ function Receipt({ order }: { order: GuestOrder }) {
         </div>
         <div>
           <dt>{t("receipt.amount")}</dt>
-          <dd>{rupiah(order.amount)} · {t("receipt.method")}</dd>
+          <dd>{rupiah(order.amount)}</dd>
+        </div>
+        <div>
+          <dt>{t("receipt.method")}</dt>
+          <dd>QRIS</dd>
         </div>
         {at && (
           <div>

@@ -99,7 +99,7 @@ const TABLE: Record<string, Entry> = {
   "receipt.venue": ["Tempat", "Venue"],
   "receipt.plan": ["Paket", "Plan"],
   "receipt.amount": ["Jumlah", "Amount"],
-  "receipt.method": ["Dibayar dengan QRIS", "Paid with QRIS"],
+  "receipt.method": ["Cara bayar", "Paid with"],
   "receipt.time": ["Waktu", "Time"],
   "receipt.order": ["No. pesanan", "Order ID"],
   "end.expired": ["Waktu bayar habis dan tidak ada pembayaran yang masuk untuk pesanan ini.", "The time to pay ran out and no payment came in for this order."],
