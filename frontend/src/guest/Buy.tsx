@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { GuestError } from "./api";
 import { bytes, duration, rupiah } from "./format";
 import { createOrder, onlinePlans, pendingFrom, type GuestOrder, type OnlinePlan } from "./orders";
-import { t } from "./strings";
+import { hasText, t } from "./strings";
 
 interface Failure {
   text: string;
@@ -14,7 +14,11 @@ interface Failure {
 
 function failure(error: unknown, plan: OnlinePlan): Failure {
   if (error instanceof GuestError) {
-    if (error.code === "online_sales_unavailable") return { text: t("err.online_sales_unavailable"), retry: null };
+    if (error.status === 409 || error.status === 423) {
+      // No merchant account here, or the venue's service is restricted: trying again will not help.
+      const key = hasText(`err.${error.code}`) ? `err.${error.code}` : "err.online_sales_unavailable";
+      return { text: t(key), retry: null };
+    }
     if (error.status === 429) {
       return { text: t("err.rate_limited", { minutes: Math.max(1, Math.ceil((error.retryAfter ?? 60) / 60)) }), retry: plan };
     }

@@ -9,7 +9,7 @@ import { GuestError } from "./api";
 import { planData } from "./Buy";
 import { mikrotikLoginUrl, type PageContext } from "./context";
 import { dateTime, duration, minutesClock, rupiah } from "./format";
-import { readOrder, safeDeeplink, type GuestOrder } from "./orders";
+import { cancelOrder, readOrder, safeDeeplink, type GuestOrder } from "./orders";
 import { t } from "./strings";
 
 const POLL_MS = 3000;
@@ -63,7 +63,7 @@ function usePolledOrder(orderId: string, initial: GuestOrder | null) {
       window.clearTimeout(timer);
     };
   }, [orderId]);
-  return { order, missing, offline };
+  return { order, setOrder, missing, offline };
 }
 
 function useQrImage(qrString: string | null | undefined): string | null {
@@ -84,14 +84,23 @@ function useQrImage(qrString: string | null | undefined): string | null {
   return src;
 }
 
-function Pending({ order, offline }: { order: GuestOrder; offline: boolean }) {
+interface PendingProps {
+  order: GuestOrder;
+  offline: boolean;
+  cancelling: boolean;
+  cancelFailed: boolean;
+  onCancel: () => void;
+}
+
+function Pending({ order, offline, cancelling, cancelFailed, onCancel }: PendingProps) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const timer = window.setInterval(() => setNow(Date.now()), 1000);
     return () => window.clearInterval(timer);
   }, []);
   const qr = useQrImage(order.qr_string);
-  const secondsLeft = Math.max(0, Math.floor((Date.parse(order.expires_at) - now) / 1000));
+  const expiresAt = order.expires_at ? Date.parse(order.expires_at) : Number.NaN;
+  const secondsLeft = Number.isNaN(expiresAt) ? null : Math.max(0, Math.floor((expiresAt - now) / 1000));
   const deeplink = safeDeeplink(order.deeplink);
   const amount = rupiah(order.amount);
 
@@ -108,14 +117,16 @@ function Pending({ order, offline }: { order: GuestOrder; offline: boolean }) {
           <dd>{order.plan.name}</dd>
         </div>
       </dl>
-      {secondsLeft > 0 ? (
+      {secondsLeft !== 0 ? (
         <>
           <p class="g-note">{t("pay.scan")}</p>
           {qr && <img class="g-qr" src={qr} width={240} height={240} alt={t("pay.qrAlt", { amount })} />}
-          <p class="g-countdown">
-            {t("pay.countdown")}{" "}
-            <strong class="g-big" data-testid="pay-countdown" aria-live="off">{minutesClock(secondsLeft)}</strong>
-          </p>
+          {secondsLeft !== null && (
+            <p class="g-countdown">
+              {t("pay.countdown")}{" "}
+              <strong class="g-big" data-testid="pay-countdown" aria-live="off">{minutesClock(secondsLeft)}</strong>
+            </p>
+          )}
           <div class="g-pay-actions">
             {deeplink && <a class="g-button" href={deeplink} rel="noreferrer">{t("pay.deeplink")}</a>}
             {qr && (
@@ -129,6 +140,10 @@ function Pending({ order, offline }: { order: GuestOrder; offline: boolean }) {
         <p class="g-msg g-warn" role="status">{t("pay.qrExpired")}</p>
       )}
       {offline && <p class="g-msg g-warn">{t("pay.offline")}</p>}
+      {cancelFailed && <p class="g-msg g-error" role="alert">{t("err.cancel_failed")}</p>}
+      <button type="button" class="g-link" disabled={cancelling} onClick={onCancel}>
+        {cancelling ? t("busy") : t("pay.cancel")}
+      </button>
     </section>
   );
 }
@@ -201,7 +216,23 @@ function Fulfilled({ order, code, controller, onUseCode, onStartAgain }: Omit<Pr
 }
 
 export function OrderView({ orderId, initial, controller, onUseCode, onStartAgain }: Props) {
-  const { order, missing, offline } = usePolledOrder(orderId, initial);
+  const { order, setOrder, missing, offline } = usePolledOrder(orderId, initial);
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelFailed, setCancelFailed] = useState(false);
+
+  async function cancel(): Promise<void> {
+    setCancelling(true);
+    setCancelFailed(false);
+    try {
+      const answer = await cancelOrder(orderId);
+      if (answer.status === "cancelled" || answer.status === "expired") onStartAgain();
+      else setOrder((known) => merged(known, answer)); // paid before the QR closed: the code follows
+    } catch {
+      setCancelFailed(true);
+    } finally {
+      setCancelling(false);
+    }
+  }
 
   if (missing) {
     return (
@@ -218,7 +249,11 @@ export function OrderView({ orderId, initial, controller, onUseCode, onStartAgai
       </section>
     );
   }
-  if (order.status === "pending") return <Pending order={order} offline={offline} />;
+  if (order.status === "pending") {
+    return (
+      <Pending order={order} offline={offline} cancelling={cancelling} cancelFailed={cancelFailed} onCancel={() => void cancel()} />
+    );
+  }
   if (order.code && (order.status === "fulfilled" || order.status === "paid")) {
     return (
       <Fulfilled order={order} code={order.code} controller={controller} onUseCode={onUseCode} onStartAgain={onStartAgain} />

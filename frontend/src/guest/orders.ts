@@ -29,7 +29,7 @@ export interface GuestOrder {
   status: OrderStatus;
   amount: number;
   plan: { plan_id: string; name: string; duration_minutes: number; data_quota_mb: number | null };
-  expires_at: string;
+  expires_at: string | null;
   code?: string | null;
   site_id?: string;
   org_id?: string;
@@ -54,6 +54,11 @@ export function createOrder(siteId: string, planId: string): Promise<NewOrder> {
 
 export function readOrder(orderId: string): Promise<GuestOrder> {
   return get<GuestOrder>(`/v1/guest/orders/${encodeURIComponent(orderId)}`);
+}
+
+/** The guest gives up: Kuota expires the provider's QR first, so a payment that beat it still yields the code. */
+export function cancelOrder(orderId: string): Promise<GuestOrder> {
+  return post<GuestOrder>(`/v1/guest/orders/${encodeURIComponent(orderId)}/cancel`, {});
 }
 
 /** The order as a GuestOrder at once, so the QR shows without waiting for the first poll. */
