@@ -64,11 +64,11 @@ from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
 from chalicelib.services.selling import SALE_SHAPE, SellingService, sale_id_for
+from chalicelib.services.vouchers import Along, VoucherService
 
 if TYPE_CHECKING:
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.compliance import ComplianceGate
-    from chalicelib.services.vouchers import VoucherService
 
 M = TypeVar("M", bound=Model)
 
@@ -411,28 +411,30 @@ class PaymentService:
             raise PaymentProviderUnavailable("The provider did not answer; the refund is safe to retry.") from exc
         except ProviderRefused as exc:
             raise Conflict(f"The provider refused the refund: {str(exc)[:200]}") from exc
-        code = order_code(order)
-        if code is not None:
-            # Conflict: refunded already by an earlier attempt of this refund (or by hand at the counter).
-            with contextlib.suppress(Conflict):
-                self._vouchers.refund(actor, org_id, code, reason)
-        event = self._audit.event(
-            actor, org_id=org_id, action="order.refund", target_type="order", target_id=order_id,
-            before={"status": "fulfilled"}, after={"status": "refunded", "amount": int(order.amount), "reason": reason,
-                                                  "provider": order.provider, "refund_id": refund_id},
+        refunded = Along(
+            Order(*Order.key(order.order_id)),
+            [Order.status.set("refunded"), Order.refunded_at.set(self._clock()), Order.refund_id.set(refund_id),
+             Order.refund_reason.set(reason)],
+            Order.status == "fulfilled",
         )  # fmt: skip
+        details = {"order_id": order.order_id, "provider": order.provider, "refund_id": refund_id}
+        code = order_code(order)
         try:
-            with self._audit.transaction() as tx:
-                tx.update(
-                    order,
-                    actions=[Order.status.set("refunded"), Order.refunded_at.set(self._clock()),
-                             Order.refund_id.set(refund_id), Order.refund_reason.set(reason)],
-                    condition=Order.status == "fulfilled",
-                )  # fmt: skip
-                tx.append(event)
-        except TransactWriteError as exc:
-            if not failed_condition(exc):
-                raise
+            # One transaction and one audit event: the voucher revoked, its reversal booked, the order refunded.
+            self._vouchers.refund(actor, org_id, str(code), reason, along=refunded, details=details)
+        except Conflict:
+            # The voucher was refunded by hand at the counter already: the order follows, with its own event.
+            event = self._audit.event(
+                actor, org_id=org_id, action="order.refund", target_type="order", target_id=order_id,
+                before={"status": "fulfilled"}, after={"status": "refunded", "reason": reason, **details},
+            )  # fmt: skip
+            try:
+                with self._audit.transaction() as tx:
+                    tx.update(refunded.item, actions=list(refunded.actions), condition=refunded.condition)
+                    tx.append(event)
+            except TransactWriteError as exc:
+                if not failed_condition(exc):
+                    raise
         return self._order(order_id)
 
     # --- what the provider says -----------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,24 +21,6 @@ from tests.fakes.xendit import FakeXendit
 from tests.support import Api, FakeClock, Tenant, World, audit_events, dump_app_table, redeem
 
 MAC = "02:11:22:33:44:55"
-
-
-@pytest.fixture(scope="session")
-def providers() -> Iterator[tuple[FakeMidtrans, FakeXendit]]:
-    """Both fakes for the whole session; the app reaches them through the base-URL settings."""
-    import os
-
-    from chalicelib.config import get_settings
-
-    midtrans, xendit = FakeMidtrans(), FakeXendit()
-    os.environ["KUOTA_MIDTRANS_API_URL"] = midtrans.start()
-    os.environ["KUOTA_XENDIT_API_URL"] = xendit.start()
-    get_settings.cache_clear()
-    yield midtrans, xendit
-    midtrans.stop()
-    xendit.stop()
-    del os.environ["KUOTA_MIDTRANS_API_URL"], os.environ["KUOTA_XENDIT_API_URL"]
-    get_settings.cache_clear()
 
 
 @dataclass
@@ -78,28 +60,14 @@ def _shop(api: Api, world: World, fake: FakeMidtrans | FakeXendit, provider: str
     return Shop(tenant, site_id, other_site, plan_id, controller, account)
 
 
-def _in_process(api: Api) -> Any:
-    """Deliver a fake's webhook to the app in this process (its URL names the local API)."""
-
-    def deliver(url: str, headers: dict[str, str], body: bytes) -> int:
-        path = urlsplit(url).path
-        return api.call("POST", path, raw=body, headers=headers).status
-
-    return deliver
+@pytest.fixture
+def midtrans(world: World) -> FakeMidtrans:
+    return world.providers.midtrans
 
 
 @pytest.fixture
-def midtrans(providers: tuple[FakeMidtrans, FakeXendit], api: Api) -> FakeMidtrans:
-    fake = providers[0]
-    fake.deliver = _in_process(api)
-    return fake
-
-
-@pytest.fixture
-def xendit(providers: tuple[FakeMidtrans, FakeXendit], api: Api) -> FakeXendit:
-    fake = providers[1]
-    fake.deliver = _in_process(api)
-    return fake
+def xendit(world: World) -> FakeXendit:
+    return world.providers.xendit
 
 
 @pytest.fixture
@@ -111,6 +79,16 @@ def _order(api: Api, shop: Shop, **extra: Any) -> Any:
     return api.post("/v1/guest/orders", {"site_id": shop.site_id, "plan_id": shop.plan_id, **extra})
 
 
+def _capture(into: list[tuple[dict[str, str], bytes]]) -> Callable[[str, dict[str, str], bytes], int]:
+    """Keep a fake's webhooks instead of delivering them (the provider's call never arrives)."""
+
+    def deliver(url: str, headers: dict[str, str], body: bytes) -> int:
+        into.append((headers, body))
+        return 0
+
+    return deliver
+
+
 def _sales_of(shop: Shop) -> list[dict[str, Any]]:
     return [event for event in audit_events(shop.tenant.org_id) if event["action"] == "sale.create"]
 
@@ -118,7 +96,9 @@ def _sales_of(shop: Shop) -> list[dict[str, Any]]:
 # --- merchant accounts ------------------------------------------------------------------
 
 
-def test_an_owner_connects_midtrans_and_never_sees_the_key_again(api: Api, world: World, midtrans: FakeMidtrans) -> None:
+def test_an_owner_connects_midtrans_and_never_sees_the_key_again(
+    api: Api, world: World, midtrans: FakeMidtrans
+) -> None:
     shop = _shop(api, world, midtrans, "midtrans")
     key = str(midtrans.credentials.server_key)
     account = shop.account
@@ -131,7 +111,7 @@ def test_an_owner_connects_midtrans_and_never_sees_the_key_again(api: Api, world
     assert key not in again.body.decode()
     events = [e for e in audit_events(shop.tenant.org_id) if e["action"].startswith("payment_account.")]
     assert [e["action"] for e in events] == ["payment_account.connect"]
-    assert key not in json.dumps(events)
+    assert key not in json.dumps(events, default=str)
 
 
 def test_only_the_owner_manages_merchant_accounts_and_each_provider_takes_its_own_keys(
@@ -155,8 +135,9 @@ def test_only_the_owner_manages_merchant_accounts_and_each_provider_takes_its_ow
     token_missing = api.call("PUT", xendit_path, json_body={"environment": "sandbox", "secret_key": "x" * 20},
                              token=owner)  # fmt: skip
     assert token_missing.status == 400 and token_missing.json["error"]["field"] == "callback_token"
-    assert api.call("PUT", f"/v1/orgs/{shop.tenant.org_id}/payment-accounts/dana",
-                    json_body={"environment": "sandbox", "server_key": "s" * 20}, token=owner).status == 400  # fmt: skip
+    dana = f"/v1/orgs/{shop.tenant.org_id}/payment-accounts/dana"
+    unknown = api.call("PUT", dana, json_body={"environment": "sandbox", "server_key": "s" * 20}, token=owner)
+    assert unknown.status == 400
     assert api.delete(path, token=owner).status == 204
     assert api.get(path, token=owner).status == 404
     assert _order(api, shop).error_code == "online_sales_unavailable"
@@ -213,10 +194,10 @@ def test_a_guest_buys_pays_and_the_code_gets_online(api: Api, shop: Shop, midtra
     assert admitted.status == 200, admitted.body
     sales = _sales_of(shop)
     assert len(sales) == 1 and sales[0]["after"]["total"] == 10000 and sales[0]["after"]["seller_id"] == "online"
-    orders = api.get(f"/v1/orgs/{shop.tenant.org_id}/orders?from=2000-01-01&to=2100-01-01", token=shop.tenant.owner.token)
-    assert orders.status == 400  # at most 93 days at a time
-    listed = api.get(f"/v1/orgs/{shop.tenant.org_id}/orders?from={paid['created_at'][:10]}&to={paid['created_at'][:10]}",
-                     token=shop.tenant.owner.token).json["orders"]  # fmt: skip
+    orders, owner = f"/v1/orgs/{shop.tenant.org_id}/orders", shop.tenant.owner.token
+    assert api.get(f"{orders}?from=2000-01-01&to=2100-01-01", token=owner).status == 400  # at most 93 days at a time
+    day = paid["created_at"][:10]
+    listed = api.get(f"{orders}?from={day}&to={day}", token=owner).json["orders"]
     assert [(o["order_id"], o["status"], o["amount"]) for o in listed] == [(order["order_id"], "fulfilled", 10000)]
 
 
@@ -237,9 +218,19 @@ def test_forged_and_tampered_webhooks_are_refused_and_change_nothing(
     wrong_key = midtrans.notify(order["order_id"], transaction_status="settlement", status_code="200",
                                 sign_with="SB-Mid-server-someone-else")  # fmt: skip
     assert [d.status for d in wrong_key] == [401]
-    reformatted = midtrans.notify(order["order_id"], transaction_status="settlement", status_code="200",
-                                  gross_amount_text="10000", sign_with_text="10000.00")  # fmt: skip
-    assert [d.status for d in reformatted] == [401]
+    # A settlement signed with the merchant's key (the fake's record stays unpaid), captured, then sent on
+    # with its amount reformatted or its JSON re-serialised through floats.
+    captured: list[tuple[dict[str, str], bytes]] = []
+    midtrans.deliver = _capture(captured)
+    midtrans.notify(order["order_id"], transaction_status="settlement", status_code="200", fraud_status="accept")
+    headers, genuine = captured[0]
+    path = urlsplit(shop.account["webhook_url"]).path
+    reformatted = genuine.replace(b'"10000.00"', b'"10000"')
+    assert reformatted != genuine
+    assert api.call("POST", path, raw=reformatted, headers=headers).status == 401
+    reserialised = json.loads(genuine)
+    reserialised["gross_amount"] = float(reserialised["gross_amount"])  # what a JSON round trip through floats does
+    assert api.call("POST", path, raw=json.dumps(reserialised).encode(), headers=headers).status == 401
     body = {"order_id": order["order_id"], "status_code": "200", "gross_amount": "10000.00",
             "transaction_status": "settlement", "signature_key": "0" * 128}  # fmt: skip
     unsigned = api.call("POST", urlsplit(shop.account["webhook_url"]).path, raw=json.dumps(body).encode())
@@ -253,7 +244,7 @@ def test_a_pending_notification_relabelled_settlement_grants_nothing(
 ) -> None:
     """Midtrans's signature does not cover transaction_status: a genuine 201 relabelled must be read back."""
     order = _order(api, shop).json
-    relabelled = midtrans.notify(order["order_id"], transaction_status="settlement")  # status_code stays "201"
+    relabelled = midtrans.notify(order["order_id"], transaction_status="settlement", status_code="201")
     assert [d.status for d in relabelled] == [200]
     assert api.get(f"/v1/guest/orders/{order['order_id']}").json["status"] == "pending"
     assert _sales_of(shop) == []
@@ -273,9 +264,14 @@ def test_a_payment_of_another_amount_makes_no_voucher_and_raises_an_alert(
 
 def test_unknown_orders_and_accounts_are_404(api: Api, shop: Shop, midtrans: FakeMidtrans) -> None:
     assert api.get("/v1/guest/orders/not-an-order").status == 404
-    order = _order(api, shop).json
-    deliveries = midtrans.notify(order["order_id"], order_id_override="someone-elses-order")
-    assert [d.status for d in deliveries] == [404]
+    from chalicelib.payments.midtrans import signature
+
+    key = str(midtrans.credentials.server_key)
+    stranger = {"order_id": "someone-elses-order", "status_code": "200", "gross_amount": "10000.00",
+                "transaction_status": "settlement", "transaction_id": "t-1", "fraud_status": "accept",
+                "signature_key": signature("someone-elses-order", "200", "10000.00", key)}  # fmt: skip
+    hook = urlsplit(shop.account["webhook_url"]).path
+    assert api.call("POST", hook, raw=json.dumps(stranger).encode()).status == 404
     path = urlsplit(shop.account["webhook_url"]).path.replace(shop.account["account_id"], "no-such-account")
     assert api.call("POST", path, raw=b"{}").status == 404
 
@@ -358,7 +354,7 @@ def test_webhooks_polls_and_the_reconciler_at_once_make_exactly_one_voucher(
     order = _order(api, shop).json
     payments = services().payments
     bodies: list[tuple[dict[str, str], bytes]] = []
-    midtrans.deliver = lambda url, headers, body: bodies.append((headers, body)) or 0
+    midtrans.deliver = _capture(bodies)
     midtrans.simulate_payment(order["order_id"])
     headers, body = bodies[0]
     account_id = shop.account["account_id"]
@@ -371,10 +367,13 @@ def test_webhooks_polls_and_the_reconciler_at_once_make_exactly_one_voucher(
         start.wait()
         try:
             work()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
-    work = [lambda: payments.handle_webhook("midtrans", account_id, headers, body, scheduler_actor("hook"))] * 20
+    hook = scheduler_actor("hook")
+    work: list[Callable[[], object]] = [
+        lambda: payments.handle_webhook("midtrans", account_id, headers, body, hook)
+    ] * 20
     work += [lambda: payments.guest_order(order["order_id"], guest)] * 3
     work += [lambda: payments.reconcile(scheduler_actor("reconcile"))]
     threads = [threading.Thread(target=run, args=(job,)) for job in work]
@@ -386,10 +385,12 @@ def test_webhooks_polls_and_the_reconciler_at_once_make_exactly_one_voucher(
     assert api.get(f"/v1/guest/orders/{order['order_id']}").json["status"] == "fulfilled"
     assert len(_sales_of(shop)) == 1
     items = dump_app_table()
-    ledger = [i for i in items if "sale" == i.get("rev_kind") and i["PK"] == f"ORG#{shop.tenant.org_id}"]
-    assert len(ledger) == 1
-    vouchers = [i for i in items if i["PK"].startswith("V#")]
+    ledger = [i for i in items if i["SK"]["S"].startswith("LEDGER#") and i.get("rev_kind") == {"S": "sale"}]
+    assert len(ledger) == 1 and ledger[0]["rev_amount"] == {"N": "10000"}
+    vouchers = [i for i in items if i["PK"]["S"].startswith("V#")]
     assert len(vouchers) == 1
+    claims = [i for i in items if i["PK"]["S"].startswith("PAYMENT#midtrans#")]
+    assert len(claims) == 1
 
 
 # --- refunds --------------------------------------------------------------------------------
@@ -408,8 +409,9 @@ def test_an_owner_refunds_an_online_sale(api: Api, world: World, shop: Shop, mid
     assert redeem(api, shop.controller, code, MAC).status in (403, 409, 410)
     again = api.post(path, {"reason": "Koneksi mati"}, token=shop.tenant.owner.token)
     assert again.status == 200 and again.json["status"] == "refunded"
-    actions = [e["action"] for e in audit_events(shop.tenant.org_id)]
-    assert actions.count("voucher.refund") == 1 and actions.count("order.refund") == 1
+    refunds = [e for e in audit_events(shop.tenant.org_id) if e["action"].endswith(".refund")]
+    assert [e["action"] for e in refunds] == ["voucher.refund"]  # one event: voucher, reversal and order at once
+    assert refunds[0]["after"]["order_id"] == order["order_id"] and refunds[0]["after"]["amount"] == 10000
     guest = api.get(f"/v1/guest/orders/{order['order_id']}").json
     assert guest["status"] == "refunded" and guest.get("code") is None
 
@@ -432,6 +434,6 @@ def test_a_guest_buys_through_xendit_in_either_callback_shape(api: Api, world: W
         assert [d.status for d in deliveries] == [200]
         assert api.get(f"/v1/guest/orders/{order['order_id']}").json["status"] == "fulfilled"
     forged = _order(api, shop, provider="xendit").json
-    wrong = xendit.simulate_payment(forged["order_id"], token="not-the-token")
+    wrong = xendit.simulate_payment(forged["order_id"], callback_token="not-the-token")
     assert [d.status for d in wrong] == [401]
     assert len(_sales_of(shop)) == 2
