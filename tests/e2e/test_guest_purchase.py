@@ -5,8 +5,8 @@ the story starts after). The stack's `KUOTA_MIDTRANS_API_URL` points at the fake
 loopback (`tests/fakes/midtrans.py`), which creates the charge and, when told, pays it and POSTs
 Midtrans's signed notification to the local API's webhook. The guest sees the plans, buys, sees
 the QR (drawn in the page from `qr_string`) and the countdown, then the code, "connect now" and
-the receipt; the venue's controller accepts that code. The screenshots in docs/payments/ come
-from here.
+the receipt; "connect now" hands the code to the MikroTik login, and FreeRADIUS (the router's
+RADIUS server, infra/radius) accepts it. The screenshots in docs/payments/ come from here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, PageErrors, Stack
+from infra.radius import RadiusSettings, radclient, running
+from tests.e2e.conftest import PHONE, RADIUS_NAS_SECRET, NasListener, PageErrors, Stack
+from tests.e2e.processes import free_ports
 from tests.fakes.midtrans import FakeMidtrans
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +39,8 @@ class Venue:
     site_id: str
     plan_id: str
     owner: str  # the owner's access token
-    controller: str  # the site's controller key
+    nas_identifier: str  # the site's router, as it names itself to RADIUS
+    radius_key: str  # FreeRADIUS's key for this org
 
 
 def _venue_selling_online(stack: Stack, midtrans: FakeMidtrans) -> Venue:
@@ -51,7 +54,9 @@ def _venue_selling_online(stack: Stack, midtrans: FakeMidtrans) -> Venue:
     owner = stack.login(email, OWNER_PASSWORD)
     org = f"/v1/orgs/{org_id}"
     site_id = stack.call("POST", f"{org}/sites", {"name": "Teras", "timezone": "Asia/Jakarta"}, token=owner)["site_id"]
-    key = stack.call("POST", f"{org}/sites/{site_id}/keys", {"kind": "controller", "name": "MikroTik"}, token=owner)
+    nas_identifier = f"e2e-buy-{uuid.uuid4().hex[:8]}"  # registered once in all of Kuota
+    stack.call("POST", f"{org}/sites/{site_id}/nas", {"name": "hAP", "nas_identifier": nas_identifier}, token=owner)
+    radius_key = stack.call("POST", f"{org}/keys", {"kind": "radius", "name": "freeradius"}, token=owner)["api_key"]
     plan = stack.call("POST", f"{org}/plans", {"name": "2 Jam", "price": 5000, "duration_minutes": 120,
                                                "validity_days": 30, "data_quota_mb": 500, "sold_online": True,
                                                "online_sites": [site_id]}, token=owner)  # fmt: skip
@@ -60,7 +65,7 @@ def _venue_selling_online(stack: Stack, midtrans: FakeMidtrans) -> Venue:
                          {"environment": "sandbox", "server_key": merchant.server_key, "site_ids": [site_id]},
                          token=owner)  # fmt: skip
     assert account["webhook_url"].startswith(stack.api)  # the fake notifies the local API
-    return Venue(org_id, name, site_id, plan["plan_id"], owner, key["api_key"])
+    return Venue(org_id, name, site_id, plan["plan_id"], owner, nas_identifier, radius_key)
 
 
 def _save(page: Any, name: str) -> None:
@@ -97,12 +102,21 @@ def _expect_a_live_qr(page: Any, midtrans: FakeMidtrans, alt: str) -> str:
     return order_id
 
 
-def _redeem(stack: Stack, venue: Venue, code: str, mac: str) -> int:
-    return stack.request("POST", "/v1/redeem", {"code": code, "mac": mac}, token=venue.controller).status
+def _radius_login(stack: Stack, nas: NasListener, venue: Venue, username: str, password: str) -> str | None:
+    """What the venue's MikroTik does with the login form: an Access-Request to FreeRADIUS; the answer's type."""
+    auth_port, acct_port = free_ports(2)
+    settings = RadiusSettings(api_url=stack.api, radius_key=venue.radius_key, nas_secret=RADIUS_NAS_SECRET,
+                              auth_port=auth_port, acct_port=acct_port, nas_coa_port=nas.port)  # fmt: skip
+    attributes: dict[str, str | int] = {
+        "User-Name": username, "User-Password": password, "Calling-Station-Id": "AA-BB-CC-15-00-01",
+        "NAS-Identifier": venue.nas_identifier, "NAS-IP-Address": "127.0.0.1", "NAS-Port-Type": "Wireless-802.11",
+    }  # fmt: skip
+    with running(settings) as server:
+        return radclient(f"127.0.0.1:{server.settings.auth_port}", "auth", RADIUS_NAS_SECRET, attributes).code
 
 
 def test_a_guest_buys_a_voucher_with_qris_and_connects_in_bahasa_indonesia(
-    page: Any, stack: Stack, midtrans: FakeMidtrans, browser: Any
+    page: Any, stack: Stack, midtrans: FakeMidtrans, browser: Any, nas: NasListener
 ) -> None:
     venue = _venue_selling_online(stack, midtrans)
     page.set_viewport_size(PHONE)
@@ -136,7 +150,7 @@ def test_a_guest_buys_a_voucher_with_qris_and_connects_in_bahasa_indonesia(
     sent = parse_qs(connect.query)
     assert sent["username"] == sent["password"] == [code] and sent["dst"] == ["http://example.com/"]
     _save(page, "guest-paid-code-id")
-    assert _redeem(stack, venue, code, "AA:BB:CC:15:00:01") == 200  # the router's check of that code passes
+    assert _radius_login(stack, nas, venue, sent["username"][0], sent["password"][0]) == "Access-Accept"
 
     # The order's link, opened on another phone (no storage of this one), shows the same code.
     other = browser.new_context(viewport=PHONE, base_url=stack.console)
