@@ -220,6 +220,19 @@ def test_the_guest_sees_clear_messages_when_buying_fails_and_can_change_their_mi
     assert order_id in midtrans.expire_calls
     assert "order=" not in urlparse(page.url).fragment
 
+    # A QR left unpaid: it expires at Midtrans, which says so to Kuota. Its link says the time ran out;
+    # the portal opened again on this phone (no link) shows the plans, not the stale order.
+    buy.click()
+    left_unpaid = _expect_a_live_qr(page, midtrans, "Kode QR QRIS untuk membayar Rp 5.000")
+    page.goto("about:blank")
+    midtrans.expire_now(left_unpaid, notify=True)
+    page.goto(f"/guest.html?org={venue.org_id}&site={venue.site_id}#order={left_unpaid}")
+    expect(page.get_by_role("alert")).to_contain_text("Waktu bayar habis")
+    _save(page, "guest-order-expired-id")
+    page.goto(f"/guest.html?org={venue.org_id}&site={venue.site_id}")
+    expect(buy).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+
     # The venue disconnects its merchant account while the page still lists the plan.
     disconnected = stack.request("DELETE", f"/v1/orgs/{venue.org_id}/payment-accounts/midtrans", token=venue.owner)
     assert disconnected.status == 204

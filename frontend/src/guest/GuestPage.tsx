@@ -41,7 +41,8 @@ export function GuestPage({ context }: { context: PageContext }) {
   const statusHeading = useRef<HTMLHeadingElement>(null);
   const [brand, setBrand] = useState(cachedBrand);
   const siteId = context.siteId ?? (controller?.kind === "fas" ? controller.siteId : null);
-  const [orderId, setOrderId] = useState(() => context.orderId ?? rememberedOrder(siteId));
+  const [keptOrderId] = useState(() => (context.orderId ? null : rememberedOrder(siteId)));
+  const [orderId, setOrderId] = useState(context.orderId ?? keptOrderId);
   const [newOrder, setNewOrder] = useState<GuestOrder | null>(null);
 
   useEffect(() => {
@@ -174,6 +175,7 @@ export function GuestPage({ context }: { context: PageContext }) {
           key={orderId}
           orderId={orderId}
           initial={newOrder?.order_id === orderId ? newOrder : null}
+          kept={orderId === keptOrderId}
           controller={controller}
           onUseCode={connectWithCode}
           onStartAgain={startAgain}

@@ -19,6 +19,7 @@ const LATE_PAYMENT_POLL_MS = 15000;
 interface Props {
   orderId: string;
   initial: GuestOrder | null; // the order just created (its QR shows before the first poll)
+  kept: boolean; // from this phone's storage, not the link: one that ended unpaid is dropped quietly
   controller: PageContext["controller"];
   onUseCode: (code: string, orgId: string | null) => void; // the page's own code entry: FAS login or status
   onStartAgain: () => void;
@@ -190,7 +191,7 @@ function Receipt({ order }: { order: GuestOrder }) {
   );
 }
 
-function Fulfilled({ order, code, controller, onUseCode, onStartAgain }: Omit<Props, "orderId" | "initial"> & {
+function Fulfilled({ order, code, controller, onUseCode, onStartAgain }: Omit<Props, "orderId" | "initial" | "kept"> & {
   order: GuestOrder;
   code: string;
 }) {
@@ -215,8 +216,15 @@ function Fulfilled({ order, code, controller, onUseCode, onStartAgain }: Omit<Pr
   );
 }
 
-export function OrderView({ orderId, initial, controller, onUseCode, onStartAgain }: Props) {
+const UNPAID_ENDS: ReadonlySet<string> = new Set(["expired", "cancelled", "failed"]);
+
+export function OrderView({ orderId, initial, kept, controller, onUseCode, onStartAgain }: Props) {
   const { order, setOrder, missing, offline } = usePolledOrder(orderId, initial);
+  // A QR left unpaid on an earlier visit: the plans again, rather than a stale "time is up".
+  const forgettable = kept && (missing || (!!order && !order.code && UNPAID_ENDS.has(order.status)));
+  useEffect(() => {
+    if (forgettable) onStartAgain();
+  }, [forgettable]);
   const [cancelling, setCancelling] = useState(false);
   const [cancelFailed, setCancelFailed] = useState(false);
 
@@ -234,6 +242,7 @@ export function OrderView({ orderId, initial, controller, onUseCode, onStartAgai
     }
   }
 
+  if (forgettable) return null;
   if (missing) {
     return (
       <section class="g-order" data-testid="order-ended">
@@ -270,7 +279,11 @@ export function OrderView({ orderId, initial, controller, onUseCode, onStartAgai
   return (
     <section class="g-order" data-testid="order-ended">
       <p class="g-msg g-error" role="alert">{t(`end.${order.status}`)}</p>
-      {order.status === "refunded" && <Receipt order={order} />}
+      {order.status === "refunded" ? (
+        <Receipt order={order} />
+      ) : (
+        <p class="g-note">{order.plan.name} · {rupiah(order.amount)}</p>
+      )}
       <button type="button" class="g-secondary" onClick={onStartAgain}>{t("end.again")}</button>
     </section>
   );
