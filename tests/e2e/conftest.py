@@ -24,6 +24,7 @@ import pytest
 
 from tests.e2e.processes import StackOutput, launched_stack
 from tests.fakes.midtrans import FakeMidtrans
+from tests.fakes.xendit import FakeXendit
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -109,7 +110,14 @@ def midtrans() -> Iterator[FakeMidtrans]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, midtrans: FakeMidtrans) -> Iterator[Stack]:
+def xendit() -> Iterator[FakeXendit]:
+    """The fake Xendit on loopback; its callbacks go to the URL an account registers (Xendit's dashboard)."""
+    with FakeXendit() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, midtrans: FakeMidtrans, xendit: FakeXendit) -> Iterator[Stack]:
     """The local stack (`make dev`) on free ports with its own data directory, stopped with Ctrl-C at the end."""
     if not _console_built():
         pytest.skip("frontend/dist does not exist: build the console first (`make console`; `make test` does it)")
@@ -117,7 +125,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, midtrans: FakeMidtrans) -> I
         tmp_path_factory.mktemp("kuota-local"),
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
-        env={"KUOTA_MIDTRANS_API_URL": midtrans.base_url},
+        env={"KUOTA_MIDTRANS_API_URL": midtrans.base_url, "KUOTA_XENDIT_API_URL": xendit.base_url},
     ) as running:
         yield Stack(
             api=running.api,

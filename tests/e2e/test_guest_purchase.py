@@ -25,6 +25,7 @@ from infra.radius import RadiusSettings, radclient, running
 from tests.e2e.conftest import PHONE, RADIUS_NAS_SECRET, NasListener, PageErrors, Stack
 from tests.e2e.processes import free_ports
 from tests.fakes.midtrans import FakeMidtrans
+from tests.fakes.xendit import FakeXendit
 
 pytestmark = pytest.mark.e2e
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "payments"
@@ -43,8 +44,9 @@ class Venue:
     radius_key: str  # FreeRADIUS's key for this org
 
 
-def _venue_selling_online(stack: Stack, midtrans: FakeMidtrans) -> Venue:
-    """An org whose owner connected a (fake) Midtrans account and sells a 2-hour, 500 MB plan online at one site."""
+def _venue_selling_online(stack: Stack, provider: FakeMidtrans | FakeXendit) -> Venue:
+    """An org whose owner connected a (fake) Midtrans or Xendit account and sells a 2-hour, 500 MB plan online
+    at one site."""
     admin = stack.login(stack.admin_email, stack.admin_password)
     name = f"Warung Kopi Senja {uuid.uuid4().hex[:4]}"
     org_id = str(stack.call("POST", "/v1/orgs", {"name": name}, token=admin)["org_id"])
@@ -60,11 +62,16 @@ def _venue_selling_online(stack: Stack, midtrans: FakeMidtrans) -> Venue:
     plan = stack.call("POST", f"{org}/plans", {"name": "2 Jam", "price": 5000, "duration_minutes": 120,
                                                "validity_days": 30, "data_quota_mb": 500, "sold_online": True,
                                                "online_sites": [site_id]}, token=owner)  # fmt: skip
-    merchant = midtrans.register_account()
-    account = stack.call("PUT", f"{org}/payment-accounts/midtrans",
-                         {"environment": "sandbox", "server_key": merchant.server_key, "site_ids": [site_id]},
-                         token=owner)  # fmt: skip
+    merchant = provider.register_account()
+    if isinstance(provider, FakeMidtrans):
+        keys = {"server_key": merchant.server_key}
+    else:
+        keys = {"secret_key": merchant.secret_key, "callback_token": merchant.callback_token}
+    account = stack.call("PUT", f"{org}/payment-accounts/{'midtrans' if keys.get('server_key') else 'xendit'}",
+                         {"environment": "sandbox", "site_ids": [site_id], **keys}, token=owner)  # fmt: skip
     assert account["webhook_url"].startswith(stack.api)  # the fake notifies the local API
+    if isinstance(provider, FakeXendit):
+        provider.set_callback_url(merchant, account["webhook_url"])  # pasted into Xendit's dashboard
     return Venue(org_id, name, site_id, plan["plan_id"], owner, nas_identifier, radius_key)
 
 
@@ -86,7 +93,7 @@ def _order_in_address(page: Any) -> str:
     return order_id
 
 
-def _expect_a_live_qr(page: Any, midtrans: FakeMidtrans, alt: str) -> str:
+def _expect_a_live_qr(page: Any, provider: FakeMidtrans | FakeXendit, alt: str) -> str:
     """The QR is drawn in the page (a data: URL), the countdown runs from the provider's 15 minutes; the order id."""
     qr = page.get_by_role("img", name=alt)
     expect(qr).to_be_visible()
@@ -97,8 +104,12 @@ def _expect_a_live_qr(page: Any, midtrans: FakeMidtrans, alt: str) -> str:
     page.wait_for_timeout(2200)
     assert 1 <= first - _seconds(countdown.inner_text()) <= 4  # a live countdown
     order_id = _order_in_address(page)
-    charged = [r.body for r in midtrans.requests if r.method == "POST" and r.path == "/v2/charge" and r.body]
-    assert order_id in [body["transaction_details"]["order_id"] for body in charged]
+    if isinstance(provider, FakeMidtrans):
+        charged = [r.body for r in provider.requests if r.method == "POST" and r.path == "/v2/charge" and r.body]
+        assert order_id in [body["transaction_details"]["order_id"] for body in charged]
+    else:
+        charged = [r.body for r in provider.requests if r.method == "POST" and r.path == "/qr_codes" and r.body]
+        assert order_id in [body["reference_id"] for body in charged]
     return order_id
 
 
@@ -240,3 +251,22 @@ def test_the_guest_sees_clear_messages_when_buying_fails_and_can_change_their_mi
     expect(page.get_by_role("alert")).to_contain_text("Pembelian online belum tersedia di tempat ini")
     expect(page.get_by_role("button", name="Coba lagi")).to_have_count(0)  # trying again would not help
     _save(page, "guest-unavailable-id")
+
+
+def test_a_guest_buys_through_xendit_and_the_code_gets_access_accept(
+    page: Any, stack: Stack, xendit: FakeXendit, nas: NasListener
+) -> None:
+    """The same purchase on a venue that uses Xendit: a QR code, Xendit's callback (token, then a status
+    read), the code on the page, and the router's RADIUS login with it accepted."""
+    venue = _venue_selling_online(stack, xendit)
+    page.set_viewport_size(PHONE)
+    page.goto(f"/guest.html?org={venue.org_id}&site={venue.site_id}&link-login-only={LOGIN}")
+    page.get_by_role("button", name="Beli 2 Jam seharga Rp 5.000").click()
+    order_id = _expect_a_live_qr(page, xendit, "Kode QR QRIS untuk membayar Rp 5.000")
+    (delivery,) = xendit.simulate_payment(order_id)  # Xendit's callback to the local API
+    assert delivery.status == 200
+    code = page.get_by_test_id("order-code")
+    expect(code).to_have_text(re.compile(r"^[A-Z0-9-]{4,40}$"))
+    sent = parse_qs(urlparse(page.get_by_role("link", name="Sambungkan sekarang").get_attribute("href")).query)
+    assert sent["username"] == [code.inner_text()]
+    assert _radius_login(stack, nas, venue, sent["username"][0], sent["password"][0]) == "Access-Accept"
