@@ -305,46 +305,60 @@ def object_params(spec: RouteSpec) -> int:
 
 
 def targets(world: World, tenant: Tenant, spec: RouteSpec | None = None) -> Targets:
-    """One org's objects for `spec` (every kind when None); what only payment routes use is made only for them."""
+    """One org's objects for `spec`: its site, controller key and plan always, the rest only where the route
+    names it (every kind when `spec` is None). Each object costs requests, and these run for every route."""
+    path = spec.path if spec is not None else None
+    aliases = set(PATH_IDS.get((spec.method, spec.path), {}).values()) if spec is not None else set()
+
+    def needs(*names: str) -> bool:
+        return path is None or any(f"{{{name}}}" in path or name in aliases for name in names)
+
+    def about(*words: str) -> bool:
+        return path is None or any(word in path for word in words)
+
+    org, owner = f"/v1/orgs/{tenant.org_id}", tenant.owner.token
     site_id = world.site(tenant)
     key_id, controller = world.key(tenant, site_id)
-    fas = world.api.post(f"/v1/orgs/{tenant.org_id}/sites/{site_id}/fas", {}, token=tenant.owner.token)
-    assert fas.status == 201, fas.body
-    user_id = world.user_in(tenant.org_id, "cashier", as_token=tenant.owner.token).user_id
     plan_id = world.plan(tenant)
-    batch = world.api.post(
-        f"/v1/orgs/{tenant.org_id}/batches", {"plan_id": plan_id, "quantity": 2}, token=tenant.owner.token
-    )
-    ids = {
-        "site_id": site_id,
-        "key_id": key_id,
-        "radius_key_id": _radius_key(world.api, f"/v1/orgs/{tenant.org_id}/keys", tenant.owner.token),
-        "platform_key_id": _radius_key(world.api, "/v1/platform/keys", world.admin.token),
-        "nas_id": _new_nas(world.api, tenant.org_id, site_id, tenant.owner.token),
-        "user_id": user_id,
-        "plan_id": plan_id,
-        "batch_id": batch.json["batch_id"],
-        "sale_id": _new_sale(world.api, tenant.org_id, site_id, plan_id, world.member(tenant, "cashier").token),
-        "code": world.api.get(
-            f"/v1/orgs/{tenant.org_id}/batches/{batch.json['batch_id']}/codes", token=tenant.owner.token
-        ).json["codes"][0],
-    }
-    ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, tenant.owner.token)
-    ids["shift_id"] = _new_shift(world.api, tenant.org_id, site_id, world.member(tenant, "cashier").token)
-    agreement = world.api.call("PUT", f"/v1/platform/orgs/{tenant.org_id}/agreement", json_body=AGREEMENT,
-                               token=world.admin.token)  # fmt: skip
-    assert agreement.status == 200, agreement.body
-    settlement = world.api.post("/v1/platform/settlements", _unsettled_period(), token=world.admin.token)
-    assert settlement.status == 201, settlement.body
-    ids["settlement_id"] = settlement.json["settlement_id"]
-    # The org owes on it (an adjustment: it sold nothing that day) and has paid a little of it.
-    owed = world.api.post(f"/v1/platform/settlements/{ids['settlement_id']}/adjustments",
-                          {"org_id": tenant.org_id, "amount": 100_000, "reason": "tagihan"}, token=world.admin.token)
-    assert owed.status == 201, owed.body
-    ids["payment_id"] = _new_payment(world.api, ids["settlement_id"], tenant.org_id, world.admin.token)
-    if spec is None or "{provider}" in spec.path or "{order_id}" in spec.path:
+    ids = {"site_id": site_id, "key_id": key_id, "plan_id": plan_id}
+    if about("/fas"):
+        fas = world.api.post(f"{org}/sites/{site_id}/fas", {}, token=owner)
+        assert fas.status == 201, fas.body
+    if needs("user_id"):
+        ids["user_id"] = world.user_in(tenant.org_id, "cashier", as_token=owner).user_id
+    if needs("batch_id", "code", "slot"):
+        batch = world.api.post(f"{org}/batches", {"plan_id": plan_id, "quantity": 2}, token=owner)
+        ids["batch_id"] = batch.json["batch_id"]
+        ids["code"] = world.api.get(f"{org}/batches/{ids['batch_id']}/codes", token=owner).json["codes"][0]
+    if needs("radius_key_id"):
+        ids["radius_key_id"] = _radius_key(world.api, f"{org}/keys", owner)
+    if needs("platform_key_id"):
+        ids["platform_key_id"] = _radius_key(world.api, "/v1/platform/keys", world.admin.token)
+    if needs("nas_id"):
+        ids["nas_id"] = _new_nas(world.api, tenant.org_id, site_id, owner)
+    if needs("sale_id"):
+        ids["sale_id"] = _new_sale(world.api, tenant.org_id, site_id, plan_id, world.member(tenant, "cashier").token)
+    if needs("slot"):
+        ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, owner)
+    if needs("shift_id"):
+        ids["shift_id"] = _new_shift(world.api, tenant.org_id, site_id, world.member(tenant, "cashier").token)
+    if about("agreement", "/stage", "/compliance", "/resellers"):
+        agreement = world.api.call("PUT", f"/v1/platform/orgs/{tenant.org_id}/agreement", json_body=AGREEMENT,
+                                   token=world.admin.token)  # fmt: skip
+        assert agreement.status == 200, agreement.body
+    if needs("settlement_id", "payment_id"):
+        settlement = world.api.post("/v1/platform/settlements", _unsettled_period(), token=world.admin.token)
+        assert settlement.status == 201, settlement.body
+        ids["settlement_id"] = settlement.json["settlement_id"]
+        # The org owes on it (an adjustment: it sold nothing that day) and has paid a little of it.
+        owed = world.api.post(f"/v1/platform/settlements/{ids['settlement_id']}/adjustments",
+                              {"org_id": tenant.org_id, "amount": 100_000, "reason": "tagihan"},
+                              token=world.admin.token)  # fmt: skip
+        assert owed.status == 201, owed.body
+        ids["payment_id"] = _new_payment(world.api, ids["settlement_id"], tenant.org_id, world.admin.token)
+    if needs("provider", "order_id"):
         ids["provider"] = _connected_midtrans(world, tenant)
-    if spec is None or "{order_id}" in spec.path:
+    if needs("order_id"):
         ids["order_id"] = _paid_order(world, tenant, site_id, plan_id)
     return Targets(tenant=tenant, ids=ids, controller=controller, admin=world.admin.token)
 
