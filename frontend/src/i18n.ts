@@ -898,12 +898,12 @@ const TABLE: Record<string, Entry> = {
   "pay.keysAgain": ["Kunci yang tersimpan ({hint}) tidak bisa dibaca lagi: masukkan kunci lagi untuk menyimpan perubahan.", "The stored key ({hint}) cannot be read back: enter the keys again to save a change."],
   "pay.feesTitle": ["Biaya per paket", "Fee per plan"],
   "pay.feesRule.midtrans": [
-    "Biaya per pembayaran QRIS lewat akun ini, dibayar venue (menambah biaya ke tamu dilarang). Biaya tetap terasa paling berat pada voucher murah.",
-    "The fee per QRIS payment through this account, paid by the venue (surcharging the guest is not allowed). Fixed fees weigh most on cheap vouchers.",
+    "Perkiraan biaya per pembayaran QRIS dari tarif yang diumumkan (MDR 0,7%), dibayar venue; menambah biaya ke tamu dilarang. Kontrak Anda dengan Midtrans yang berlaku (usaha mikro: 0% sampai Rp100.000). Penyedia dengan biaya tetap per transaksi terasa paling berat pada voucher murah.",
+    "An estimate of the fee per QRIS payment from the published rate (0.7% MDR), paid by the venue; surcharging the guest is not allowed. Your contract with Midtrans is what counts (micro merchants: 0% up to Rp100,000). A provider with a fixed fee per payment weighs most on cheap vouchers.",
   ],
   "pay.feesRule.xendit": [
-    "Biaya per pembayaran QRIS lewat akun ini (termasuk PPN atas biaya), dibayar venue (menambah biaya ke tamu dilarang). Biaya tetap terasa paling berat pada voucher murah.",
-    "The fee per QRIS payment through this account (VAT on the fee included), paid by the venue (surcharging the guest is not allowed). Fixed fees weigh most on cheap vouchers.",
+    "Perkiraan biaya per pembayaran QRIS dari tarif yang diumumkan (0,7% ditambah PPN 11% atas biaya), dibayar venue; menambah biaya ke tamu dilarang. Kontrak Anda dengan Xendit yang berlaku. Penyedia dengan biaya tetap per transaksi terasa paling berat pada voucher murah.",
+    "An estimate of the fee per QRIS payment from the published rate (0.7% plus 11% VAT on the fee), paid by the venue; surcharging the guest is not allowed. Your contract with Xendit is what counts. A provider with a fixed fee per payment weighs most on cheap vouchers.",
   ],
   "pay.noFees": ["Belum ada paket.", "No plans yet."],
   "pay.price": ["Harga", "Price"],
