@@ -1,0 +1,168 @@
+"""Online payments in the console, in a real browser against the real local stack.
+
+The issue's story from the owner's side: connect a Midtrans sandbox account (the key goes in and
+never comes back: the page shows its hint and the webhook URL to paste), see what each plan pays
+per payment, mark a plan sold online at a site (the guest page then lists it), see the online
+orders, and disconnect. Managers and auditors see the orders but not the merchant account, and
+cannot refund. The screens are saved under docs/payments/ as console-*.png.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ROOT, Stack, screenshot
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "payments-console-e2e-password"
+# A made-up sandbox key: connecting stores it; nothing calls Midtrans with it.
+SERVER_KEY = "SB-Mid-server-e2eConsoleFakeKey9Zq4"
+DOCS_SHOTS = ROOT / "docs" / "payments"
+
+
+def _shot(page: Any, name: str) -> None:
+    """The screen at desktop and phone width, kept beside the guide (docs/payments/console-*.png)."""
+    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+    for saved in screenshot(page, f"console-{name}"):
+        shutil.copy(saved, DOCS_SHOTS / Path(saved).name)
+
+
+def _sign_in(page: Any, email: str) -> None:
+    page.goto("/#/login")
+    page.locator('select[aria-label="Language"]').select_option(label="English")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).not_to_have_url(re.compile(r"#/login"))
+
+
+def _open(page: Any, route: str, heading: str) -> None:
+    page.goto(f"/#/{route}")
+    expect(page.get_by_role("heading", name=heading, exact=True).first).to_be_visible()
+
+
+def _venue(stack: Stack, name: str) -> dict[str, Any]:
+    """An org with an owner, a manager and an auditor, two sites and two plans (API: the story starts after)."""
+    admin = stack.login(stack.admin_email, stack.admin_password)
+    org_id = str(stack.call("POST", "/v1/orgs", {"name": name}, token=admin)["org_id"])
+    org = f"/v1/orgs/{org_id}"
+    emails = {role: f"{role}-{org_id}@payments.example" for role in ("owner", "manager", "auditor")}
+    for role, email in emails.items():
+        stack.call("POST", f"{org}/users", {"email": email, "password": PASSWORD, "role": role}, token=admin)
+    owner = stack.login(emails["owner"], PASSWORD)
+    sites = {
+        site: stack.call("POST", f"{org}/sites", {"name": site, "timezone": "Asia/Jakarta"}, token=owner)["site_id"]
+        for site in ("Kopi Pantai", "Kopi Kota")
+    }
+    plans = {
+        plan_name: stack.call("POST", f"{org}/plans", {"name": plan_name, "price": price, "duration_minutes": minutes,
+                                                       "validity_days": 30}, token=owner)["plan_id"]
+        for plan_name, price, minutes in (("1 Jam", 5000, 60), ("1 Minggu", 50000, 7 * 24 * 60))
+    }  # fmt: skip
+    return {"org": org, "emails": emails, "owner": owner, "sites": sites, "plans": plans}
+
+
+def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(page: Any, stack: Stack) -> None:
+    venue = _venue(stack, "Kopi QRIS")
+    org, owner = venue["org"], venue["owner"]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+
+    _sign_in(page, venue["emails"]["owner"])
+    nav = page.get_by_role("navigation", name="Main menu")
+    expect(nav.get_by_role("link", name="Online payments", exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="Online orders", exact=True)).to_be_visible()
+
+    # --- connect a Midtrans sandbox account: the key goes in, only its hint comes back -----------
+    _open(page, "payments", "Online payments (QRIS)")
+    midtrans = page.locator('section[data-provider="midtrans"]')
+    expect(midtrans.get_by_text("Not connected")).to_be_visible()
+    midtrans.get_by_label("Environment", exact=True).select_option("sandbox")
+    key_field = midtrans.get_by_label("Server Key", exact=True)
+    expect(key_field).to_have_attribute("type", "password")
+    key_field.fill(SERVER_KEY)
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/payment-accounts/midtrans" in r.url) as saved:
+        midtrans.get_by_role("button", name="Connect Midtrans", exact=True).click()
+    account = saved.value.json()
+    assert saved.value.status == 200, account
+    assert SERVER_KEY not in saved.value.text(), "the server key came back from the API"
+    assert account["environment"] == "sandbox" and account["site_ids"] is None
+    assert account["webhook_url"].endswith(f"/v1/payments/midtrans/webhook/{account['account_id']}")
+
+    expect(midtrans.get_by_text("Connected: Sandbox (test)")).to_be_visible()
+    expect(page.get_by_test_id("midtrans-key-hint")).to_have_text(account["key_hint"])
+    expect(page.get_by_test_id("midtrans-webhook-url")).to_have_text(account["webhook_url"])
+    expect(midtrans.get_by_label("Server Key", exact=True)).to_have_count(0)  # write-only: no field holds it now
+    assert SERVER_KEY not in page.content()
+    midtrans.get_by_role("button", name="Copy the webhook URL").click()
+    expect(midtrans.get_by_text("Copied", exact=True)).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == account["webhook_url"]
+
+    # The fee each plan pays: the cheap voucher and the dear one, side by side.
+    fees = {row["plan_id"]: row for row in account.get("fees") or stack.call(
+        "GET", f"{org}/payment-accounts/midtrans", token=owner)["fees"]}  # fmt: skip
+    for plan_id in venue["plans"].values():
+        row = midtrans.locator(f'tr[data-plan="{plan_id}"]')
+        expect(row).to_contain_text(f"Rp {fees[plan_id]['price']:,}".replace(",", "."))
+        expect(row).to_contain_text(f"Rp {fees[plan_id]['fee']:,}".replace(",", "."))
+    _shot(page, "payments")
+
+    read_back = stack.request("GET", f"{org}/payment-accounts/midtrans", token=owner)
+    assert read_back.status == 200 and SERVER_KEY.encode() not in read_back.body
+
+    # --- a plan sold online at one site: the guest page there lists it, the other site's does not ----
+    _open(page, "plans", "Plans")
+    page.get_by_role("button", name="Edit 1 Jam", exact=True).click()
+    page.get_by_label("Guests can buy this plan online", exact=True).check()
+    page.get_by_label("Kopi Pantai", exact=True).check()
+    with page.expect_response(lambda r: r.request.method == "PATCH" and "/plans/" in r.url) as patched:
+        page.get_by_role("button", name="Save", exact=True).click()
+    assert patched.value.status == 200, patched.value.text()
+    plan_row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="1 Jam", exact=True))
+    expect(plan_row).to_contain_text("Kopi Pantai")
+    _shot(page, "plans-online")
+
+    beach, town = venue["sites"]["Kopi Pantai"], venue["sites"]["Kopi Kota"]
+    listed = stack.call("GET", f"/v1/guest/plans?site_id={beach}")["plans"]
+    assert [(p["name"], p["price"]) for p in listed] == [("1 Jam", 5000)]
+    assert stack.call("GET", f"/v1/guest/plans?site_id={town}")["plans"] == []
+
+    # --- the orders: none yet ----------------------------------------------------------------------
+    _open(page, "orders", "Online orders")
+    expect(page.get_by_text("No orders in this range.")).to_be_visible()
+    expect(page.get_by_test_id("orders-summary")).to_have_text("0 orders; 0 paid, Rp 0 in all.")
+    _shot(page, "orders-empty")
+
+    # --- disconnect, after a confirmation ---------------------------------------------------------
+    _open(page, "payments", "Online payments (QRIS)")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_response(lambda r: r.request.method == "DELETE" and "/payment-accounts/midtrans" in r.url) as gone:
+        midtrans.get_by_role("button", name="Disconnect", exact=True).click()
+    assert gone.value.status == 204
+    expect(midtrans.get_by_text("Midtrans account disconnected.")).to_be_visible()
+    expect(midtrans.get_by_text("Not connected")).to_be_visible()
+    assert stack.request("GET", f"{org}/payment-accounts/midtrans", token=owner).status == 404
+
+
+@pytest.mark.parametrize("role", ["manager", "auditor"])
+def test_managers_and_auditors_see_orders_but_not_the_merchant_account(page: Any, stack: Stack, role: str) -> None:
+    venue = _venue(stack, f"Kopi Peran {role}")
+    _sign_in(page, venue["emails"][role])
+    nav = page.get_by_role("navigation", name="Main menu")
+    expect(nav.get_by_role("link", name="Online orders", exact=True)).to_be_visible()
+    expect(nav.get_by_role("link", name="Online payments", exact=True)).to_have_count(0)
+
+    _open(page, "orders", "Online orders")
+    expect(page.get_by_text("No orders in this range.")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Actions")).to_have_count(0)  # refunds are the owner's
+
+    page.goto("/#/payments")
+    expect(page.get_by_text("Your role cannot open this page.")).to_be_visible()
+    refused = stack.request("GET", f"{venue['org']}/payment-accounts/midtrans",
+                            token=stack.login(venue["emails"][role], PASSWORD))  # fmt: skip
+    assert refused.status == 403
