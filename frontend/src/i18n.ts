@@ -832,6 +832,21 @@ const TABLE: Record<string, Entry> = {
   "code.provider_unavailable": ["Penyedia pembayaran tidak menjawab. Coba lagi sebentar lagi.", "The payment provider did not answer. Try again shortly."],
   "code.provider_refused": ["Penyedia pembayaran menolak permintaan ini.", "The payment provider refused this request."],
 
+  "alerts.kind.payment_problem": ["Masalah pembayaran online", "Online payment problem"],
+  "orders.failure.provider_unavailable": ["penyedia tidak menjawab saat QR dibuat", "the provider did not answer when the QR was created"],
+  "orders.failure.amount_mismatch": ["jumlah dibayar berbeda dari harga: tidak ada voucher, lihat Peringatan", "the amount paid differs from the price: no voucher, see Alerts"],
+  "orders.failure.currency_mismatch": ["mata uang berbeda: tidak ada voucher, lihat Peringatan", "another currency: no voucher, see Alerts"],
+  "orders.failure.reference_mismatch": ["referensi penyedia tidak cocok: tidak ada voucher, lihat Peringatan", "the provider's reference does not match: no voucher, see Alerts"],
+  "orders.failure.payment_reused": ["pembayaran ini sudah dipakai pesanan lain: lihat Peringatan", "this payment was already used by another order: see Alerts"],
+  "orders.providerSays": ["penyedia: {status}", "provider: {status}"],
+  "orders.providerStatus.pending": ["menunggu", "waiting"],
+  "orders.providerStatus.paid": ["dibayar", "paid"],
+  "orders.providerStatus.expired": ["kedaluwarsa", "expired"],
+  "orders.providerStatus.cancelled": ["dibatalkan", "cancelled"],
+  "orders.providerStatus.failed": ["gagal", "failed"],
+  "orders.providerStatus.refunded": ["dikembalikan", "refunded"],
+  "orders.refundedAt": ["dikembalikan {when}", "refunded {when}"],
+
   "pay.title": ["Pembayaran online (QRIS)", "Online payments (QRIS)"],
   "pay.intro": [
     "Tamu membeli voucher di halaman tamu dengan QRIS. Uangnya masuk langsung ke akun merchant Anda sendiri di Midtrans atau Xendit; Kuota tidak pernah memegang atau menyalurkan uang. Kuota hanya menyimpan kunci akun (tidak pernah ditampilkan lagi) untuk membuat kode QR dan memeriksa pembayaran.",
@@ -949,10 +964,9 @@ const TABLE: Record<string, Entry> = {
   "plans.onlineTitle": ["Penjualan online (QRIS di halaman tamu)", "Online sale (QRIS on the guest page)"],
   "plans.soldOnline": ["Tamu dapat membeli paket ini online", "Guests can buy this plan online"],
   "plans.onlineSitesHint": [
-    "Centang lokasi tempat paket ini dijual; tanpa centang: di setiap lokasi yang punya akun merchant (lihat Pembayaran online).",
-    "Tick the sites where it is sold; none ticked: every site with a merchant account (see Online payments).",
+    "Centang lokasi tempat tamu dapat membelinya (minimal satu). Lokasi itu juga perlu akun merchant (lihat Pembayaran online).",
+    "Tick the sites where guests can buy it (at least one). Those sites also need a merchant account (see Online payments).",
   ],
-  "plans.onlineEverywhere": ["Ya, semua lokasi", "Yes, every site"],
 };
 
 export function t(key: string, params?: Record<string, string | number>): string {

@@ -22,12 +22,18 @@ export interface Order {
   amount: number;
   status: OrderStatus;
   provider: string;
+  /** The provider's last word on the payment (in Kuota's terms: pending, paid, expired, …). */
+  provider_status: string | null;
+  /** Why a failed order failed (an amount mismatch, the provider down at create, …). */
+  failure: string | null;
+  plan_name?: string;
   created_at: string;
   paid_at: string | null;
+  refunded_at: string | null;
 }
 
-/** A paid order still holds the guest's money at the venue: only those can be refunded. */
-const REFUNDABLE: OrderStatus[] = ["paid", "fulfilled"];
+/** An order whose voucher was issued; the money is at the venue's account and can go back. */
+const REFUNDABLE: OrderStatus[] = ["fulfilled"];
 /** Orders whose money reached the venue (and stayed there). */
 const PAID: OrderStatus[] = ["paid", "fulfilled"];
 
@@ -136,11 +142,20 @@ export function Orders() {
                       <code class="id">{order.order_id}</code>
                     </td>
                     <td data-label={t("common.site")}>{site?.name ?? t("common.none")}</td>
-                    <td data-label={t("common.plan")}>{planOf(order.plan_id)?.name ?? t("common.none")}</td>
+                    <td data-label={t("common.plan")}>{order.plan_name ?? planOf(order.plan_id)?.name ?? t("common.none")}</td>
                     <td data-label={t("orders.amount")} class="num">{rupiah(order.amount)}</td>
-                    <td data-label={t("orders.provider")}>{providerText(order.provider)}</td>
+                    <td data-label={t("orders.provider")}>
+                      {providerText(order.provider)}
+                      {order.provider_status && (
+                        <span class="hint"> · {t("orders.providerSays", { status: providerStatusText(order.provider_status) })}</span>
+                      )}
+                    </td>
                     <td data-label={t("common.status")}>
                       <span class={`status order-${order.status}`}>{statusText(order.status)}</span>
+                      {order.failure && <span class="hint"> · {failureText(order.failure)}</span>}
+                      {order.refunded_at && (
+                        <span class="hint"> · {t("orders.refundedAt", { when: formatTime(order.refunded_at, timezone) })}</span>
+                      )}
                     </td>
                     <td data-label={t("orders.paidAt")}>{formatTime(order.paid_at, timezone)}</td>
                     {refunds && (
@@ -174,7 +189,7 @@ export function Orders() {
           title={t("orders.refundTitle")}
           about={t("orders.refundAbout", {
             amount: rupiah(refunding.amount),
-            plan: planOf(refunding.plan_id)?.name ?? refunding.plan_id,
+            plan: refunding.plan_name ?? planOf(refunding.plan_id)?.name ?? refunding.plan_id,
             provider: providerText(refunding.provider),
             order: refunding.order_id,
           })}
@@ -195,6 +210,16 @@ export function Orders() {
 export function statusText(status: string): string {
   const key = `orders.status.${status}`;
   return hasKey(key) ? t(key) : status;
+}
+
+function providerStatusText(status: string): string {
+  const key = `orders.providerStatus.${status}`;
+  return hasKey(key) ? t(key) : status;
+}
+
+function failureText(failure: string): string {
+  const key = `orders.failure.${failure}`;
+  return hasKey(key) ? t(key) : failure.replace(/_/g, " ");
 }
 
 function providerText(provider: string): string {

@@ -184,7 +184,6 @@ export function Plans() {
 function onlineText(plan: SellablePlan, sites: Site[]): string {
   if (!plan.sold_online) return t("common.no");
   const chosen = plan.online_sites ?? [];
-  if (chosen.length === 0) return t("plans.onlineEverywhere");
   return chosen.map((id) => sites.find((site) => site.site_id === id)?.name ?? id).join(", ");
 }
 
@@ -288,7 +287,7 @@ function PlanForm({ plan, sites, onDone, onCancel }: {
       </fieldset>
       <Alert message={error} />
       <div class="buttons">
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={busy || (form.sold_online && form.online_sites.length === 0)}>
           {plan ? t("common.save") : t("common.create")}
         </button>
         {plan && (
