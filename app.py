@@ -18,6 +18,7 @@ from chalicelib.api import (
     guest,
     openapi,
     orgs,
+    payments,
     plans,
     platform,
     pos,
@@ -42,6 +43,6 @@ app.api.cors = CORSConfig(
 app.register_middleware(log_requests, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
-               guest, fas, shifts, platform, compliance, brand, address_space, quality, openapi):
+               guest, fas, shifts, platform, compliance, brand, address_space, quality, payments, openapi):
     app.register_blueprint(module.bp)
 app.register_blueprint(jobs.bp)  # scheduled handlers: expiry, audit outbox

@@ -60,6 +60,10 @@ class Settings:
     # Slots a guest may free per voucher per hour: enough for a phone that changed its MAC, too
     # few to take turns on one device's voucher. Staff releases are not limited.
     guest_max_releases_per_voucher: int
+    # Online orders a guest page may open per site and source address, and per site, in the redeem
+    # window: a guest retrying is fine, a script opening QR after QR is not.
+    guest_max_orders_per_address: int
+    guest_max_orders_per_site: int
     console_origin: str
     # argon2id cost; defaults are RFC 9106's second recommended profile (t=3, 64 MiB).
     password_time_cost: int
@@ -82,6 +86,10 @@ class Settings:
     # window raises one `bulk_revoke` alert per window.
     alert_bulk_revoke_count: int
     alert_bulk_revoke_window_seconds: int
+    # Payment providers' API base URLs: unset in production (Midtrans follows the account's
+    # environment, Xendit has one host); tests and `make dev` point them at the fake providers.
+    midtrans_api_url: str | None = None
+    xendit_api_url: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -114,6 +122,8 @@ def get_settings() -> Settings:
         redeem_window_seconds=_int("KUOTA_REDEEM_WINDOW_SECONDS", 600),
         guest_max_failures_per_address=_int("KUOTA_GUEST_MAX_FAILURES_PER_ADDRESS", 30),
         guest_max_releases_per_voucher=_int("KUOTA_GUEST_MAX_RELEASES_PER_VOUCHER", 3),
+        guest_max_orders_per_address=_int("KUOTA_GUEST_MAX_ORDERS_PER_ADDRESS", 10),
+        guest_max_orders_per_site=_int("KUOTA_GUEST_MAX_ORDERS_PER_SITE", 300),
         console_origin=os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080"),
         password_time_cost=_int("KUOTA_PASSWORD_TIME_COST", 3),
         password_memory_kib=_int("KUOTA_PASSWORD_MEMORY_KIB", 64 * 1024),
@@ -127,6 +137,8 @@ def get_settings() -> Settings:
         or os.environ.get("KUOTA_CONSOLE_ORIGIN", "http://127.0.0.1:8080").rstrip("/") + "/guest.html",
         alert_bulk_revoke_count=max(_int("KUOTA_ALERT_BULK_REVOKE_COUNT", 5), 2),
         alert_bulk_revoke_window_seconds=max(_int("KUOTA_ALERT_BULK_REVOKE_WINDOW_SECONDS", 600), 60),
+        midtrans_api_url=(os.environ.get("KUOTA_MIDTRANS_API_URL") or "").rstrip("/") or None,
+        xendit_api_url=(os.environ.get("KUOTA_XENDIT_API_URL") or "").rstrip("/") or None,
     )
 
 

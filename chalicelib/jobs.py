@@ -89,6 +89,23 @@ def advance_compliance(event: CloudWatchEvent) -> dict[str, Any]:
     return {"transitions": moved}
 
 
+@bp.schedule("rate(5 minutes)", description="Ask payment providers about orders near or past expiry; check yesterday")
+def reconcile_payments(event: CloudWatchEvent) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.api.deps import services
+    from chalicelib.auth.principal import scheduler_actor
+
+    actor = scheduler_actor(_request_id(event))
+    payments = services().payments
+    counts = payments.reconcile(actor)
+    now = datetime.now(UTC)
+    if now.hour == 2 and now.minute < 5:  # once a day, the day before compared with the providers and the ledger
+        counts.update(payments.daily_check(actor, (now - timedelta(days=1)).date()))
+    get_logger().info("payments reconciled", extra=counts)
+    return counts
+
+
 @bp.on_sqs_message(queue=get_settings().batch_queue, batch_size=1)
 def issue_batches(event: SQSEvent) -> None:
     """Write a large batch's vouchers; a failure leaves the message for SQS to deliver again (resume)."""

@@ -384,6 +384,10 @@ def run_jobs(stop: threading.Event, expiry_seconds: float, drain_seconds: float 
                 services().compliance.advance(scheduler_actor(f"dev-compliance-{secrets.token_hex(4)}"))
             except Exception as exc:
                 print(f"Compliance run failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            try:  # on the same 5 minutes as the scheduler's reconcile_payments
+                services().payments.reconcile(scheduler_actor(f"dev-payments-{secrets.token_hex(4)}"))
+            except Exception as exc:
+                print(f"Payment reconciliation failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         try:  # the SQS trigger's part: large batches are issued in the background
             for org_id, batch_id, receipt in receive_batch_jobs():
                 services().issuing.issue(org_id, batch_id)

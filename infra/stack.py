@@ -65,6 +65,8 @@ class Access:
     idempotency_table: tuple[str, ...] = ()
     batch_queue: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()  # logical ids of SECRETS
+    # Venues' payment provider keys, secrets named kuota/<stage>/payments/<org>/<provider> (made at run time).
+    merchant_keys: tuple[str, ...] = ()
 
 
 _READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
@@ -79,6 +81,10 @@ AUDIT_FORBIDDEN = (
     "dynamodb:PartiQLDelete",
 )
 AUDIT_ALLOWED = ("dynamodb:PutItem", "dynamodb:Query")
+_MERCHANT_KEYS_WRITE = (
+    "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
+)  # fmt: skip
 
 # Secrets' logical ids -> (name suffix, what they hold).
 SECRETS: dict[str, tuple[str, str]] = {
@@ -95,6 +101,7 @@ FUNCTIONS: dict[str, Access] = {
         idempotency_table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         batch_queue=("sqs:SendMessage", "sqs:GetQueueUrl"),
         secrets=("JwtKeysSecret", "CodeKeysSecret", "LedgerKeySecret"),
+        merchant_keys=_MERCHANT_KEYS_WRITE,
     ),
     "expire_vouchers": Access(
         app_table=(*_READ, *_WRITE), audit_table=("dynamodb:PutItem",), secrets=("CodeKeysSecret",)
@@ -104,6 +111,11 @@ FUNCTIONS: dict[str, Access] = {
     "seal_ledger": Access(app_table=_READ, audit_table=AUDIT_ALLOWED, secrets=("LedgerKeySecret",)),
     # Stage moves and trigger claims; sales figures for the quality and resellers checks are reads.
     "advance_compliance": Access(app_table=(*_READ, *_WRITE), audit_table=AUDIT_ALLOWED),
+    # Fulfils paid orders (a sale: chained writes) and expires unpaid ones; reads venues' provider keys.
+    "reconcile_payments": Access(
+        app_table=(*_READ, *_WRITE), audit_table=AUDIT_ALLOWED, secrets=("CodeKeysSecret",),
+        merchant_keys=("secretsmanager:GetSecretValue",),
+    ),
     "issue_batches": Access(
         app_table=(*_READ, *_WRITE, "dynamodb:BatchWriteItem"),
         audit_table=("dynamodb:PutItem",),
@@ -206,6 +218,11 @@ def function_policy(spec: StageSpec, function: str) -> Json:
     allow("IdempotencyTable", access.idempotency_table, [_arn("IdempotencyTable")])
     allow("BatchQueue", access.batch_queue, [_arn("BatchQueue")])
     allow("Secrets", ("secretsmanager:GetSecretValue",) if access.secrets else (), [{"Ref": s} for s in access.secrets])
+    allow(
+        "MerchantKeys", access.merchant_keys,
+        [_sub(f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:"
+              f"{spec.secret_name('payments')}/*")],
+    )  # fmt: skip
     log_group = f"/aws/lambda/{function_name(spec, function)}"
     allow(
         "OwnLogGroup", ("logs:CreateLogStream", "logs:PutLogEvents"),

@@ -19,6 +19,7 @@ AlertKind = Literal[
     "void_after_shift",
     "uplink_unregistered",
     "compliance_warning",
+    "payment_problem",
 ]
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
+    from chalicelib.services.payments import PaymentService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.quality import QualityService
     from chalicelib.services.radius import RadiusService
@@ -69,6 +70,7 @@ class Services:
     compliance: ComplianceService
     brand: BrandService
     quality: QualityService
+    payments: PaymentService
 
 
 _services: Services | None = None
@@ -78,6 +80,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.auth.api_keys import ApiKeyVerifier
     from chalicelib.auth.signing_keys import get_key_set
     from chalicelib.messaging import send_batch_job
+    from chalicelib.payments import provider
     from chalicelib.services.accounts import AccountService
     from chalicelib.services.address_space import AddressSpaceService, UplinkService
     from chalicelib.services.alerts import AlertService
@@ -90,6 +93,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.issuing import IssuingService
     from chalicelib.services.ledger import LedgerService
     from chalicelib.services.nas import NasDirectory, NasService
+    from chalicelib.services.payments import MerchantKeys, PaymentService
     from chalicelib.services.plans import PlanService
     from chalicelib.services.quality import QualityService
     from chalicelib.services.radius import RadiusService
@@ -131,6 +135,12 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     )
     uplinks = UplinkService(address_space, alerts, clock, on_trigger=compliance.trigger)
     compliance.uplinks = uplinks.sites
+    vouchers = VoucherService(audit, clock)
+    selling = SellingService(audit, plans, sites, gate, clock)
+    payments = PaymentService(
+        settings, audit, selling, vouchers, gate, alerts, providers=provider,
+        keys=MerchantKeys(settings, settings.api_key_cache_seconds, monotonic), clock=clock,
+    )  # fmt: skip
     _services = Services(
         accounts=accounts,
         sites=sites,
@@ -138,8 +148,8 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         plans=plans,
         issuing=IssuingService(audit, send_batch_job, gate, clock),
         redeem=redeem,
-        vouchers=VoucherService(audit, clock),
-        selling=SellingService(audit, plans, sites, gate, clock),
+        vouchers=vouchers,
+        selling=selling,
         reports=reports,
         ledger=LedgerService(),
         settlements=settlements,
@@ -161,6 +171,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         compliance=compliance,
         brand=BrandService(audit, clock, monotonic),
         quality=quality,
+        payments=payments,
     )
     return _services
 

@@ -309,6 +309,7 @@ class VerifyOut(Out):
 # --- plans -------------------------------------------------------------------------
 
 Rupiah = Annotated[int, Field(ge=0, le=100_000_000)]
+SiteIdIn = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Kbps = Annotated[int, Field(ge=1, le=10_000_000)]
 
 
@@ -322,6 +323,8 @@ class PlanIn(Strict):
     rate_up_kbps: Kbps | None = None
     rate_down_kbps: Kbps | None = None
     max_devices: Annotated[int, Field(ge=1, le=50)] = 1
+    sold_online: bool = Field(False, description="Offered on the guest page for QRIS purchase at `online_sites`")
+    online_sites: list[SiteIdIn] | None = Field(None, max_length=500)
 
 
 class PlanUpdateIn(Strict):
@@ -334,6 +337,8 @@ class PlanUpdateIn(Strict):
     rate_up_kbps: Kbps | None = None
     rate_down_kbps: Kbps | None = None
     max_devices: Annotated[int, Field(ge=1, le=50)] | None = None
+    sold_online: bool | None = None
+    online_sites: list[SiteIdIn] | None = Field(None, max_length=500)
 
 
 class PlanOut(Out):
@@ -348,6 +353,8 @@ class PlanOut(Out):
     rate_down_kbps: int | None
     max_devices: int
     archived: bool
+    sold_online: bool
+    online_sites: list[str]
 
 
 class PlanListOut(Out):

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -45,6 +46,9 @@ class Plan(Model):
     max_devices = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
     archived_at = UTCDateTimeAttribute(null=True)
+    # Offered on the guest page for QRIS purchase, at these sites only.
+    sold_online = BooleanAttribute(default=False)
+    online_sites = UnicodeSetAttribute(null=True)
     version = VersionAttribute()
 
     @classmethod

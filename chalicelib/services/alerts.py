@@ -350,6 +350,24 @@ class AlertService:
             )
         )  # fmt: skip
 
+    def payment_problem(self, actor: Actor, org_id: str, site_id: str | None, *, order_id: str, problem: str,
+                        details: dict[str, Any]) -> None:  # fmt: skip
+        """An online payment that does not add up (amount, currency, a payment without its voucher): once per order
+        and problem. The order id is the guest's link to the code, so the alert names only its digest."""
+        now = self._clock()
+        reference = hashlib.sha256(order_id.encode()).hexdigest()[:12]
+        place = self._site(org_id, site_id) if site_id else None
+        self._claim(
+            self._refusal_alert(
+                actor, org_id, site_id, now,
+                identifier=alert_id("payment_problem", org_id, order_id, problem),
+                kind="payment_problem",
+                summary=f"Online payment {problem.replace('_', ' ')}{f' at {place.name}' if place else ''} "
+                        f"(order …{order_id[-6:]})",
+                details={"problem": problem, "order_ref": reference, **details},
+            )
+        )  # fmt: skip
+
     def _refusal_alert(self, actor: Actor, org_id: str, site_id: str | None, at: datetime, *, identifier: str,
                        kind: str, summary: str, details: dict[str, Any]) -> Alert:  # fmt: skip
         principal = actor.principal

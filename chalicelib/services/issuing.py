@@ -24,16 +24,16 @@ from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
-from chalicelib.services.plans import plan_view
+from chalicelib.services.plans import TERMS, plan_view
 
 SYNC_LIMIT = 500  # batches up to this size are issued within the request
 CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most this many
 
 
 def terms_of(plan: Plan) -> dict[str, Any]:
-    terms = plan_view(plan)
-    terms.pop("archived")
-    return terms
+    """What a voucher copies from its plan (not how the plan is offered: archived, sold online)."""
+    view = plan_view(plan)
+    return {name: view[name] for name in TERMS}
 
 
 def voucher_item(

@@ -8,8 +8,9 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.auth.principal import Actor
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.models import Plan
+from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.models import Plan, Site
+from chalicelib.models.payments import SiteRef
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 
@@ -19,12 +20,37 @@ TERMS = (
 )  # fmt: skip
 
 
+QRIS_MAX_RUPIAH = 10_000_000  # Bank Indonesia's limit per QRIS payment
+
+
 def plan_view(plan: Plan) -> dict[str, Any]:
     view: dict[str, Any] = {"plan_id": plan.plan_id, "archived": plan.archived_at is not None}
     for name in TERMS:
         value = getattr(plan, name)
         view[name] = int(value) if isinstance(value, float) else value
+    view["sold_online"] = bool(plan.sold_online)
+    view["online_sites"] = sorted(plan.online_sites or ())
     return view
+
+
+def _check_online(org_id: str, plan: Plan) -> None:
+    """A plan sold online names sites of its own org and a price QRIS can take; each such site becomes
+    findable by its id alone (the guest page names only the site)."""
+    if plan.online_sites is not None and not plan.online_sites:
+        plan.online_sites = None  # DynamoDB keeps no empty sets
+    if not plan.sold_online:
+        return
+    if not 1 <= int(plan.price) <= QRIS_MAX_RUPIAH:
+        raise ValidationFailed("price: a plan sold online costs between Rp1 and Rp10,000,000 (QRIS)", field="price")
+    if not plan.online_sites:
+        raise ValidationFailed("online_sites: name the sites that sell this plan online", field="online_sites")
+    for site_id in sorted(plan.online_sites):
+        try:
+            Site.get(*Site.key(org_id, site_id))
+        except DoesNotExist as exc:
+            raise ValidationFailed(f"online_sites: no site {site_id} in this organization",
+                                   field="online_sites") from exc  # fmt: skip
+        SiteRef(*SiteRef.key(site_id), org_id=org_id).save()
 
 
 class PlanService:
@@ -34,7 +60,10 @@ class PlanService:
 
     def create(self, actor: Actor, org_id: str, terms: dict[str, Any]) -> Plan:
         plan_id = uuid.uuid4().hex[:12]
+        online_sites = terms.pop("online_sites", None)
         plan = Plan(*Plan.key(org_id, plan_id), plan_id=plan_id, org_id=org_id, created_at=self._clock(), **terms)
+        plan.online_sites = set(online_sites) if online_sites else None
+        _check_online(org_id, plan)
         event = self._audit.event(
             actor, org_id=org_id, action="plan.create", target_type="plan", target_id=plan_id, after=plan_view(plan)
         )
@@ -58,7 +87,8 @@ class PlanService:
             raise Conflict("An archived plan cannot be edited.")
         before = plan_view(plan)
         for name, value in changes.items():
-            setattr(plan, name, value)
+            setattr(plan, name, set(value) if name == "online_sites" and value else value)
+        _check_online(org_id, plan)
         return self._save(actor, plan, "plan.update", before)
 
     def archive(self, actor: Actor, org_id: str, plan_id: str) -> Plan:

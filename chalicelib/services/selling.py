@@ -25,7 +25,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib.auth.principal import Actor
 from chalicelib.codes import CodeGenerator, CodeShape
 from chalicelib.errors import Conflict, IdempotencyMismatch, NotFound, ValidationFailed
-from chalicelib.models import LedgerEntry, Sale, Site, Voucher
+from chalicelib.models import AuditEvent, LedgerEntry, Plan, Sale, Site, Voucher
 from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.models.shifts import OpenShiftClaim
 from chalicelib.models.vouchers import expiry_shard
@@ -104,63 +104,11 @@ class SellingService:
         site = self._sites.get_site(org_id, site_id)
         # A POS names its own cashier; at the console the signed-in user is the cashier.
         by_pos = actor.principal is not None and actor.principal.kind == "api_key"
-        rev_cashier = cashier_ref if by_pos else seller_id
         sale_id = sale_id_for(org_id, seller_id, idempotency_key) if idempotency_key else uuid.uuid4().hex[:24]
-        first = self._shapes.take(org_id, SALE_SHAPE, quantity)
-        now = self._clock()
-        # Whole seconds: the vouchers store epoch seconds and the receipt must show the same time.
-        valid_until = datetime.fromtimestamp(epoch(now + timedelta(days=int(plan.validity_days))), UTC)
-        terms = terms_of(plan)
-        sold_at, day, price = epoch(now), local_day(now, site), int(plan.price)
-        vouchers: list[Voucher] = []
-        for code in _codes(org_id, first, quantity):
-            voucher = voucher_item(
-                org_id=org_id, code=code, source_id=sale_id, site_id=site_id, terms=terms,
-                issued_at=now, valid_until=valid_until, status="sold",
-            )  # fmt: skip
-            voucher_hash = voucher.pk.removeprefix("V#")
-            voucher.sold_at = sold_at
-            voucher.sale_id = sale_id
-            voucher.gsi2pk, voucher.gsi2sk = expiry_shard(voucher_hash), epoch(valid_until)
-            # The sale's ledger entry carries the money. The voucher's own line, worth nothing, marks it
-            # sold (its first redeem books nothing: `if_not_exists`) and keeps it on the day's dashboard.
-            voucher.gsi3pk = f"ORG#{org_id}#DAY#{day}"
-            voucher.gsi3sk = f"{now.isoformat(timespec='seconds')}#{voucher_hash}"
-            voucher.rev_site, voucher.rev_plan, voucher.rev_cashier = site_id, plan.plan_id, rev_cashier
-            voucher.rev_amount, voucher.rev_count = 0, 0
-            vouchers.append(voucher)
-        sale = Sale(
-            *Sale.key(org_id, sale_id),
-            sale_id=sale_id,
-            org_id=org_id,
-            site_id=site_id,
-            plan_id=plan.plan_id,
-            quantity=quantity,
-            unit_price=price,
-            total=price * quantity,
-            cashier_ref=cashier_ref,
-            seller_id=seller_id,
-            rev_cashier=rev_cashier,
-            sold_at=now,
-            first_number=first,
-            valid_until=valid_until,
-            voucher_keys=[[voucher.pk, voucher.sk] for voucher in vouchers],
-            gsi1pk=Sale.list_key(org_id),
-            gsi1sk=f"{now.isoformat(timespec='microseconds')}#{sale_id}",
+        sale, vouchers, line, event = self.prepare(
+            actor, site, plan, sale_id=sale_id, quantity=quantity, unit_price=int(plan.price),
+            seller_id=seller_id, cashier_ref=cashier_ref, rev_cashier=cashier_ref if by_pos else seller_id,
             shift_id=shift_id,
-        )
-        event = self._audit.event(
-            actor, org_id=org_id, action="sale.create", target_type="sale", target_id=sale_id, site=site,
-            after={"site_id": site_id, "plan_id": plan.plan_id, "quantity": quantity, "unit_price": price,
-                   "total": price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id,
-                   "shift_id": shift_id},
-        )  # fmt: skip
-        line = LedgerEntry(
-            *LedgerEntry.key(org_id, now, "sale", sale_id),
-            gsi3pk=f"ORG#{org_id}#DAY#{day}",
-            gsi3sk=f"{now.isoformat(timespec='seconds')}#SALE#{sale_id}",
-            rev_kind="sale", rev_site=site_id, rev_plan=plan.plan_id, rev_cashier=rev_cashier,
-            rev_amount=price * quantity, rev_count=quantity, sale_id=sale_id, at=now,
         )  # fmt: skip
         try:
             with self._audit.transaction() as tx:
@@ -187,6 +135,74 @@ class SellingService:
             return self._same_sale(org_id, sale_id, seller_id=seller_id, site_id=site_id, plan_id=plan.plan_id,
                                    quantity=quantity)  # fmt: skip
         return sale
+
+    def prepare(
+        self, actor: Actor, site: Site, plan: Plan, *, sale_id: str, quantity: int, unit_price: int, seller_id: str,
+        cashier_ref: str | None, rev_cashier: str | None, shift_id: str | None = None,
+    ) -> tuple[Sale, list[Voucher], LedgerEntry, AuditEvent]:  # fmt: skip
+        """A sale's items, not yet written: the sale, its vouchers (sold), its revenue line, its audit event.
+
+        Written together in one transaction by `sell`, or with an online order's own items by its fulfilment.
+        """
+        org_id, site_id = site.org_id, site.site_id
+        first = self._shapes.take(org_id, SALE_SHAPE, quantity)
+        now = self._clock()
+        # Whole seconds: the vouchers store epoch seconds and the receipt must show the same time.
+        valid_until = datetime.fromtimestamp(epoch(now + timedelta(days=int(plan.validity_days))), UTC)
+        terms = terms_of(plan)
+        sold_at, day = epoch(now), local_day(now, site)
+        vouchers: list[Voucher] = []
+        for code in _codes(org_id, first, quantity):
+            voucher = voucher_item(
+                org_id=org_id, code=code, source_id=sale_id, site_id=site_id, terms=terms,
+                issued_at=now, valid_until=valid_until, status="sold",
+            )  # fmt: skip
+            voucher_hash = voucher.pk.removeprefix("V#")
+            voucher.price = unit_price
+            voucher.sold_at = sold_at
+            voucher.sale_id = sale_id
+            voucher.gsi2pk, voucher.gsi2sk = expiry_shard(voucher_hash), epoch(valid_until)
+            # The sale's ledger entry carries the money. The voucher's own line, worth nothing, marks it
+            # sold (its first redeem books nothing: `if_not_exists`) and keeps it on the day's dashboard.
+            voucher.gsi3pk = f"ORG#{org_id}#DAY#{day}"
+            voucher.gsi3sk = f"{now.isoformat(timespec='seconds')}#{voucher_hash}"
+            voucher.rev_site, voucher.rev_plan, voucher.rev_cashier = site_id, plan.plan_id, rev_cashier
+            voucher.rev_amount, voucher.rev_count = 0, 0
+            vouchers.append(voucher)
+        sale = Sale(
+            *Sale.key(org_id, sale_id),
+            sale_id=sale_id,
+            org_id=org_id,
+            site_id=site_id,
+            plan_id=plan.plan_id,
+            quantity=quantity,
+            unit_price=unit_price,
+            total=unit_price * quantity,
+            cashier_ref=cashier_ref,
+            seller_id=seller_id,
+            rev_cashier=rev_cashier,
+            sold_at=now,
+            first_number=first,
+            valid_until=valid_until,
+            voucher_keys=[[voucher.pk, voucher.sk] for voucher in vouchers],
+            gsi1pk=Sale.list_key(org_id),
+            gsi1sk=f"{now.isoformat(timespec='microseconds')}#{sale_id}",
+            shift_id=shift_id,
+        )
+        event = self._audit.event(
+            actor, org_id=org_id, action="sale.create", target_type="sale", target_id=sale_id, site=site,
+            after={"site_id": site_id, "plan_id": plan.plan_id, "quantity": quantity, "unit_price": unit_price,
+                   "total": unit_price * quantity, "cashier_ref": cashier_ref, "seller_id": seller_id,
+                   "shift_id": shift_id},
+        )  # fmt: skip
+        line = LedgerEntry(
+            *LedgerEntry.key(org_id, now, "sale", sale_id),
+            gsi3pk=f"ORG#{org_id}#DAY#{day}",
+            gsi3sk=f"{now.isoformat(timespec='seconds')}#SALE#{sale_id}",
+            rev_kind="sale", rev_site=site_id, rev_plan=plan.plan_id, rev_cashier=rev_cashier,
+            rev_amount=unit_price * quantity, rev_count=quantity, sale_id=sale_id, at=now,
+        )  # fmt: skip
+        return sale, vouchers, line, event
 
     def _same_sale(
         self, org_id: str, sale_id: str, *, seller_id: str, site_id: str, plan_id: str, quantity: int
