@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, Stack, screenshot
+from tests.e2e.conftest import ROOT, PageErrors, Stack, screenshot
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "payments-console-e2e-password"
@@ -68,7 +68,10 @@ def _venue(stack: Stack, name: str) -> dict[str, Any]:
     return {"org": org, "emails": emails, "owner": owner, "sites": sites, "plans": plans}
 
 
-def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(page: Any, stack: Stack) -> None:
+def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(
+    page: Any, stack: Stack, page_errors: PageErrors
+) -> None:
+    page_errors.expect(r"status of 404 .*/payment-accounts/")  # "not connected" is the API's 404
     venue = _venue(stack, "Kopi QRIS")
     org, owner = venue["org"], venue["owner"]
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -120,12 +123,12 @@ def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(page: Any, 
     page.get_by_role("button", name="Edit 1 Jam", exact=True).click()
     page.get_by_label("Guests can buy this plan online", exact=True).check()
     page.get_by_label("Kopi Pantai", exact=True).check()
+    _shot(page, "plan-online")
     with page.expect_response(lambda r: r.request.method == "PATCH" and "/plans/" in r.url) as patched:
         page.get_by_role("button", name="Save", exact=True).click()
     assert patched.value.status == 200, patched.value.text()
     plan_row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="1 Jam", exact=True))
     expect(plan_row).to_contain_text("Kopi Pantai")
-    _shot(page, "plans-online")
 
     beach, town = venue["sites"]["Kopi Pantai"], venue["sites"]["Kopi Kota"]
     listed = stack.call("GET", f"/v1/guest/plans?site_id={beach}")["plans"]
