@@ -3,14 +3,16 @@
 The issue's story from the owner's side: connect a Midtrans sandbox account (the key goes in and
 never comes back: the page shows its hint and the webhook URL to paste), see what each plan pays
 per payment, mark a plan sold online at a site (the guest page then lists it), see the online
-orders, and disconnect. Managers and auditors see the orders but not the merchant account, and
-cannot refund. The screens are saved under docs/payments/ as console-*.png.
+orders (guests buy through the API against the fake Midtrans on loopback: one pays, one does not),
+refund the paid one, and disconnect. Managers and auditors see the orders but not the merchant
+account, and cannot refund. The screens are saved under docs/payments/ as console-*.png.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ROOT, PageErrors, Stack, screenshot
+from tests.fakes.midtrans import FakeMidtrans
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "payments-console-e2e-password"
-# A made-up sandbox key: connecting stores it; nothing calls Midtrans with it.
+# The venue's sandbox key, known to the fake Midtrans (connecting only stores it).
 SERVER_KEY = "SB-Mid-server-e2eConsoleFakeKey9Zq4"
+FULFIL_WAIT_SECONDS = 30
 DOCS_SHOTS = ROOT / "docs" / "payments"
 
 
@@ -68,10 +72,28 @@ def _venue(stack: Stack, name: str) -> dict[str, Any]:
     return {"org": org, "emails": emails, "owner": owner, "sites": sites, "plans": plans}
 
 
+def _guest_buys(stack: Stack, site_id: str, plan_id: str) -> dict[str, Any]:
+    """A guest's order at the portal (the API, as the guest page calls it): pending, with its QR."""
+    created = stack.call("POST", "/v1/guest/orders", {"site_id": site_id, "plan_id": plan_id, "provider": "midtrans"})
+    assert created["status"] == "pending" and created["qr_string"], created
+    return dict(created)
+
+
+def _wait_for_code(stack: Stack, order_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + FULFIL_WAIT_SECONDS
+    while True:
+        order = stack.call("GET", f"/v1/guest/orders/{order_id}")
+        if order.get("code") or time.monotonic() > deadline:
+            assert order["status"] == "fulfilled" and order["code"], order
+            return dict(order)
+        time.sleep(0.5)
+
+
 def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(
-    page: Any, stack: Stack, page_errors: PageErrors
+    page: Any, stack: Stack, page_errors: PageErrors, midtrans: FakeMidtrans
 ) -> None:
     page_errors.expect(r"status of 404 .*/payment-accounts/")  # "not connected" is the API's 404
+    midtrans.register_account(server_key=SERVER_KEY)
     venue = _venue(stack, "Kopi QRIS")
     org, owner = venue["org"], venue["owner"]
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -83,34 +105,34 @@ def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(
 
     # --- connect a Midtrans sandbox account: the key goes in, only its hint comes back -----------
     _open(page, "payments", "Online payments (QRIS)")
-    midtrans = page.locator('section[data-provider="midtrans"]')
-    expect(midtrans.get_by_text("Not connected")).to_be_visible()
-    midtrans.get_by_label("Environment", exact=True).select_option("sandbox")
-    key_field = midtrans.get_by_label("Server Key", exact=True)
+    card = page.locator('section[data-provider="midtrans"]')
+    expect(card.get_by_text("Not connected")).to_be_visible()
+    card.get_by_label("Environment", exact=True).select_option("sandbox")
+    key_field = card.get_by_label("Server Key", exact=True)
     expect(key_field).to_have_attribute("type", "password")
     key_field.fill(SERVER_KEY)
     with page.expect_response(lambda r: r.request.method == "PUT" and "/payment-accounts/midtrans" in r.url) as saved:
-        midtrans.get_by_role("button", name="Connect Midtrans", exact=True).click()
+        card.get_by_role("button", name="Connect Midtrans", exact=True).click()
     account = saved.value.json()
     assert saved.value.status == 200, account
     assert SERVER_KEY not in saved.value.text(), "the server key came back from the API"
     assert account["environment"] == "sandbox" and account["site_ids"] is None
     assert account["webhook_url"].endswith(f"/v1/payments/midtrans/webhook/{account['account_id']}")
 
-    expect(midtrans.get_by_text("Connected: Sandbox (test)")).to_be_visible()
+    expect(card.get_by_text("Connected: Sandbox (test)")).to_be_visible()
     expect(page.get_by_test_id("midtrans-key-hint")).to_have_text(account["key_hint"])
     expect(page.get_by_test_id("midtrans-webhook-url")).to_have_text(account["webhook_url"])
-    expect(midtrans.get_by_label("Server Key", exact=True)).to_have_count(0)  # write-only: no field holds it now
+    expect(card.get_by_label("Server Key", exact=True)).to_have_count(0)  # write-only: no field holds it now
     assert SERVER_KEY not in page.content()
-    midtrans.get_by_role("button", name="Copy the webhook URL").click()
-    expect(midtrans.get_by_text("Copied", exact=True)).to_be_visible()
+    card.get_by_role("button", name="Copy the webhook URL").click()
+    expect(card.get_by_text("Copied", exact=True)).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == account["webhook_url"]
 
     # The fee each plan pays: the cheap voucher and the dear one, side by side.
     fees = {row["plan_id"]: row for row in account.get("fees") or stack.call(
         "GET", f"{org}/payment-accounts/midtrans", token=owner)["fees"]}  # fmt: skip
     for plan_id in venue["plans"].values():
-        row = midtrans.locator(f'tr[data-plan="{plan_id}"]')
+        row = card.locator(f'tr[data-plan="{plan_id}"]')
         expect(row).to_contain_text(f"Rp {fees[plan_id]['price']:,}".replace(",", "."))
         expect(row).to_contain_text(f"Rp {fees[plan_id]['fee']:,}".replace(",", "."))
     _shot(page, "payments")
@@ -135,20 +157,62 @@ def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(
     assert [(p["name"], p["price"]) for p in listed] == [("1 Jam", 5000)]
     assert stack.call("GET", f"/v1/guest/plans?site_id={town}")["plans"] == []
 
-    # --- the orders: none yet ----------------------------------------------------------------------
+    # --- the orders: none yet; then a guest pays for one and another walks away -----------------
     _open(page, "orders", "Online orders")
     expect(page.get_by_text("No orders in this range.")).to_be_visible()
     expect(page.get_by_test_id("orders-summary")).to_have_text("0 orders; 0 paid, Rp 0 in all.")
-    _shot(page, "orders-empty")
+
+    paid = _guest_buys(stack, beach, venue["plans"]["1 Jam"])
+    midtrans.simulate_payment(paid["order_id"])  # the signed notification goes to the webhook URL
+    code = _wait_for_code(stack, paid["order_id"])["code"]
+    waiting = _guest_buys(stack, beach, venue["plans"]["1 Jam"])
+
+    page.get_by_role("button", name="Show", exact=True).click()
+    paid_row = page.locator(f'tr[data-order="{paid["order_id"]}"]')
+    expect(paid_row).to_contain_text("Paid, voucher issued")
+    expect(paid_row).to_contain_text("Midtrans · provider: paid")
+    expect(paid_row).to_contain_text("Kopi Pantai")
+    expect(paid_row).to_contain_text("1 Jam")
+    expect(paid_row).to_contain_text("Rp 5.000")
+    expect(paid_row).to_contain_text("WIB")
+    waiting_row = page.locator(f'tr[data-order="{waiting["order_id"]}"]')
+    expect(waiting_row).to_contain_text("Awaiting payment")
+    expect(waiting_row.get_by_role("button", name=re.compile("^Refund"))).to_have_count(0)
+    expect(page.get_by_test_id("orders-summary")).to_have_text("2 orders; 1 paid, Rp 5.000 in all.")
+    assert code not in page.content(), "the console shows the guest's voucher code"
+    _shot(page, "orders")
+
+    page.get_by_label("Status", exact=True).select_option(label="Awaiting payment")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("tr[data-order]")).to_have_count(1)
+    expect(waiting_row).to_be_visible()
+    page.get_by_label("Status", exact=True).select_option(label="Any status")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.locator("tr[data-order]")).to_have_count(2)
+
+    # --- the owner refunds the paid one: the provider pays back, the voucher is revoked -----------
+    paid_row.get_by_role("button", name=f"Refund order {paid['order_id']}").click()
+    expect(page.get_by_role("heading", name="Refund an order")).to_be_visible()
+    page.get_by_label("Reason for the refund", exact=True).fill("guest could not connect")
+    _shot(page, "orders-refund")
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/refund")) as refunded:
+        page.get_by_role("button", name="Refund", exact=True).click()
+    assert refunded.value.status == 200, refunded.value.text()
+    expect(page.get_by_text("Refunded; the voucher is revoked.")).to_be_visible()
+    expect(paid_row).to_contain_text("Refunded")
+    assert [r["amount"] for r in midtrans.refunds if r["order_id"] == paid["order_id"]] == [5000]
+    voucher = stack.call("GET", f"{org}/vouchers/{code}", token=owner)
+    assert voucher["status"] == "revoked", voucher
 
     # --- disconnect, after a confirmation ---------------------------------------------------------
     _open(page, "payments", "Online payments (QRIS)")
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_response(lambda r: r.request.method == "DELETE" and "/payment-accounts/midtrans" in r.url) as gone:
-        midtrans.get_by_role("button", name="Disconnect", exact=True).click()
+        card.get_by_role("button", name="Disconnect", exact=True).click()
     assert gone.value.status == 204
-    expect(midtrans.get_by_text("Midtrans account disconnected.")).to_be_visible()
-    expect(midtrans.get_by_text("Not connected")).to_be_visible()
+    expect(card.get_by_text("Midtrans account disconnected.")).to_be_visible()
+    expect(card.get_by_text("Not connected")).to_be_visible()
     assert stack.request("GET", f"{org}/payment-accounts/midtrans", token=owner).status == 404
 
 
