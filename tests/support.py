@@ -6,9 +6,14 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from chalice.test import Client
+
+if TYPE_CHECKING:
+    from tests.fakes.midtrans import FakeMidtrans
+    from tests.fakes.xendit import FakeXendit
 
 ADMIN_EMAIL = "platform@example.com"
 ADMIN_PASSWORD = "platform-admin-password"
@@ -92,12 +97,34 @@ class Tenant:
     members: dict[str, Member] = field(default_factory=dict)
 
 
+@dataclass
+class Providers:
+    """The fake payment providers of a test session (tests/fakes/), reached by the app over loopback."""
+
+    midtrans: FakeMidtrans
+    xendit: FakeXendit
+
+    def deliver_to(self, api: Api) -> None:
+        """Hand their webhooks to the app in this process (their URLs name the local API)."""
+
+        def deliver(url: str, headers: dict[str, str], body: bytes) -> int:
+            return api.call("POST", urlsplit(url).path, raw=body, headers=headers).status
+
+        self.midtrans.deliver = self.xendit.deliver = deliver
+
+
 class World:
     """Builds organizations, users, sites and keys through the public API."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, providers: Providers | None = None) -> None:
         self.api = api
         self._admin: Member | None = None
+        self._providers = providers
+
+    @property
+    def providers(self) -> Providers:
+        assert self._providers is not None, "this world was built without the fake payment providers"
+        return self._providers
 
     @property
     def admin(self) -> Member:

@@ -99,11 +99,12 @@ def payment_webhook(ctx: RequestContext, provider: str, account_id: str) -> Webh
 
     request = bp.current_request
     raw = request.raw_body or b""
+    raw = raw.encode() if isinstance(raw, str) else raw
     if len(raw) > get_settings().max_body_bytes:
         raise PayloadTooLarge()
     headers = {name.lower(): value for name, value in (request.headers or {}).items()}
     order = services().payments.handle_webhook(provider, account_id, headers, raw, ctx.actor)
-    return WebhookOut(status=order.status)  # type: ignore[arg-type]
+    return WebhookOut.model_validate({"status": order.status})
 
 
 @endpoint(

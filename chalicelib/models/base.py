@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -94,6 +96,17 @@ def save_if(item: Model, condition: Condition) -> bool:
     try:
         item.save(condition=condition)
     except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+def update_if(item: Model, actions: Sequence[Action], condition: Condition) -> bool:
+    """Update `item` when `condition` holds; False, and nothing written, when it does not."""
+    try:
+        item.update(actions=list(actions), condition=condition)
+    except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
         return False

@@ -24,15 +24,14 @@ from pynamodb.models import Model
 
 from chalicelib.models.accounts import org_pk
 from chalicelib.models.base import AppMeta
-from chalicelib.models.vouchers import DueIndex
 
 DUE_PARTITION = "PAYDUE"
 ACCOUNTS_PARTITION = "PAYACCOUNTS"
 FINAL = ("fulfilled", "refunded")
 
 
-class _ByOrgIndex(GlobalSecondaryIndex["Model"]):
-    """GSI1: an organisation's orders by creation time; every merchant account (for the daily check)."""
+class _AccountsIndex(GlobalSecondaryIndex["PaymentAccount"]):
+    """GSI1: every merchant account (`PAYACCOUNTS`), for the reconciler's daily check."""
 
     class Meta:
         index_name = "GSI1"
@@ -40,6 +39,28 @@ class _ByOrgIndex(GlobalSecondaryIndex["Model"]):
 
     gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
     gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class _OrdersByOrgIndex(GlobalSecondaryIndex["Order"]):
+    """GSI1: an organisation's orders by creation time."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class _OrdersDueIndex(GlobalSecondaryIndex["Order"]):
+    """GSI2 (sparse, like `DueIndex`): orders whose money may still come, by when to ask the provider."""
+
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = NumberAttribute(range_key=True, attr_name="GSI2SK")
 
 
 class PaymentAccount(Model):
@@ -61,7 +82,7 @@ class PaymentAccount(Model):
     updated_at = UTCDateTimeAttribute()
     gsi1pk = UnicodeAttribute(attr_name="GSI1PK", default=ACCOUNTS_PARTITION)
     gsi1sk = UnicodeAttribute(attr_name="GSI1SK")  # <org>#<provider>
-    every = _ByOrgIndex()
+    every = _AccountsIndex()
 
     @classmethod
     def key(cls, org_id: str, provider: str) -> tuple[str, str]:
@@ -142,8 +163,8 @@ class Order(Model):
     gsi1sk = UnicodeAttribute(attr_name="GSI1SK")
     gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")  # PAYDUE while the money may still come
     gsi2sk = NumberAttribute(null=True, attr_name="GSI2SK")  # when to ask the provider, epoch seconds
-    by_org = _ByOrgIndex()
-    by_due = DueIndex()
+    by_org = _OrdersByOrgIndex()
+    by_due = _OrdersDueIndex()
 
     @classmethod
     def key(cls, order_id: str) -> tuple[str, str]:

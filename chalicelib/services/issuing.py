@@ -33,7 +33,7 @@ CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most
 def terms_of(plan: Plan) -> dict[str, Any]:
     """What a voucher copies from its plan (not how the plan is offered: archived, sold online)."""
     view = plan_view(plan)
-    return {name: view[name] for name in TERMS}
+    return {name: view[name] for name in ("plan_id", *TERMS)}
 
 
 def voucher_item(

@@ -25,15 +25,17 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 
 from chalicelib.auth.principal import Actor
 from chalicelib.config import Settings
 from chalicelib.errors import Conflict, KuotaError, NotFound, Unauthorized, ValidationFailed
 from chalicelib.models import Org, Plan, Site
-from chalicelib.models.base import failed_condition
+from chalicelib.models.base import failed_condition, update_if
 from chalicelib.models.payments import (
     ACCOUNTS_PARTITION,
     DUE_PARTITION,
@@ -62,13 +64,13 @@ from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
 from chalicelib.services.selling import SALE_SHAPE, SellingService, sale_id_for
+from chalicelib.services.vouchers import Along, VoucherService
 
 if TYPE_CHECKING:
     from chalicelib.services.alerts import AlertService
     from chalicelib.services.compliance import ComplianceGate
-    from chalicelib.services.vouchers import VoucherService
 
-log = get_logger(__name__)
+M = TypeVar("M", bound=Model)
 
 ONLINE_SELLER = "online"  # the seller of every online sale: the guest page, not a person
 QR_MINUTES = 15  # asked of the provider; its own expiry is what counts
@@ -325,14 +327,13 @@ class PaymentService:
         if charge is None:
             self._end(order, "failed", failure="provider_unavailable", keep_due=True)
             raise PaymentProviderUnavailable()
-        order.update(
-            actions=[
-                Order.provider_ref.set(charge.provider_ref), Order.qr_string.set(charge.qr_string),
-                Order.deeplink.set(charge.deeplink), Order.expires_at.set(charge.expires_at),
-                Order.gsi2sk.set(epoch(charge.expires_at)),
-            ],
-            condition=Order.status == "pending",
-        )  # fmt: skip
+        actions = [
+            Order.provider_ref.set(charge.provider_ref), Order.qr_string.set(charge.qr_string),
+            Order.expires_at.set(charge.expires_at), Order.gsi2sk.set(epoch(charge.expires_at)),
+        ]  # fmt: skip
+        if charge.deeplink is not None:
+            actions.append(Order.deeplink.set(charge.deeplink))
+        update_if(order, actions, Order.status == "pending")
         return order
 
     def _create_charge(
@@ -344,11 +345,11 @@ class PaymentService:
             try:
                 return adapter.create_charge(credentials, request)
             except ProviderUnavailable:
-                log.warning("payment provider unavailable on create", extra={"provider": account.provider,
+                get_logger().warning("payment provider unavailable on create", extra={"provider": account.provider,
                                                                              "attempt": attempt + 1})  # fmt: skip
                 time.sleep(0.2 * (attempt + 1))
             except ProviderRefused as exc:
-                log.warning("payment provider refused a charge", extra={"provider": account.provider,
+                get_logger().warning("payment provider refused a charge", extra={"provider": account.provider,
                                                                        "reason": str(exc)[:200]})  # fmt: skip
                 return None
         return None
@@ -410,28 +411,30 @@ class PaymentService:
             raise PaymentProviderUnavailable("The provider did not answer; the refund is safe to retry.") from exc
         except ProviderRefused as exc:
             raise Conflict(f"The provider refused the refund: {str(exc)[:200]}") from exc
-        code = order_code(order)
-        if code is not None:
-            # Conflict: refunded already by an earlier attempt of this refund (or by hand at the counter).
-            with contextlib.suppress(Conflict):
-                self._vouchers.refund(actor, org_id, code, reason)
-        event = self._audit.event(
-            actor, org_id=org_id, action="order.refund", target_type="order", target_id=order_id,
-            before={"status": "fulfilled"}, after={"status": "refunded", "amount": int(order.amount), "reason": reason,
-                                                  "provider": order.provider, "refund_id": refund_id},
+        refunded = Along(
+            Order(*Order.key(order.order_id)),
+            [Order.status.set("refunded"), Order.refunded_at.set(self._clock()), Order.refund_id.set(refund_id),
+             Order.refund_reason.set(reason)],
+            Order.status == "fulfilled",
         )  # fmt: skip
+        details = {"order_id": order.order_id, "provider": order.provider, "refund_id": refund_id}
+        code = order_code(order)
         try:
-            with self._audit.transaction() as tx:
-                tx.update(
-                    order,
-                    actions=[Order.status.set("refunded"), Order.refunded_at.set(self._clock()),
-                             Order.refund_id.set(refund_id), Order.refund_reason.set(reason)],
-                    condition=Order.status == "fulfilled",
-                )  # fmt: skip
-                tx.append(event)
-        except TransactWriteError as exc:
-            if not failed_condition(exc):
-                raise
+            # One transaction and one audit event: the voucher revoked, its reversal booked, the order refunded.
+            self._vouchers.refund(actor, org_id, str(code), reason, along=refunded, details=details)
+        except Conflict:
+            # The voucher was refunded by hand at the counter already: the order follows, with its own event.
+            event = self._audit.event(
+                actor, org_id=org_id, action="order.refund", target_type="order", target_id=order_id,
+                before={"status": "fulfilled"}, after={"status": "refunded", "reason": reason, **details},
+            )  # fmt: skip
+            try:
+                with self._audit.transaction() as tx:
+                    tx.update(refunded.item, actions=list(refunded.actions), condition=refunded.condition)
+                    tx.append(event)
+            except TransactWriteError as exc:
+                if not failed_condition(exc):
+                    raise
         return self._order(order_id)
 
     # --- what the provider says -----------------------------------------------------
@@ -610,7 +613,7 @@ class PaymentService:
         except ProviderUnavailable:
             if give_up or force:
                 raise
-            log.warning("payment status read failed", extra={"provider": order.provider})
+            get_logger().warning("payment status read failed", extra={"provider": order.provider})
             return order
         except ProviderRefused:
             state = None  # the provider does not know the order: its create never landed
@@ -625,16 +628,10 @@ class PaymentService:
     def _claim_check(self, order: Order) -> bool:
         """One provider read per order per few seconds, however many polls come."""
         now = epoch(self._clock())
-        try:
-            order.update(
-                actions=[Order.checked_at.set(now)],
-                condition=Order.checked_at.does_not_exist() | (Order.checked_at <= now - POLL_EVERY_SECONDS),
-            )
-        except UpdateError as exc:
-            if failed_condition(exc):
-                return False
-            raise
-        return True
+        return update_if(
+            order, [Order.checked_at.set(now)],
+            Order.checked_at.does_not_exist() | (Order.checked_at <= now - POLL_EVERY_SECONDS),
+        )  # fmt: skip
 
     def _record_provider_status(self, order: Order, status: str) -> Order:
         if order.provider_status != status:
@@ -643,17 +640,13 @@ class PaymentService:
 
     def _end(self, order: Order, status: str, *, failure: str | None = None, keep_due: bool = False) -> Order:
         """pending (or another unpaid state) -> expired | cancelled | failed; a fulfilled order is never ended."""
-        actions = [Order.status.set(status), Order.ended_at.set(self._clock())]
+        actions: list[Action] = [Order.status.set(status), Order.ended_at.set(self._clock())]
         if failure is not None:
             actions.append(Order.failure.set(failure))
         if not keep_due and status != "failed":
             # Still in the index while a late payment could arrive; the reconciler drops it after GIVE_UP_AFTER.
             actions.append(Order.gsi2sk.set(epoch(self._clock() + GIVE_UP_AFTER)))
-        try:
-            order.update(actions=actions, condition=Order.status.is_in("pending", "expired", "cancelled", "failed"))
-        except UpdateError as exc:
-            if not failed_condition(exc):
-                raise
+        if not update_if(order, actions, Order.status.is_in("pending", "expired", "cancelled", "failed")):
             return self._order(order.order_id)
         return order
 
@@ -730,7 +723,7 @@ def _site(org_id: str, site_id: str, *, field: str) -> Site:
     return site
 
 
-def _get(model: Any, pk: str, sk: str) -> Any:
+def _get(model: type[M], pk: str, sk: str) -> M | None:
     try:
         return model.get(pk, sk, consistent_read=True)
     except DoesNotExist:

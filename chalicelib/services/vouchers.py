@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 
 from chalicelib.auth.principal import Actor
 from chalicelib.codes import code_hash
@@ -19,6 +23,15 @@ from chalicelib.services.audit import AuditLog
 from chalicelib.services.devices import device_slots, release_slot
 from chalicelib.services.outbox import voucher_id
 from chalicelib.services.selling import local_day
+
+
+@dataclass(frozen=True)
+class Along:
+    """Another item's update that must land with a voucher's change, or not at all."""
+
+    item: Model
+    actions: Sequence[Action]
+    condition: Condition
 
 UNUSED = ("issued", "sold")
 
@@ -156,11 +169,15 @@ class VoucherService:
             **details,
         }
 
-    def refund(self, actor: Actor, org_id: str, code: str, reason: str) -> Voucher:
+    def refund(
+        self, actor: Actor, org_id: str, code: str, reason: str, *, along: Along | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Voucher:  # fmt: skip
         """Give a sold voucher's money back: it is revoked and a negative line is booked today, at its site.
 
         The rest of its sale (if it came from one) stands; a void of that sale later reverses only what
-        was not refunded.
+        was not refunded. `along`: one more conditional update in the same transaction (an online order
+        marked refunded), described by `details` in the one audit event.
         """
         voucher = self.find(org_id, code)
         if voucher.sold_at is None:
@@ -191,12 +208,12 @@ class VoucherService:
             Voucher.gsi2pk.remove(),
             Voucher.gsi2sk.remove(),
         ]
-        after = {"status": "revoked", "amount": amount, "reason": reason, "sale_id": voucher.sale_id}
-        return self._change(actor, voucher, "voucher.refund", actions, after, records=[line], site=site)
+        after = {"status": "revoked", "amount": amount, "reason": reason, "sale_id": voucher.sale_id, **(details or {})}
+        return self._change(actor, voucher, "voucher.refund", actions, after, records=[line], site=site, along=along)
 
     def _change(
         self, actor: Actor, voucher: Voucher, action: str, actions: list[Any], after: dict[str, Any],
-        *, records: Sequence[LedgerEntry] = (), site: Site | None = None,
+        *, records: Sequence[LedgerEntry] = (), site: Site | None = None, along: Along | None = None,
     ) -> Voucher:  # fmt: skip
         before = {
             "status": voucher.status,
@@ -214,6 +231,8 @@ class VoucherService:
                 tx.append(event)
                 # Conditioned on the status we decided from: a redeem or expiry in between wins.
                 tx.update(voucher, actions=actions, condition=Voucher.status == voucher.status)
+                if along is not None:
+                    tx.update(along.item, actions=list(along.actions), condition=along.condition)
         except TransactWriteError as exc:
             if failed_condition(exc):
                 raise Conflict("The voucher changed meanwhile; look again and retry.") from exc

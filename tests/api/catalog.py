@@ -104,6 +104,11 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("PUT", "/v1/platform/policy"): {"platform_admin"},
     ("GET", "/v1/platform/policy"): {"platform_admin"},
     ("PUT", "/v1/platform/brand"): {"platform_admin"},
+    ("PUT", "/v1/orgs/{org_id}/payment-accounts/{provider}"): OWNER,
+    ("GET", "/v1/orgs/{org_id}/payment-accounts/{provider}"): OWNER,
+    ("DELETE", "/v1/orgs/{org_id}/payment-accounts/{provider}"): OWNER,
+    ("GET", "/v1/orgs/{org_id}/orders"): {"owner", "manager", "auditor", "platform_admin"},
+    ("POST", "/v1/orgs/{org_id}/orders/{order_id}/refund"): OWNER,
 }
 
 PUBLIC = {
@@ -119,7 +124,16 @@ PUBLIC = {
     ("POST", "/v1/fas/login"),
     ("GET", "/v1/fas/gateways/{site_id}"),
     ("POST", "/v1/fas/gateways/{site_id}"),
+    # Online purchase: the guest page holds nothing but the site and its own (unguessable) order id;
+    # the providers' webhooks prove themselves by signature or token.
+    ("GET", "/v1/guest/plans"),
+    ("POST", "/v1/guest/orders"),
+    ("GET", "/v1/guest/orders/{order_id}"),
+    ("POST", "/v1/guest/orders/{order_id}/cancel"),
+    ("POST", "/v1/payments/{provider}/webhook/{account_id}"),
 }
+# Path parameters that name no object of an organisation (a provider's name is the same in every org).
+NOT_OBJECTS = {"{provider}", "{org_id}"}
 POS_KEY_ROUTES = {("POST", "/v1/pos/sales")}
 RADIUS_KEY_ROUTES = {
     ("POST", "/v1/radius/authorize"),
@@ -228,6 +242,11 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/platform/settlements/{settlement_id}/payments/{payment_id}/reverse"): lambda t: {
         "reason": "salah catat",
     },
+    ("PUT", "/v1/orgs/{org_id}/payment-accounts/{provider}"): lambda t: {
+        "environment": "sandbox",
+        "server_key": "SB-Mid-server-catalog-key-0001",
+    },
+    ("POST", "/v1/orgs/{org_id}/orders/{order_id}/refund"): lambda t: {"reason": "koneksi mati"},
 }
 
 
@@ -252,6 +271,7 @@ QUERIES: dict[tuple[str, str], str] = {
     ("GET", "/v1/orgs/{org_id}/sales"): "from=2026-11-01&to=2026-11-30",
     ("GET", "/v1/orgs/{org_id}/shifts"): "from=2026-11-01&to=2026-11-30",
     ("GET", "/v1/orgs/{org_id}/reports/statement"): "site_id={site_id}&month=2026-11",
+    ("GET", "/v1/orgs/{org_id}/orders"): "from=2026-11-01&to=2026-11-30",
 }
 
 
@@ -279,7 +299,13 @@ class Targets:
         return Targets(tenant=self.tenant, ids=other.ids, controller=other.controller, admin=other.admin)
 
 
-def targets(world: World, tenant: Tenant) -> Targets:
+def object_params(spec: RouteSpec) -> int:
+    """How many of the path's parameters name an organisation's objects (another org's: 404)."""
+    return sum(1 for part in spec.path.split("/") if part.startswith("{") and part not in NOT_OBJECTS)
+
+
+def targets(world: World, tenant: Tenant, spec: RouteSpec | None = None) -> Targets:
+    """One org's objects for `spec` (every kind when None); what only payment routes use is made only for them."""
     site_id = world.site(tenant)
     key_id, controller = world.key(tenant, site_id)
     fas = world.api.post(f"/v1/orgs/{tenant.org_id}/sites/{site_id}/fas", {}, token=tenant.owner.token)
@@ -316,7 +342,40 @@ def targets(world: World, tenant: Tenant) -> Targets:
                           {"org_id": tenant.org_id, "amount": 100_000, "reason": "tagihan"}, token=world.admin.token)
     assert owed.status == 201, owed.body
     ids["payment_id"] = _new_payment(world.api, ids["settlement_id"], tenant.org_id, world.admin.token)
+    if spec is None or "{provider}" in spec.path or "{order_id}" in spec.path:
+        ids["provider"] = _connected_midtrans(world, tenant)
+    if spec is None or "{order_id}" in spec.path:
+        ids["order_id"] = _paid_order(world, tenant, site_id, plan_id)
     return Targets(tenant=tenant, ids=ids, controller=controller, admin=world.admin.token)
+
+
+def _connected_midtrans(world: World, tenant: Tenant) -> str:
+    """The org's Midtrans account, on the fake provider's default key."""
+    body = {"environment": "sandbox", "server_key": world.providers.midtrans.credentials.server_key}
+    reply = world.api.call("PUT", f"/v1/orgs/{tenant.org_id}/payment-accounts/midtrans", json_body=body,
+                           token=tenant.owner.token)  # fmt: skip
+    assert reply.status == 200, reply.body
+    return "midtrans"
+
+
+def _reconnect(api: Api, target: Targets) -> str:
+    body = {"environment": "sandbox", "server_key": "SB-Mid-server-catalog-key-0002"}
+    reply = api.call("PUT", f"{target.path_org()}/payment-accounts/midtrans", json_body=body,
+                     token=target.tenant.owner.token)  # fmt: skip
+    assert reply.status == 200, reply.body
+    return "midtrans"
+
+
+def _paid_order(world: World, tenant: Tenant, site_id: str, plan_id: str) -> str:
+    """An online order a guest paid (its voucher made), for the refund route."""
+    online = {"sold_online": True, "online_sites": [site_id]}
+    plan = world.api.patch(f"/v1/orgs/{tenant.org_id}/plans/{plan_id}", online, token=tenant.owner.token)
+    assert plan.status == 200, plan.body
+    order = world.api.post("/v1/guest/orders", {"site_id": site_id, "plan_id": plan_id})
+    assert order.status == 201, order.body
+    order_id = str(order.json["order_id"])
+    assert [d.status for d in world.providers.midtrans.simulate_payment(order_id)] == [200]
+    return order_id
 
 
 def user_routes() -> list[RouteSpec]:
@@ -420,6 +479,10 @@ ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
     ("POST", "/v1/platform/settlements/{settlement_id}/payments/{payment_id}/reverse"): (
         "payment_id",
         lambda api, t: _new_payment(api, t.ids["settlement_id"], t.tenant.org_id, t.admin),
+    ),
+    ("DELETE", "/v1/orgs/{org_id}/payment-accounts/{provider}"): (
+        "provider",
+        lambda api, t: _reconnect(api, t),
     ),
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/devices/{slot}/release"): (
         "slot",

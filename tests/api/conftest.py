@@ -8,7 +8,7 @@ import boto3
 import pytest
 from pytest_localstack.session import RunningSession
 
-from tests.support import TEST_STAGE, Api, FakeClock, Venue, World
+from tests.support import TEST_STAGE, Api, FakeClock, Providers, Venue, World
 
 
 def _wipe_tables() -> None:
@@ -68,9 +68,30 @@ def api() -> Iterator[Api]:
         yield Api(client)
 
 
+@pytest.fixture(scope="session")
+def providers(aws: RunningSession) -> Iterator[Providers]:
+    """Fake Midtrans and Xendit for the whole session; the app reaches them through the base-URL settings."""
+    import os
+
+    from chalicelib.config import get_settings
+    from tests.fakes.midtrans import FakeMidtrans
+    from tests.fakes.xendit import FakeXendit
+
+    fakes = Providers(FakeMidtrans(), FakeXendit())
+    os.environ["KUOTA_MIDTRANS_API_URL"] = fakes.midtrans.start()
+    os.environ["KUOTA_XENDIT_API_URL"] = fakes.xendit.start()
+    get_settings.cache_clear()
+    yield fakes
+    fakes.midtrans.stop()
+    fakes.xendit.stop()
+    del os.environ["KUOTA_MIDTRANS_API_URL"], os.environ["KUOTA_XENDIT_API_URL"]
+    get_settings.cache_clear()
+
+
 @pytest.fixture
-def world(api: Api) -> World:
-    return World(api)
+def world(api: Api, providers: Providers) -> World:
+    providers.deliver_to(api)
+    return World(api, providers)
 
 
 @pytest.fixture

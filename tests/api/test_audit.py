@@ -42,7 +42,7 @@ def _assert_complete(event: dict[str, Any], *, platform: bool = False) -> None:
 @pytest.mark.parametrize("spec", _state_changing_user_routes(), ids=route_id)
 def test_each_state_change_writes_exactly_one_complete_event(api: Api, world: World, spec: RouteSpec) -> None:
     tenant = world.org()
-    target = targets(world, tenant)
+    target = targets(world, tenant, spec)
     on_platform = "{org_id}" not in spec.path or spec.path.startswith("/v1/platform/")
     token = world.admin.token if on_platform else tenant.owner.token
     before = {item["SK"]["S"] for item in _all_events()}
