@@ -928,8 +928,8 @@ const TABLE: Record<string, Entry> = {
 
   "orders.title": ["Pesanan online", "Online orders"],
   "orders.intro": [
-    "Voucher yang dibeli tamu dengan QRIS di halaman tamu. Tanggal dalam UTC; waktu ditampilkan menurut zona lokasinya.",
-    "Vouchers guests bought with QRIS on the guest page. Days are UTC days; times are shown in the site's zone.",
+    "Voucher yang dibeli tamu dengan QRIS di halaman tamu. Tanggal dalam UTC; waktu ditampilkan menurut zona lokasinya. Pesanan ditampilkan dengan akhir nomornya (cocokkan dengan struk tamu): nomor lengkapnya membuka kode voucher tamu.",
+    "Vouchers guests bought with QRIS on the guest page. Days are UTC days; times are shown in the site's zone. An order shows the end of its number (match it with the guest's receipt): the whole number opens the guest's voucher code.",
   ],
   "orders.filters": ["Saring pesanan", "Filter orders"],
   "orders.anyStatus": ["Semua status", "Any status"],

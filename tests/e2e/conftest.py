@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.processes import StackOutput, launched_stack
+from tests.fakes.midtrans import FakeMidtrans
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist"
@@ -101,12 +102,22 @@ def _console_built() -> bool:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def midtrans() -> Iterator[FakeMidtrans]:
+    """The fake Midtrans on loopback that the stack's Midtrans adapter talks to (it sends no webhook unless told)."""
+    with FakeMidtrans() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, midtrans: FakeMidtrans) -> Iterator[Stack]:
     """The local stack (`make dev`) on free ports with its own data directory, stopped with Ctrl-C at the end."""
     if not _console_built():
         pytest.skip("frontend/dist does not exist: build the console first (`make console`; `make test` does it)")
     with launched_stack(
-        tmp_path_factory.mktemp("kuota-local"), admin_email=ADMIN_EMAIL, admin_password=ADMIN_PASSWORD
+        tmp_path_factory.mktemp("kuota-local"),
+        admin_email=ADMIN_EMAIL,
+        admin_password=ADMIN_PASSWORD,
+        env={"KUOTA_MIDTRANS_API_URL": midtrans.base_url},
     ) as running:
         yield Stack(
             api=running.api,

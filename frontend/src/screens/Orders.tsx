@@ -32,6 +32,14 @@ export interface Order {
   refunded_at: string | null;
 }
 
+/**
+ * The end of an order id, enough to match the guest's receipt. The whole id is the guest's key to the
+ * voucher's code (`GET /v1/guest/orders/{id}`), so the console never spells it out.
+ */
+export function orderRef(orderId: string): string {
+  return `…${orderId.slice(-6)}`;
+}
+
 /** An order whose voucher was issued; the money is at the venue's account and can go back. */
 const REFUNDABLE: OrderStatus[] = ["fulfilled"];
 /** Orders whose money reached the venue (and stayed there). */
@@ -139,7 +147,7 @@ export function Orders() {
                   <tr key={order.order_id} data-order={order.order_id} class={refunding?.order_id === order.order_id ? "selected" : undefined}>
                     <td data-label={t("orders.created")}>{formatTime(order.created_at, timezone)}</td>
                     <td data-label={t("orders.order")}>
-                      <code class="id">{order.order_id}</code>
+                      <code class="id">{orderRef(order.order_id)}</code>
                     </td>
                     <td data-label={t("common.site")}>{site?.name ?? t("common.none")}</td>
                     <td data-label={t("common.plan")}>{order.plan_name ?? planOf(order.plan_id)?.name ?? t("common.none")}</td>
@@ -164,7 +172,7 @@ export function Orders() {
                           <button
                             type="button"
                             class="danger"
-                            aria-label={t("orders.refundOne", { order: order.order_id })}
+                            aria-label={t("orders.refundOne", { order: orderRef(order.order_id) })}
                             onClick={() => {
                               setNotice(null);
                               setRefunding(order);
@@ -191,11 +199,11 @@ export function Orders() {
             amount: rupiah(refunding.amount),
             plan: refunding.plan_name ?? planOf(refunding.plan_id)?.name ?? refunding.plan_id,
             provider: providerText(refunding.provider),
-            order: refunding.order_id,
+            order: orderRef(refunding.order_id),
           })}
           reasonLabel={t("orders.refundReason")}
           confirmLabel={t("orders.refundConfirm")}
-          confirmQuestion={t("orders.refundQuestion", { amount: rupiah(refunding.amount), order: refunding.order_id })}
+          confirmQuestion={t("orders.refundQuestion", { amount: rupiah(refunding.amount), order: orderRef(refunding.order_id) })}
           action={async (reason) => {
             const refunded = await api.post<Order>(orgPath(`/orders/${encodeURIComponent(refunding.order_id)}/refund`), { reason });
             onRefunded(refunded ?? { ...refunding, status: "refunded" });
