@@ -207,8 +207,35 @@ def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(
     voucher = stack.call("GET", f"{org}/vouchers/{code}", token=owner)
     assert voucher["status"] == "revoked", voucher
 
-    # --- disconnect, after a confirmation ---------------------------------------------------------
+    # --- a Xendit account for one site: the secret key and the callback token, both write-only ------
     _open(page, "payments", "Online payments (QRIS)")
+    xendit = page.locator('section[data-provider="xendit"]')
+    xendit.get_by_label("Secret key", exact=True).fill("xnd_development_e2eConsoleFakeSecret7Kp")
+    xendit.get_by_label("Webhook verification token", exact=True).fill("e2e-console-callback-token")
+    xendit.get_by_label("Only chosen sites", exact=True).check()
+    xendit.get_by_label("Kopi Kota", exact=True).check()
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/payment-accounts/xendit" in r.url) as saved:
+        xendit.get_by_role("button", name="Connect Xendit", exact=True).click()
+    assert saved.value.status == 200, saved.value.text()
+    assert "e2e-console-callback-token" not in saved.value.text() and "Secret7Kp" not in saved.value.text()
+    assert saved.value.json()["site_ids"] == [town]
+    expect(xendit.get_by_text("Connected: Sandbox (test)")).to_be_visible()
+    expect(xendit).to_contain_text("Kopi Kota")
+    expect(page.get_by_test_id("xendit-webhook-url")).to_contain_text("/v1/payments/xendit/webhook/")
+    xendit_fees = {row["plan_id"]: row["fee"] for row in saved.value.json()["fees"]}
+    expect(xendit.locator(f'tr[data-plan="{venue["plans"]["1 Jam"]}"]')).to_contain_text(
+        f"Rp {xendit_fees[venue['plans']['1 Jam']]}"
+    )
+
+    # The same screen in Bahasa Indonesia (the default language).
+    page.locator('select[aria-label="Language"]').select_option(label="Bahasa Indonesia")
+    expect(page.get_by_role("heading", name="Pembayaran online (QRIS)", exact=True)).to_be_visible()
+    expect(card.get_by_text("Terhubung: Sandbox (uji coba)")).to_be_visible()
+    expect(card.get_by_role("button", name="Salin URL webhook")).to_be_visible()
+    _shot(page, "payments-id")
+    page.locator('select[aria-label="Language"]').select_option(label="English")
+
+    # --- disconnect, after a confirmation ---------------------------------------------------------
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_response(lambda r: r.request.method == "DELETE" and "/payment-accounts/midtrans" in r.url) as gone:
         card.get_by_role("button", name="Disconnect", exact=True).click()

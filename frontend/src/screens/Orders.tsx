@@ -62,7 +62,7 @@ export function Orders() {
     [query.from, query.to, query.status],
   );
   const [refunding, setRefunding] = useState<Order | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [refunded, setRefunded] = useState(false);
   const refunds = mayRefund(who?.role);
 
   const siteOf = (id: string): Site | undefined => sites.data?.find((site) => site.site_id === id);
@@ -71,16 +71,16 @@ export function Orders() {
 
   const show = (event: Event) => {
     event.preventDefault();
-    setNotice(null);
+    setRefunded(false);
     setRefunding(null);
     if (form.from === query.from && form.to === query.to && form.status === query.status) orders.reload();
     else setQuery(form);
   };
 
-  const onRefunded = (refunded: Order) => {
-    orders.setData((orders.data ?? []).map((row) => (row.order_id === refunded.order_id ? { ...row, ...refunded } : row)));
+  const onRefunded = (order: Order) => {
+    orders.setData((orders.data ?? []).map((row) => (row.order_id === order.order_id ? { ...row, ...order } : row)));
     setRefunding(null);
-    setNotice(t("orders.refunded"));
+    setRefunded(true);
   };
 
   const rows = orders.data ?? [];
@@ -110,7 +110,7 @@ export function Orders() {
         </Field>
         <button type="submit">{t("orders.show")}</button>
       </form>
-      <Notice message={notice} />
+      <Notice message={refunded ? t("orders.refunded") : null} />
       <Loading show={orders.loading} />
       <Alert message={orders.error ?? sites.error ?? plans.error} />
       {orders.data && (
@@ -174,7 +174,7 @@ export function Orders() {
                             class="danger"
                             aria-label={t("orders.refundOne", { order: orderRef(order.order_id) })}
                             onClick={() => {
-                              setNotice(null);
+                              setRefunded(false);
                               setRefunding(order);
                             }}
                           >
@@ -205,8 +205,8 @@ export function Orders() {
           confirmLabel={t("orders.refundConfirm")}
           confirmQuestion={t("orders.refundQuestion", { amount: rupiah(refunding.amount), order: orderRef(refunding.order_id) })}
           action={async (reason) => {
-            const refunded = await api.post<Order>(orgPath(`/orders/${encodeURIComponent(refunding.order_id)}/refund`), { reason });
-            onRefunded(refunded ?? { ...refunding, status: "refunded" });
+            const answer = await api.post<Order>(orgPath(`/orders/${encodeURIComponent(refunding.order_id)}/refund`), { reason });
+            onRefunded(answer ?? { ...refunding, status: "refunded" });
           }}
           onCancel={() => setRefunding(null)}
         />

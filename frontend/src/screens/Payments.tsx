@@ -77,7 +77,8 @@ export function Payments() {
 function ProviderCard({ provider, sites, plans }: { provider: ProviderName; sites: Site[]; plans: Plan[] }) {
   const account = useLoad(() => loadAccount(provider), [provider]);
   const [editing, setEditing] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
+  // A key, not a sentence: the notice follows a change of language.
+  const [notice, setNotice] = useState<"pay.saved" | "pay.disconnected" | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const name = t(`pay.provider.${provider}`);
@@ -93,7 +94,7 @@ function ProviderCard({ provider, sites, plans }: { provider: ProviderName; site
       await api.del(accountPath(provider));
       account.setData(null);
       setEditing(false);
-      setNotice(t("pay.disconnected", { provider: name }));
+      setNotice("pay.disconnected");
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -115,7 +116,7 @@ function ProviderCard({ provider, sites, plans }: { provider: ProviderName; site
       </h2>
       <Loading show={account.loading} />
       <Alert message={account.error ?? error} />
-      <Notice message={notice} />
+      <Notice message={notice && t(notice, { provider: name })} />
       {connected && (
         <>
           {connected.environment === "sandbox" && <p class="warning">{t("pay.sandboxNote")}</p>}
@@ -156,7 +157,7 @@ function ProviderCard({ provider, sites, plans }: { provider: ProviderName; site
           onSaved={(saved) => {
             account.setData(saved);
             setEditing(false);
-            setNotice(t("pay.saved", { provider: name }));
+            setNotice("pay.saved");
           }}
           onCancel={connected ? () => setEditing(false) : undefined}
         />
