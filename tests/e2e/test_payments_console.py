@@ -80,6 +80,7 @@ def _guest_buys(stack: Stack, site_id: str, plan_id: str) -> dict[str, Any]:
 
 
 def _wait_for_code(stack: Stack, order_id: str) -> dict[str, Any]:
+    """The guest's poll until the webhook's voucher shows (the order link, as the guest page polls it)."""
     deadline = time.monotonic() + FULFIL_WAIT_SECONDS
     while True:
         order = stack.call("GET", f"/v1/guest/orders/{order_id}")
