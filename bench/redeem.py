@@ -19,9 +19,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-import uuid
 from collections.abc import Callable
-from typing import Any
 
 import stack
 
@@ -59,10 +57,11 @@ def main() -> None:
     counted = stack.Calls()
 
     def redeem_through_app(code: str) -> float:
-        event = api_gateway_event(api_key, {"code": code, "mac": mac})
+        event = stack.api_gateway_event("POST", "/v1/redeem", json.dumps({"code": code, "mac": mac}),
+                                         {"authorization": f"Bearer {api_key}", "content-type": "application/json"})
         with stack.counting(counted):
             started = time.perf_counter()
-            response = app(event, LambdaContext())
+            response = app(event, stack.LambdaContext())
             elapsed = time.perf_counter() - started
         assert response["statusCode"] == 200, response
         return elapsed
@@ -106,41 +105,6 @@ def main() -> None:
     print(f"redeem_ratio={app_ms / bare_ms:.2f} write_ratio={write_ms / bare_ms:.2f} "
           f"requests_per_redeem={counted.total / ROUNDS:g}")  # fmt: skip
     stop()
-
-
-class LambdaContext:
-    """What Chalice reads from Lambda's context object."""
-
-    function_name = "kuota-bench-APIHandler"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
-def api_gateway_event(api_key: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The REST API proxy event API Gateway hands the API function for `POST /v1/redeem`."""
-    headers = {"authorization": f"Bearer {api_key}", "content-type": "application/json", "user-agent": "bench"}
-    return {
-        "resource": "/v1/redeem",
-        "path": "/v1/redeem",
-        "httpMethod": "POST",
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": "/v1/redeem",
-            "httpMethod": "POST",
-            "path": "/api/v1/redeem",
-            "requestId": uuid.uuid4().hex,
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
 
 
 def redeem_write(org_id: str, site_id: str, mac: str) -> Callable[[str], float]:

@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,6 +78,43 @@ def start(dynamodb: str = "local") -> Callable[[], None]:
             each()
 
     return stop
+
+
+class LambdaContext:
+    """What Chalice reads from Lambda's context object."""
+
+    function_name = "kuota-bench-APIHandler"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
+def api_gateway_event(method: str, path: str, body: str | None, headers: dict[str, str], *,
+                      resource: str | None = None, path_parameters: dict[str, str] | None = None,
+                      query: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The REST API proxy event API Gateway hands the API function (`resource`: the route's template)."""
+    headers = {"user-agent": "bench", **headers}
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {name: [value] for name, value in query.items()} if query else None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "path": f"/api{path}",
+            "requestId": uuid.uuid4().hex,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
 
 
 def item_size(item: dict[str, Any]) -> int:

@@ -78,6 +78,18 @@ queries an index, never scans):
 | uplinks of an org                   | app           | PK=ORG#<org>, SK begins UPLINK#                  | query         |
 | agreement of an org                 | app           | PK=ORG#<org>, SK=AGREEMENT (+ GSI2 AGREEMENT_END until the job acted on its end) | 1 RCU / 2 WCU x 2 with its event |
 | stages of an org and its sites (gate, cached <= 60 s) | app | PK=ORG#<org>, SK begins STAGE# (STAGE#ORG, STAGE#SITE#<site>) | query |
+| merchant account of an org (connect, read, fees) | app   | PK=ORG#<org>, SK=PAYACCT#<provider> (keys in Secrets Manager kuota/<stage>/payments/<org>/<provider>, cached <= 60 s); connect: TransactWriteItems account + PAYACCT#<account_id> ref + SITE#<site> refs + event | 1 RCU / 2 WCU x (3 + sites) |
+| webhook's account id -> org, provider | app         | PK=PAYACCT#<account_id>, SK=META                 | 1 RCU         |
+| guest page: site id -> org          | app           | PK=SITE#<site>, SK=META (written when a plan is sold online there or an account covers it) | 1 RCU |
+| plans sold online at a site         | app           | SITE# ref, query PK=ORG#<org> SK begins PAYACCT#, query SK begins PLAN# | 1 RCU + 2 queries |
+| create an order                     | app           | the listing above; RL# counters per site and address; PutItem ORDER#<id> if absent; UpdateItem with the provider's QR | 3 WCU + 2-3 RCU |
+| an order by its id (guest's link, webhook) | app    | PK=ORDER#<id>, SK=META (+ UpdateItem checked_at if <= now - 10 s: one provider read per order per 10 s of polls) | 1 RCU (+1 WCU) |
+| fulfil a paid order (exactly once)  | app, audit    | TransactWriteItems: PAYMENT#<provider>#<payment id> if absent, SALE#, V#, LEDGER# line, event, chain head, ORDER# if unpaid and no sale_id | 2 WCU x 7 + 3 RCU |
+| orders near or past expiry (reconciler) | app GSI2  | GSI2PK=PAYDUE, GSI2SK <= now + 120 s (sparse: dropped when fulfilled, a day after an unpaid order's expiry) | 1 query/run + 1 RCU per due order |
+| orders of an org, from..to (UTC days) | app GSI1    | GSI1PK=ORG#<org>#ORDERS, GSI1SK between <from> and <to>~, newest first | query |
+| every merchant account (daily check) | app GSI1     | GSI1PK=PAYACCOUNTS                               | query         |
+| refund an online sale               | app, audit    | the voucher refund's transaction above + UpdateItem ORDER# if fulfilled (one event) | 2 WCU x 5 + 1 RCU |
+| webhooks as received (redacted)    | app           | PutItem PK=WEBHOOK#<account_id>, SK=<iso time>#<id>, TTL 400 days | 1 WCU |
 | move a stage                        | app, audit    | TransactWriteItems: STAGE#<scope> if seq = read, STAGELOG#<at>#<scope>#<seq>, event, chain head | 2 WCU x 4 |
 | stage history of an org             | app           | PK=ORG#<org>, SK begins STAGELOG#, newest first, <= 200 | query |
 | due stage deadlines, ended agreements (job) | app GSI2 | GSI2PK=COMPLIANCE / AGREEMENT_END, GSI2SK <= now (sparse) | 2 queries/run + per due item 1 RCU + the move |

@@ -37,6 +37,9 @@ class ChargeRequest:
     expiry_minutes: int  # asked for; the provider's answer is what counts
     webhook_url: str  # Midtrans: X-Override-Notification; Xendit: ignored (dashboard setting)
     idempotency_key: str  # the same on every retry of this create
+    # Added beyond the agreed interface: the order's creation time (UTC), the same on every retry, so
+    # that a retry's body is the same too (Xendit's expires_at counts from it). None: now.
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

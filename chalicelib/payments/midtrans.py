@@ -180,7 +180,7 @@ class Midtrans:
         except ProviderNotFound:
             return  # the charge never reached Midtrans: there is no QR to close
         except ProviderRefused:
-            # Midtrans refuses to expire a settled, expired or unknown order: read it to tell them apart.
+            # Midtrans refuses to expire a settled or already expired order: read it to tell those apart.
             if self.read_status(creds, order_id, provider_ref).status == "pending":
                 raise
 

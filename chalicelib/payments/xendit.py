@@ -99,13 +99,14 @@ class Xendit:
         return reply.body
 
     def create_charge(self, creds: Credentials, request: ChargeRequest) -> Charge:
-        asked_expiry = datetime.now(UTC) + timedelta(minutes=request.expiry_minutes)
+        # From the order's creation, not from now: a retry must send the very same body.
+        asked_expiry = (request.created_at or datetime.now(UTC)) + timedelta(minutes=request.expiry_minutes)
         body = {
             "reference_id": request.order_id,
             "type": "DYNAMIC",
             "currency": "IDR",
             "amount": request.amount,
-            "expires_at": asked_expiry.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "expires_at": asked_expiry.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
         answer = self._call(creds, "POST", "/qr_codes", body=body, idempotency_key=request.idempotency_key)
         qr_id, qr_string = _text(answer.get("id")), _text(answer.get("qr_string"))

@@ -33,7 +33,7 @@ from pynamodb.models import Model
 
 from chalicelib.auth.principal import Actor
 from chalicelib.config import Settings
-from chalicelib.errors import Conflict, KuotaError, NotFound, Unauthorized, ValidationFailed
+from chalicelib.errors import Conflict, KuotaError, NotFound, TooManyAttempts, Unauthorized, ValidationFailed
 from chalicelib.models import Org, Plan, Site
 from chalicelib.models.base import failed_condition, update_if
 from chalicelib.models.payments import (
@@ -288,8 +288,12 @@ class PaymentService:
         """A pending order with the provider's QR; the price is the plan's, here, now."""
         address = actor.meta.source_ip or "unknown"
         by_address, by_site = scope_key("order-ip", f"{site_id}|{address}"), scope_key("order-site", site_id)
-        self._per_address.check(by_address)
-        self._per_site.check(by_site)
+        try:
+            self._per_address.check(by_address)
+            self._per_site.check(by_site)
+        except TooManyAttempts as exc:
+            raise TooManyAttempts("Too many orders from here; try again in a few minutes.",
+                                  retry_after=exc.retry_after) from exc  # fmt: skip
         org_id = _org_of_site(site_id)
         if org_id is None:
             raise NotFound("No such site.")
@@ -321,7 +325,7 @@ class PaymentService:
         order.save(condition=Order.pk.does_not_exist())
         request = ChargeRequest(
             order_id=order_id, amount=int(plan.price), expiry_minutes=QR_MINUTES,
-            webhook_url=self.webhook_url(account), idempotency_key=f"create-{order_id}",
+            webhook_url=self.webhook_url(account), idempotency_key=f"create-{order_id}", created_at=now,
         )  # fmt: skip
         charge = self._create_charge(account, credentials, request)
         if charge is None:
@@ -478,10 +482,10 @@ class PaymentService:
         """Bring the order in line with what the provider (verified) says."""
         if state.order_id != order.order_id:
             return order
+        if state.status == "paid":
+            return self.fulfil(order, state, actor)  # its transaction records the provider's word
         if order.status not in FINAL:
             order = self._record_provider_status(order, state.status)
-        if state.status == "paid":
-            return self.fulfil(order, state, actor)
         if state.status in ("expired", "cancelled", "failed") and order.status == "pending":
             return self._end(order, state.status)
         return order
@@ -520,7 +524,8 @@ class PaymentService:
                         Order(*Order.key(order.order_id)),
                         actions=[
                             Order.status.set("fulfilled"), Order.paid_at.set(paid_at),
-                            Order.payment_id.set(payment_id), Order.sale_id.set(sale.sale_id),
+                            Order.provider_status.set("paid"), Order.payment_id.set(payment_id),
+                            Order.sale_id.set(sale.sale_id),
                             Order.code_number.set(int(sale.first_number)), Order.failure.remove(),
                             Order.gsi2pk.remove(), Order.gsi2sk.remove(),
                         ],

@@ -15,12 +15,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from chalicelib.services.selling import sale_id_for
 from tests.fakes.midtrans import FakeMidtrans
 from tests.fakes.xendit import FakeXendit
 from tests.support import Api, FakeClock, Tenant, World, audit_events, dump_app_table, redeem
 
 MAC = "02:11:22:33:44:55"
+POLL_SECONDS = 11  # past the guests' shared status read (10 s)
 
 
 @dataclass
@@ -437,3 +441,53 @@ def test_a_guest_buys_through_xendit_in_either_callback_shape(api: Api, world: W
     wrong = xendit.simulate_payment(forged["order_id"], callback_token="not-the-token")
     assert [d.status for d in wrong] == [401]
     assert len(_sales_of(shop)) == 2
+
+
+# --- orderings --------------------------------------------------------------------------------
+
+EVENTS = ("pay", "duplicate", "expire", "cancel", "reconcile", "poll")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(st.sampled_from(EVENTS), min_size=1, max_size=6))
+def test_no_ordering_of_provider_and_guest_events_makes_two_vouchers_or_loses_a_payment(
+    api: Api, shop: Shop, midtrans: FakeMidtrans, clock: FakeClock, events: list[str]
+) -> None:
+    """Paid, expired (at the provider, notified), cancelled by the guest, duplicate callbacks, the
+    reconciler and polls, in any order: a paid order ends with exactly one voucher, an unpaid one with none."""
+    from chalicelib.api.deps import services
+    from chalicelib.auth.principal import Actor, RequestMeta, scheduler_actor
+
+    payments = services().payments
+    guest = Actor(principal=None, meta=RequestMeta(source_ip=f"10.1.{len(events)}.{clock.ticks % 250:.0f}",
+                                                   user_agent="guest", request_id="order"))  # fmt: skip
+    clock.advance(1)
+    order_id = payments.create_order(guest, shop.site_id, shop.plan_id, "midtrans").order_id
+    paid = False
+    for event in events:
+        if event == "pay":
+            if not paid:
+                midtrans.simulate_payment(order_id, even_if_closed=True)
+                paid = True
+        elif event == "duplicate" and paid:
+            midtrans.notify(order_id)
+        elif event == "expire":
+            clock.advance(16 * 60)
+            if not paid:
+                midtrans.expire_now(order_id, notify=True)
+        elif event == "cancel":
+            payments.cancel_order(guest, order_id)
+        elif event == "reconcile":
+            payments.reconcile(scheduler_actor("reconcile"))
+        elif event == "poll":
+            clock.advance(POLL_SECONDS)
+            payments.guest_order(order_id, guest)
+    clock.advance(POLL_SECONDS)
+    final = payments.guest_order(order_id, guest)  # the guest looks once more: the provider is read again
+    sales = [e for e in _sales_of(shop) if e["target_id"] == sale_id_for(shop.tenant.org_id, "online", order_id)]
+    if paid:
+        assert final.order.status == "fulfilled" and final.code is not None, events
+        assert len(sales) == 1, events
+    else:
+        assert final.order.status in ("pending", "expired", "cancelled"), events
+        assert sales == [] and final.code is None, events

@@ -23,7 +23,11 @@ Xendit's webhook URL is a dashboard setting, so the fake keeps it per account:
 Common to both (`FakeProvider`):
 - `deliver`: by default a webhook is a real HTTP POST to its URL. Pass
   `deliver=callable(url, headers, body) -> status` (constructor or attribute) to hand it to
-  something else instead, e.g. an in-process `chalice.test.Client`.
+  something else instead, e.g. the in-process app of the API tests:
+  `FakeMidtrans(deliver=lambda url, headers, body: api.call("POST", urlsplit(url).path,
+  raw=body, headers=headers).status)`. Deliveries run in the caller's thread (or one
+  thread per copy with `concurrent=True`), never while the fake holds its lock, so
+  Kuota may read the status from the fake while it handles the webhook.
 - `simulate_payment(order_id_or_ref, amount=None, *, copies=1, concurrent=False,
   even_if_closed=False, ...)`: the guest pays; the fake's status read says so from then
   on. `amount` pays a different amount; `copies` sends the webhook that many times
@@ -38,8 +42,9 @@ Common to both (`FakeProvider`):
 - Provider-specific knobs (wrong key or token, either Xendit shape, out-of-order
   notifications) are on each class: see `tests/fakes/midtrans.py` and `tests/fakes/xendit.py`.
 
-The fakes never send a webhook on their own: only `simulate_payment()` and the
-`notify...()` methods do, so a test decides when Kuota hears what.
+The fakes send no webhook on their own: only `simulate_payment()`, the `notify...()`
+methods, `FakeMidtrans.expire_now(notify=True)` and Xendit's test-mode simulate endpoint
+do, so a test decides when Kuota hears what.
 """
 
 from __future__ import annotations
@@ -124,7 +129,7 @@ class FakeProvider:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.0"  # one request per connection: stop() leaves none open
 
             def do_GET(self) -> None:
                 fake._serve(self)
@@ -137,7 +142,8 @@ class FakeProvider:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True).start()
+        serve = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True)
+        serve.start()
         return self.base_url
 
     def stop(self) -> None:

@@ -8,10 +8,14 @@ Beyond `FakeProvider`'s API (`tests/fakes/__init__.py`):
 - `simulate_payment(order_id, amount=None, *, copies=1, concurrent=False, even_if_closed=False,
   sign_with=None, gross_amount_text=None)`: settles the order and sends the notification.
 - `notify(order_id, transaction_status=None, *, status_code=None, fraud_status=None,
-  gross_amount_text=None, sign_with=None, copies=1, concurrent=False)`: a notification about
-  the order as it stands, or with fields changed, leaving the record alone: an `expire` after
-  the payment (out of order), a genuine `201` relabelled `settlement`, `100000` for
-  `100000.00`, a wrong key (`sign_with="..."`). The signature is computed over what is sent.
+  gross_amount_text=None, order_id_override=None, sign_with=None, sign_with_text=None, copies=1,
+  concurrent=False)`: a notification about the order as it stands, or with fields changed,
+  leaving the record alone. `transaction_status` alone relabels (the status_code stays, as in
+  the attack: a genuine pending `201` relabelled `settlement` still verifies); an `expire`
+  after the payment (out of order) is `notify(order_id, "expire", status_code="407")`. The
+  signature covers what is sent, signed with the account's key, unless `sign_with` (a wrong
+  key) or `sign_with_text` (the amount text signed: `gross_amount_text="10000",
+  sign_with_text="10000.00"` is the reformatted amount) say otherwise.
 - `expire_now(order_id, *, notify=False)`: the QR's expiry passes (it also passes by itself
   at `expiry_time`).
 
@@ -146,26 +150,31 @@ class FakeMidtrans(FakeProvider):
         status_code: str | None = None,
         fraud_status: str | None = None,
         gross_amount_text: str | None = None,
+        order_id_override: str | None = None,
         sign_with: str | None = None,
+        sign_with_text: str | None = None,
         copies: int = 1,
         concurrent: bool = False,
     ) -> list[Delivery]:
+        """The order's notification as it stands, each given field replaced; signed over the sent strings
+        with the account's key, unless `sign_with` (another key) or `sign_with_text` (the gross_amount
+        text the signature covers, e.g. "10000.00" while "10000" is sent) say otherwise."""
         with self._lock:
             transaction = self._current(self.transaction(order_id))
             body = self._describe(transaction)
             url = transaction.notification_url
             key = sign_with or transaction.server_key
-        if transaction_status is not None:
-            body["transaction_status"] = transaction_status
-            body["status_code"] = STATUS_CODES.get(transaction_status, "200")
-        if status_code is not None:
-            body["status_code"] = status_code
-        if fraud_status is not None:
-            body["fraud_status"] = fraud_status
-        if gross_amount_text is not None:
-            body["gross_amount"] = gross_amount_text
+        changes = {
+            "transaction_status": transaction_status,  # alone, a relabelling: the status_code stays
+            "status_code": status_code,
+            "fraud_status": fraud_status,
+            "gross_amount": gross_amount_text,
+            "order_id": order_id_override,
+        }
+        body.update({name: value for name, value in changes.items() if value is not None})
         body["status_message"] = "midtrans payment notification"
-        body["signature_key"] = signature(body["order_id"], body["status_code"], body["gross_amount"], key)
+        signed_amount = sign_with_text if sign_with_text is not None else body["gross_amount"]
+        body["signature_key"] = signature(body["order_id"], body["status_code"], signed_amount, key)
         return self.send_webhook(url, {}, json.dumps(body).encode(), copies=copies, concurrent=concurrent)
 
     def expire_now(self, order_id: str, *, notify: bool = False) -> list[Delivery]:

@@ -8,7 +8,7 @@ Beyond `FakeProvider`'s API (`tests/fakes/__init__.py`):
 - `simulate_payment(order_id_or_qr_id, amount=None, *, shape="2022-07-31", copies=1,
   concurrent=False, even_if_closed=False, callback_token=None)`: a payment on the QR, then
   its callback; `shape="legacy"` sends the older flat shape (`status: COMPLETED`,
-  `qr_code: {id, external_id}`); `callback_token` sends a wrong token.
+  `qr_code: {id, external_id}`); `callback_token` sends that token instead of the account's.
 - `notify_payment(order_id_or_qr_id, *, shape=..., copies=1, concurrent=False, callback_token=None)`:
   the last payment's callback again (a late duplicate).
 - `expire_now(order_id_or_qr_id)`: the QR's `expires_at` passes (Xendit sends no callback).
@@ -235,7 +235,8 @@ class FakeXendit(FakeProvider):
             payment = self._pay(qr_code, amount if isinstance(amount, int) else None, even_if_closed=False)
         except ValueError as exc:
             raise _error(400, "INACTIVE_QR_CODE", str(exc)) from None
-        threading.Thread(target=self.notify_payment, args=(qr_code.id,), daemon=True).start()
+        if self.accounts[qr_code.secret_key].callback_url:  # like Xendit: no URL set, no callback
+            threading.Thread(target=self.notify_payment, args=(qr_code.id,), daemon=True).start()
         return Answer(200, self._payment(qr_code, payment, self.accounts[qr_code.secret_key]))
 
     def _refund(self, payment_id: str, headers: dict[str, str], body: dict[str, Any], account: str) -> Answer:
