@@ -884,8 +884,8 @@ const TABLE: Record<string, Entry> = {
   "pay.change": ["Ganti kunci atau lokasi", "Change keys or sites"],
   "pay.disconnect": ["Putuskan", "Disconnect"],
   "pay.confirmDisconnect": [
-    "Putuskan akun {provider}? Tamu di lokasinya tidak bisa lagi membeli online; pesanan yang sudah dibayar tetap dipenuhi oleh pemeriksaan berkala.",
-    "Disconnect the {provider} account? Guests at its sites can no longer buy online; orders already paid are still fulfilled by the periodic check.",
+    "Putuskan akun {provider}? Kuncinya dihapus dan tamu di lokasinya tidak bisa lagi membeli online. QR yang masih menunggu pembayaran tidak bisa diperiksa Kuota lagi: putuskan saat tidak ada pesanan yang menunggu.",
+    "Disconnect the {provider} account? Its keys are deleted and guests at its sites can no longer buy online. A QR still awaiting payment can no longer be checked by Kuota: disconnect when no order is awaiting payment.",
   ],
   "pay.disconnected": ["Akun {provider} diputus.", "{provider} account disconnected."],
   "pay.saved": ["Akun {provider} tersimpan. Salin URL webhook ke dashboard-nya.", "{provider} account saved. Copy the webhook URL into its dashboard."],
