@@ -491,3 +491,26 @@ def test_no_ordering_of_provider_and_guest_events_makes_two_vouchers_or_loses_a_
     else:
         assert final.order.status in ("pending", "expired", "cancelled"), events
         assert sales == [] and final.code is None, events
+
+
+def test_the_daily_check_finds_a_payment_without_its_voucher_and_makes_it(
+    api: Api, shop: Shop, midtrans: FakeMidtrans
+) -> None:
+    """An order given up on here while the provider took the money (a lost webhook, an outage): the
+    day's comparison with the provider fulfils it and tells the owner."""
+    from datetime import UTC, datetime
+
+    from chalicelib.api.deps import services
+    from chalicelib.auth.principal import scheduler_actor
+    from chalicelib.models.payments import Order
+
+    order = _order(api, shop).json
+    midtrans.deliver = _capture([])  # the notification never arrives
+    midtrans.simulate_payment(order["order_id"])
+    Order(*Order.key(order["order_id"])).update(actions=[Order.status.set("expired")])  # as if given up on
+    counts = services().payments.daily_check(scheduler_actor("daily"), datetime.now(UTC).date())
+    assert counts["paid_without_voucher"] == 1
+    assert api.get(f"/v1/guest/orders/{order['order_id']}").json["status"] == "fulfilled"
+    alerts = api.get(f"/v1/orgs/{shop.tenant.org_id}/alerts?kind=payment_problem", token=shop.tenant.owner.token)
+    assert [a["details"]["problem"] for a in alerts.json["alerts"]] == ["payment_without_voucher"]
+    assert services().payments.daily_check(scheduler_actor("daily"), datetime.now(UTC).date())["orders"] == 1
