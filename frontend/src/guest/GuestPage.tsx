@@ -1,11 +1,15 @@
 // The guest page: enter a code, see what it has left, free a device slot, and continue to
-// the hotspot's own login when a controller (MikroTik, openNDS FAS) opened this page.
+// the hotspot's own login when a controller (MikroTik, openNDS FAS) opened this page; or, where
+// the venue sells online, buy a voucher with QRIS and get its code here.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useSignal } from "../signal";
 import { BrandMark } from "../brandmark";
 import { cachedBrand, fasLogin, fasSession, GuestError, guestBrand, guestStatus, releaseDevice, type GuestStatus } from "./api";
+import { Buy } from "./Buy";
 import { mikrotikLoginUrl, type PageContext } from "./context";
+import { OrderView } from "./Order";
+import { forgetOrder, rememberOrder, rememberedOrder, showOrderInAddress, type GuestOrder } from "./orders";
 import { bytes, countdown, dateTime, duration, time } from "./format";
 import { hasText, lang, setLang, t, type Lang } from "./strings";
 
@@ -36,6 +40,34 @@ export function GuestPage({ context }: { context: PageContext }) {
   const [fasDown, setFasDown] = useState(false);
   const statusHeading = useRef<HTMLHeadingElement>(null);
   const [brand, setBrand] = useState(cachedBrand);
+  const siteId = context.siteId ?? (controller?.kind === "fas" ? controller.siteId : null);
+  const [keptOrderId] = useState(() => (context.orderId ? null : rememberedOrder(siteId)));
+  const [orderId, setOrderId] = useState(context.orderId ?? keptOrderId);
+  const [newOrder, setNewOrder] = useState<GuestOrder | null>(null);
+
+  useEffect(() => {
+    if (orderId && !context.orderId) showOrderInAddress(orderId); // a kept order: its link works again
+  }, []);
+
+  function ordered(order: GuestOrder): void {
+    rememberOrder(order.order_id, siteId);
+    showOrderInAddress(order.order_id);
+    setNewOrder(order);
+    setOrderId(order.order_id);
+  }
+
+  function startAgain(): void {
+    forgetOrder();
+    showOrderInAddress(null);
+    setNewOrder(null);
+    setOrderId(null);
+  }
+
+  function connectWithCode(bought: string, orderOrgId: string | null): void {
+    setCode(bought);
+    if (!orgId && orderOrgId) setOrgId(orderOrgId);
+    void check(bought, true, orgId ?? orderOrgId);
+  }
 
   useEffect(() => {
     guestBrand()
@@ -71,7 +103,7 @@ export function GuestPage({ context }: { context: PageContext }) {
     setNow(Date.now());
   }
 
-  async function check(value: string, focus = true): Promise<void> {
+  async function check(value: string, focus = true, org = orgId): Promise<void> {
     const entered = value.trim();
     setError(null);
     setNotice(null);
@@ -85,11 +117,11 @@ export function GuestPage({ context }: { context: PageContext }) {
         await fasLogin(controller.siteId, fasToken, entered);
         setNotice(t("fas.connected"));
       }
-      if (!orgId) {
+      if (!org) {
         if (!(controller?.kind === "fas" && fasToken)) setError(t("err.no_venue"));
         return;
       }
-      show(await guestStatus(orgId, entered), entered);
+      show(await guestStatus(org, entered), entered);
       if (focus) window.setTimeout(() => statusHeading.current?.focus(), 0);
     } catch (caught) {
       setError(message(caught));
@@ -136,7 +168,19 @@ export function GuestPage({ context }: { context: PageContext }) {
         <p class="g-msg g-error" role="alert">{t("mikrotik.error", { message: controller.error })}</p>
       )}
       {fasDown && <p class="g-msg g-warn">{t("fas.unavailable")}</p>}
-      {!orgId && !fasMode && <p class="g-msg g-warn">{t("err.no_venue")}</p>}
+      {!orgId && !fasMode && !orderId && <p class="g-msg g-warn">{t("err.no_venue")}</p>}
+
+      {orderId && (
+        <OrderView
+          key={orderId}
+          orderId={orderId}
+          initial={newOrder?.order_id === orderId ? newOrder : null}
+          kept={orderId === keptOrderId}
+          controller={controller}
+          onUseCode={connectWithCode}
+          onStartAgain={startAgain}
+        />
+      )}
 
       <form
         class="g-form"
@@ -239,6 +283,8 @@ export function GuestPage({ context }: { context: PageContext }) {
           <p class="g-note">{t("continue.hint")}</p>
         </section>
       )}
+
+      {siteId && !orderId && <Buy siteId={siteId} onOrder={ordered} />}
     </main>
   );
 }

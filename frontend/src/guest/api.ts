@@ -46,15 +46,24 @@ function base(): Promise<string> {
   return apiBase;
 }
 
-export async function post<T>(path: string, body: unknown): Promise<T> {
+export function post<T>(path: string, body: unknown): Promise<T> {
+  return send<T>("POST", path, body);
+}
+
+export function get<T>(path: string): Promise<T> {
+  return send<T>("GET", path);
+}
+
+async function send<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
   const root = await base();
   let response: Response;
   try {
     response = await fetch(`${root}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "omit",
+      cache: "no-store",
     });
   } catch {
     throw new GuestError("network", 0, "network");

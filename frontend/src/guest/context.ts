@@ -1,6 +1,8 @@
 // What the page's address says about who opened it: the venue (org, site), and a hotspot
 // controller waiting for the code (MikroTik's login variables, or openNDS FAS's fas/iv).
 
+import { ORDER_ID } from "./orders";
+
 export interface MikrotikLogin {
   kind: "mikrotik";
   loginUrl: string; // $(link-login-only): where the router takes username and password
@@ -20,6 +22,7 @@ export interface PageContext {
   siteId: string | null;
   controller: MikrotikLogin | FasLogin | null;
   code: string | null;
+  orderId: string | null; // an online purchase to show (its code once paid)
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,7 +42,10 @@ function id(value: string | null): string | null {
   return value && ID.test(value) ? value : null;
 }
 
-/** `search` is the query string; `hash` may carry `#code=...` (a fragment never reaches a server's logs). */
+/**
+ * `search` is the query string; `hash` may carry `#code=...` or `#order=...` (a fragment never
+ * reaches a server's logs).
+ */
 export function readContext(search: string, hash = ""): PageContext {
   const params = new URLSearchParams(search);
   const orgId = id(params.get("org") ?? params.get("org_id"));
@@ -60,8 +66,10 @@ export function readContext(search: string, hash = ""): PageContext {
       };
     }
   }
-  const code = (new URLSearchParams(hash.replace(/^#/, "")).get("code") || "").slice(0, 40) || null;
-  return { orgId, siteId, controller, code };
+  const fragment = new URLSearchParams(hash.replace(/^#/, ""));
+  const code = (fragment.get("code") || "").slice(0, 40) || null;
+  const order = fragment.get("order");
+  return { orgId, siteId, controller, code, orderId: order && ORDER_ID.test(order) ? order : null };
 }
 
 /** The router's login address with the code as username and password (HTTP PAP), by GET. */

@@ -46,3 +46,14 @@ export function time(iso: string): string {
   const sameDay = at.toDateString() === new Date().toDateString();
   return new Intl.DateTimeFormat(locale(), sameDay ? { timeStyle: "short" } : { dateStyle: "short", timeStyle: "short" }).format(at);
 }
+
+/** `Rp 10.000` in either language: rupiah are written the Indonesian way (as the console does). */
+export function rupiah(amount: number): string {
+  return `Rp ${new Intl.NumberFormat("id-ID", { maximumFractionDigits: 0 }).format(Math.round(amount))}`;
+}
+
+/** A payment countdown: "14:32" under an hour, the long form above. */
+export function minutesClock(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  return s >= 3600 ? countdown(s) : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
