@@ -96,7 +96,8 @@ test: lint typecheck console system-deps dynamodb-local checkov
 console-screenshots:
 	@ls test-artifacts/screenshots/*.png >/dev/null 2>&1 || { echo "No screenshots: run the browser tests first"; exit 1; }
 	mkdir -p docs/console docs/integrations
-	for shot in test-artifacts/screenshots/*.png; do case $$shot in */guest-*) ;; *) cp $$shot docs/console/ ;; esac; done
+	# console-*: the online-payment screens, which test_payments_console.py keeps in docs/payments/ itself.
+	for shot in test-artifacts/screenshots/*.png; do case $$shot in */guest-*|*/console-*) ;; *) cp $$shot docs/console/ ;; esac; done
 	# The guest page's phone screenshots go with its guide (docs/integrations/guest-page.md).
 	cp test-artifacts/screenshots/guest-*-phone.png docs/integrations/ 2>/dev/null || true
 

@@ -34,14 +34,18 @@ import { AddressSpace } from "./screens/AddressSpace";
 import { ComplianceScreen } from "./screens/Compliance";
 import { ComplianceBanner, seesBanner } from "./compliance";
 import { BrandScreen } from "./screens/Brand";
+import { Payments } from "./screens/Payments";
+import { Orders } from "./screens/Orders";
 
 const NAV: Array<[Screen, string]> = [
   ["dashboard", "nav.dashboard"],
   ["sell", "nav.sell"],
   ["shift", "nav.shift"],
   ["sales", "nav.sales"],
+  ["orders", "nav.orders"],
   ["vouchers", "nav.vouchers"],
   ["plans", "nav.plans"],
+  ["payments", "nav.payments"],
   ["sites", "nav.sites"],
   ["nas", "nav.nas"],
   ["connect", "nav.connect"],
@@ -200,6 +204,10 @@ function Content({ screen, parts, role, hasOrg }: { screen: string; parts: strin
       return <AddressSpace />;
     case "brand":
       return <BrandScreen />;
+    case "payments":
+      return <Payments />;
+    case "orders":
+      return <Orders />;
   }
 }
 

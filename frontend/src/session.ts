@@ -100,7 +100,9 @@ export type Screen =
   | "compliance"
   | "resellers"
   | "policy"
-  | "address-space";
+  | "address-space"
+  | "payments"
+  | "orders";
 
 const ACCESS: Record<Screen, Role[]> = {
   dashboard: ["owner", "manager", "auditor", "platform_admin"],
@@ -127,6 +129,8 @@ const ACCESS: Record<Screen, Role[]> = {
   resellers: ["platform_admin"],
   policy: ["platform_admin"],
   "address-space": ["platform_admin"],
+  payments: ["owner", "platform_admin"],
+  orders: ["owner", "manager", "auditor", "platform_admin"],
 };
 
 export function mayUse(screen: Screen, role: Role | undefined): boolean {
@@ -137,6 +141,11 @@ export function homeFor(role: Role): string {
   if (role === "cashier") return "#/sell";
   if (role === "platform_admin" && !actingOrg.get()) return "#/platform";
   return "#/dashboard";
+}
+
+/** Only an owner (or a platform admin acting for one) moves money back: refunds of online orders. */
+export function mayRefund(role: Role | undefined): boolean {
+  return role === "owner" || role === "platform_admin";
 }
 
 /** May this role change things (create, edit, revoke) in the org? */

@@ -20,6 +20,7 @@ export const ALERT_KINDS = [
   "void_after_shift",
   "uplink_unregistered",
   "compliance_warning",
+  "payment_problem",
 ] as const;
 
 export interface AnomalyAlert {

@@ -1,4 +1,5 @@
-// Plans: what is sold. List, create, edit, archive.
+// Plans: what is sold. List, create, edit, archive; and whether guests may buy one online (QRIS at the
+// guest page), at which sites.
 
 import { useState } from "preact/hooks";
 import { api, errorText } from "../api";
@@ -6,7 +7,10 @@ import { duration, rupiah } from "../format";
 import { t } from "../i18n";
 import { me, mayManage, orgPath } from "../session";
 import { useSignal } from "../signal";
-import { Alert, Field, intOrNull, loadPlans, Loading, Notice, onInput, Page, type Plan, useLoad } from "../ui";
+import { Alert, Field, intOrNull, loadPlans, loadSites, Loading, Notice, onInput, Page, type Plan, type Site, useLoad } from "../ui";
+
+/** A plan with its online-sale fields (absent from a server without online payments). */
+type SellablePlan = Plan & { sold_online?: boolean; online_sites?: string[] };
 
 interface FormState {
   name: string;
@@ -18,7 +22,12 @@ interface FormState {
   rate_up_kbps: string;
   rate_down_kbps: string;
   max_devices: string;
+  sold_online: boolean;
+  online_sites: string[];
 }
+
+/** The fields typed as text (everything but the online-sale choices). */
+type TextKey = Exclude<keyof FormState, "sold_online" | "online_sites">;
 
 const EMPTY: FormState = {
   name: "",
@@ -30,9 +39,11 @@ const EMPTY: FormState = {
   rate_up_kbps: "",
   rate_down_kbps: "",
   max_devices: "1",
+  sold_online: false,
+  online_sites: [],
 };
 
-function fromPlan(plan: Plan): FormState {
+function fromPlan(plan: SellablePlan): FormState {
   const s = (value: number | null) => (value === null ? "" : String(value));
   return {
     name: plan.name,
@@ -44,10 +55,14 @@ function fromPlan(plan: Plan): FormState {
     rate_up_kbps: s(plan.rate_up_kbps),
     rate_down_kbps: s(plan.rate_down_kbps),
     max_devices: String(plan.max_devices),
+    sold_online: Boolean(plan.sold_online),
+    online_sites: plan.online_sites ?? [],
   };
 }
 
-function toBody(form: FormState) {
+function toBody(form: FormState, plan: SellablePlan | null) {
+  // The online fields go only where they mean something: a plan sold online, or one that already has them.
+  const online = form.sold_online || (plan !== null && plan.sold_online !== undefined);
   return {
     name: form.name.trim(),
     price: intOrNull(form.price),
@@ -58,13 +73,15 @@ function toBody(form: FormState) {
     rate_up_kbps: intOrNull(form.rate_up_kbps),
     rate_down_kbps: intOrNull(form.rate_down_kbps),
     max_devices: intOrNull(form.max_devices) ?? 1,
+    ...(online ? { sold_online: form.sold_online, online_sites: form.online_sites } : {}),
   };
 }
 
 export function Plans() {
   const who = useSignal(me);
-  const plans = useLoad(loadPlans);
-  const [editing, setEditing] = useState<Plan | null>(null);
+  const plans = useLoad<SellablePlan[]>(loadPlans);
+  const sites = useLoad(loadSites);
+  const [editing, setEditing] = useState<SellablePlan | null>(null);
   const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const manage = mayManage(who?.role);
@@ -87,6 +104,7 @@ export function Plans() {
         <PlanForm
           key={editing?.plan_id ?? "new"}
           plan={editing}
+          sites={sites.data ?? []}
           onDone={() => {
             setEditing(null);
             setNotice(t("plans.saved"));
@@ -110,6 +128,7 @@ export function Plans() {
                 <th scope="col">{t("plans.validity")}</th>
                 <th scope="col">{t("plans.quota")}</th>
                 <th scope="col">{t("plans.maxDevices")}</th>
+                <th scope="col">{t("plans.online")}</th>
                 <th scope="col">{t("common.status")}</th>
                 {manage && <th scope="col">{t("common.actions")}</th>}
               </tr>
@@ -123,6 +142,7 @@ export function Plans() {
                   <td data-label={t("plans.validity")}>{plan.validity_days}</td>
                   <td data-label={t("plans.quota")}>{plan.data_quota_mb ?? t("plans.unlimited")}</td>
                   <td data-label={t("plans.maxDevices")}>{plan.max_devices}</td>
+                  <td data-label={t("plans.online")}>{onlineText(plan, sites.data ?? [])}</td>
                   <td data-label={t("common.status")}>{plan.archived ? t("plans.archived") : t("plans.active")}</td>
                   {manage && (
                     <td class="actions">
@@ -160,19 +180,36 @@ export function Plans() {
   );
 }
 
-function PlanForm({ plan, onDone, onCancel }: { plan: Plan | null; onDone: () => void; onCancel: () => void }) {
+/** "No", or where guests can buy it online. */
+function onlineText(plan: SellablePlan, sites: Site[]): string {
+  if (!plan.sold_online) return t("common.no");
+  const chosen = plan.online_sites ?? [];
+  return chosen.map((id) => sites.find((site) => site.site_id === id)?.name ?? id).join(", ");
+}
+
+function PlanForm({ plan, sites, onDone, onCancel }: {
+  plan: SellablePlan | null;
+  sites: Site[];
+  onDone: () => void;
+  onCancel: () => void;
+}) {
   const [form, setForm] = useState<FormState>(plan ? fromPlan(plan) : EMPTY);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (key: keyof FormState) => onInput((value) => setForm((f) => ({ ...f, [key]: value })));
+  const set = (key: TextKey) => onInput((value) => setForm((f) => ({ ...f, [key]: value })));
+  const toggleSite = (siteId: string, on: boolean) =>
+    setForm((f) => ({
+      ...f,
+      online_sites: on ? [...f.online_sites, siteId] : f.online_sites.filter((id) => id !== siteId),
+    }));
 
   const submit = async (event: Event) => {
     event.preventDefault();
     setError(null);
     setBusy(true);
     try {
-      if (plan) await api.patch(orgPath(`/plans/${plan.plan_id}`), toBody(form));
-      else await api.post(orgPath("/plans"), toBody(form));
+      if (plan) await api.patch(orgPath(`/plans/${plan.plan_id}`), toBody(form, plan));
+      else await api.post(orgPath("/plans"), toBody(form, null));
       if (!plan) setForm(EMPTY);
       onDone();
     } catch (err) {
@@ -182,7 +219,7 @@ function PlanForm({ plan, onDone, onCancel }: { plan: Plan | null; onDone: () =>
     }
   };
 
-  const number = (key: keyof FormState, label: string, required = false, min = 0) => (
+  const number = (key: TextKey, label: string, required = false, min = 0) => (
     <Field label={label}>
       {(id) => (
         <input id={id} name={key} type="number" inputMode="numeric" min={min} required={required} value={form[key]} onInput={set(key)} />
@@ -214,9 +251,43 @@ function PlanForm({ plan, onDone, onCancel }: { plan: Plan | null; onDone: () =>
         {number("rate_down_kbps", t("plans.rateDown"))}
         {number("max_devices", t("plans.maxDevices"), true, 1)}
       </div>
+      <fieldset class="choices">
+        <legend>{t("plans.onlineTitle")}</legend>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="sold_online"
+            checked={form.sold_online}
+            onChange={(event) => {
+              const checked = (event.currentTarget as HTMLInputElement).checked;
+              setForm((f) => ({ ...f, sold_online: checked }));
+            }}
+          />{" "}
+          {t("plans.soldOnline")}
+        </label>
+        {form.sold_online && (
+          <>
+            <p class="hint">{t("plans.onlineSitesHint")}</p>
+            <div class="site-choices">
+              {sites.map((site) => (
+                <label class="check" key={site.site_id}>
+                  <input
+                    type="checkbox"
+                    name="online_sites"
+                    value={site.site_id}
+                    checked={form.online_sites.includes(site.site_id)}
+                    onChange={(event) => toggleSite(site.site_id, (event.currentTarget as HTMLInputElement).checked)}
+                  />{" "}
+                  {site.name}
+                </label>
+              ))}
+            </div>
+          </>
+        )}
+      </fieldset>
       <Alert message={error} />
       <div class="buttons">
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={busy || (form.sold_online && form.online_sites.length === 0)}>
           {plan ? t("common.save") : t("common.create")}
         </button>
         {plan && (
