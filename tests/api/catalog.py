@@ -338,7 +338,7 @@ def targets(world: World, tenant: Tenant, spec: RouteSpec | None = None) -> Targ
         ids["nas_id"] = _new_nas(world.api, tenant.org_id, site_id, owner)
     if needs("sale_id"):
         ids["sale_id"] = _new_sale(world.api, tenant.org_id, site_id, plan_id, world.member(tenant, "cashier").token)
-    if needs("slot"):
+    if needs("slot") or about("/vouchers/{code}/refund"):  # a printed code is sold by its first use
         ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, owner)
     if needs("shift_id"):
         ids["shift_id"] = _new_shift(world.api, tenant.org_id, site_id, world.member(tenant, "cashier").token)
