@@ -246,7 +246,24 @@ class PaymentService:
             raise NotFound(f"No {provider} account is connected.") from exc
 
     def disconnect(self, actor: Actor, org_id: str, provider: str) -> None:
+        """Remove the account and its keys; refused while a guest's QR on it can still be paid (its payment
+        could then never be read, nor its voucher made)."""
         account = self.account(org_id, provider)
+        now = self._clock()
+        recent = Order.by_org.query(
+            Order.list_key(org_id), Order.gsi1sk >= (now - timedelta(days=1)).isoformat(), scan_index_forward=False
+        )
+        payable = [
+            order for order in recent
+            if order.account_id == account.account_id and order.status == "pending"
+            and (order.expires_at is None or order.expires_at > now)
+        ]  # fmt: skip
+        if payable:
+            until = max(order.expires_at or order.created_at + timedelta(minutes=QR_MINUTES) for order in payable)
+            raise Conflict(
+                f"{len(payable)} guest order(s) can still be paid with this account until "
+                f"{until.isoformat(timespec='minutes')}; disconnect after that, or change its keys instead."
+            )
         event = self._audit.event(
             actor, org_id=org_id, action="payment_account.disconnect", target_type="payment_account",
             target_id=provider, before=_account_view(account),

@@ -142,6 +142,10 @@ def test_only_the_owner_manages_merchant_accounts_and_each_provider_takes_its_ow
     dana = f"/v1/orgs/{shop.tenant.org_id}/payment-accounts/dana"
     unknown = api.call("PUT", dana, json_body={"environment": "sandbox", "server_key": "s" * 20}, token=owner)
     assert unknown.status == 400
+    waiting = _order(api, shop).json
+    refused = api.delete(path, token=owner)  # the guest's QR could still be paid, and never read again
+    assert refused.status == 409 and "can still be paid" in refused.json["error"]["message"]
+    assert api.post(f"/v1/guest/orders/{waiting['order_id']}/cancel").json["status"] == "cancelled"
     assert api.delete(path, token=owner).status == 204
     assert api.get(path, token=owner).status == 404
     assert _order(api, shop).error_code == "online_sales_unavailable"

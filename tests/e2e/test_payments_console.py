@@ -236,7 +236,9 @@ def test_owner_connects_midtrans_sells_a_plan_online_and_sees_orders(
     _shot(page, "payments-id")
     page.locator('select[aria-label="Language"]').select_option(label="English")
 
-    # --- disconnect, after a confirmation ---------------------------------------------------------
+    # --- disconnect, after a confirmation (once no guest's QR on the account can still be paid) -----
+    cancelled = stack.call("POST", f"/v1/guest/orders/{waiting['order_id']}/cancel", {})
+    assert cancelled["status"] == "cancelled"
     page.once("dialog", lambda dialog: dialog.accept())
     with page.expect_response(lambda r: r.request.method == "DELETE" and "/payment-accounts/midtrans" in r.url) as gone:
         card.get_by_role("button", name="Disconnect", exact=True).click()
