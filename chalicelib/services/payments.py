@@ -354,7 +354,9 @@ class PaymentService:
         ]  # fmt: skip
         if charge.deeplink is not None:
             actions.append(Order.deeplink.set(charge.deeplink))
-        update_if(order, actions, Order.status == "pending")
+        update_if(order, actions, Order.status == "pending")  # paid already (a fast guest): the QR is moot
+        order.provider_ref, order.qr_string, order.deeplink = charge.provider_ref, charge.qr_string, charge.deeplink
+        order.expires_at = charge.expires_at
         return order
 
     def _create_charge(
@@ -465,18 +467,18 @@ class PaymentService:
         """Verify, then act. Raises WebhookUnauthorized (401), NotFound (404), PaymentProviderUnavailable (503)."""
         ref = _get(PaymentAccountRef, *PaymentAccountRef.key(account_id))
         if ref is None or ref.provider != provider:
-            self._keep(account_id, provider, None, None, "unknown_account", None)
+            self._keep(account_id, provider, None, None, "unknown_account", _unverified(raw_body))
             raise NotFound("No such payment account.")
         account = _get(PaymentAccount, *PaymentAccount.key(ref.org_id, provider))
         credentials = self._credentials(account) if account is not None else None
         if account is None or credentials is None:  # fail closed: nothing to verify with
-            self._keep(account_id, provider, ref.org_id, None, "rejected", None)
+            self._keep(account_id, provider, ref.org_id, None, "rejected", _unverified(raw_body))
             raise WebhookUnauthorized()
         adapter = self._providers(provider)  # type: ignore[arg-type]
         try:
             event = adapter.verify_webhook(credentials, headers, raw_body)
         except WebhookRejected as exc:
-            self._keep(account_id, provider, ref.org_id, None, "rejected", None)
+            self._keep(account_id, provider, ref.org_id, None, "rejected", _unverified(raw_body))
             raise WebhookUnauthorized() from exc
         state = event.state
         order = _get(Order, *Order.key(state.order_id)) if state.order_id else None
@@ -702,6 +704,20 @@ class PaymentService:
             return Order.get(*Order.key(order_id), consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound("No such order.") from exc
+
+
+SIGNATURE_FIELDS = ("signature_key", "signature", "callback_token", "x-callback-token")
+
+
+def _unverified(raw_body: bytes) -> dict[str, Any] | None:
+    """A refused webhook's body, kept for whoever looks into it: parsed if it is JSON, signatures taken out."""
+    try:
+        body = json.loads(raw_body[:20_000])
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    return {name: value for name, value in body.items() if name not in SIGNATURE_FIELDS}
 
 
 def _mismatch(order: Order, state: PaymentState) -> str | None:

@@ -245,6 +245,11 @@ def test_forged_and_tampered_webhooks_are_refused_and_change_nothing(
     assert unsigned.status == 401
     assert api.get(f"/v1/guest/orders/{order['order_id']}").json["status"] == "pending"
     assert _sales_of(shop) == []
+    from chalicelib.models.payments import WebhookRecord
+
+    kept = list(WebhookRecord.query(f"WEBHOOK#{shop.account['account_id']}"))
+    assert [record.verdict for record in kept] == ["rejected"] * 4  # every one kept, with its verdict
+    assert all(record.body and "signature_key" not in record.body for record in kept)
 
 
 def test_a_pending_notification_relabelled_settlement_grants_nothing(
