@@ -523,3 +523,16 @@ def test_the_daily_check_finds_a_payment_without_its_voucher_and_makes_it(
     alerts = api.get(f"/v1/orgs/{shop.tenant.org_id}/alerts?kind=payment_problem", token=shop.tenant.owner.token)
     assert [a["details"]["problem"] for a in alerts.json["alerts"]] == ["payment_without_voucher"]
     assert services().payments.daily_check(scheduler_actor("daily"), datetime.now(UTC).date())["orders"] == 1
+
+
+def test_a_restricted_venue_sells_nothing_online_but_its_paid_orders_still_get_their_code(
+    api: Api, world: World, shop: Shop, midtrans: FakeMidtrans
+) -> None:
+    waiting = _order(api, shop).json
+    moved = api.post(f"/v1/platform/orgs/{shop.tenant.org_id}/stage",
+                     {"stage": "restricted", "reason": "manual", "note": "agreement lapsed"}, token=world.admin.token)  # fmt: skip
+    assert moved.status == 200, moved.body
+    refused = _order(api, shop)
+    assert refused.status == 423 and refused.error_code == "org_restricted"
+    midtrans.simulate_payment(waiting["order_id"])  # paid before: the guest's money is honoured
+    assert api.get(f"/v1/guest/orders/{waiting['order_id']}").json["code"]
