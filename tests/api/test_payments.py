@@ -529,8 +529,8 @@ def test_a_restricted_venue_sells_nothing_online_but_its_paid_orders_still_get_t
     api: Api, world: World, shop: Shop, midtrans: FakeMidtrans
 ) -> None:
     waiting = _order(api, shop).json
-    moved = api.post(f"/v1/platform/orgs/{shop.tenant.org_id}/stage",
-                     {"stage": "restricted", "reason": "manual", "note": "agreement lapsed"}, token=world.admin.token)  # fmt: skip
+    stage = {"stage": "restricted", "reason": "manual", "note": "agreement lapsed"}
+    moved = api.post(f"/v1/platform/orgs/{shop.tenant.org_id}/stage", stage, token=world.admin.token)
     assert moved.status == 200, moved.body
     refused = _order(api, shop)
     assert refused.status == 423 and refused.error_code == "org_restricted"
