@@ -30,6 +30,24 @@ def test_each_function_may_only_append_to_and_query_the_audit_table(function: st
         assert not any(action.endswith("Scan") or "*" in action for action in statement["Action"])
 
 
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_only_the_api_writes_venues_payment_keys_and_only_under_the_stages_payments_path(function: str) -> None:
+    """Owners connect accounts through the API; the reconciler only reads the keys; nothing else touches them."""
+    statements = [s for s in function_policy(stage_spec("prod"), function)["Statement"] if s["Sid"] == "MerchantKeys"]
+    expected = {
+        "api_handler": ["secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue",
+                        "secretsmanager:PutSecretValue"],
+        "reconcile_payments": ["secretsmanager:GetSecretValue"],
+    }.get(function)  # fmt: skip
+    if expected is None:
+        assert statements == []
+        return
+    (statement,) = statements
+    assert statement["Action"] == expected
+    arn = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:kuota/prod/payments/*"
+    assert statement["Resource"] == [{"Fn::Sub": arn}]
+
+
 def test_declared_tables_match_the_models() -> None:
     from chalicelib.models import AppTable
 
