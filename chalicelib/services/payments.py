@@ -34,7 +34,7 @@ from pynamodb.models import Model
 from chalicelib.auth.principal import Actor
 from chalicelib.config import Settings
 from chalicelib.errors import Conflict, KuotaError, NotFound, TooManyAttempts, Unauthorized, ValidationFailed
-from chalicelib.models import Org, Plan, Site
+from chalicelib.models import Org, Plan, Sale, Site, Voucher
 from chalicelib.models.base import failed_condition, update_if
 from chalicelib.models.payments import (
     ACCOUNTS_PARTITION,
@@ -534,9 +534,9 @@ class PaymentService:
                 with self._audit.transaction() as tx:
                     tx.save(PaymentClaim(*PaymentClaim.key(order.provider, payment_id), order_id=order.order_id,
                                          at=self._clock()), condition=PaymentClaim.pk.does_not_exist())  # fmt: skip
-                    tx.save(sale, condition=sale.__class__.pk.does_not_exist())
+                    tx.save(sale, condition=Sale.pk.does_not_exist())
                     for voucher in vouchers:
-                        tx.save(voucher, condition=voucher.__class__.pk.does_not_exist())
+                        tx.save(voucher, condition=Voucher.pk.does_not_exist())
                     tx.record(line)
                     tx.append(event)
                     tx.update(
@@ -736,8 +736,6 @@ def _claimed_elsewhere(provider: str, payment_id: str, order_id: str) -> bool:
 
 
 def _sale_exists(order: Order) -> bool:
-    from chalicelib.models import Sale
-
     return order.sale_id is not None and _get(Sale, *Sale.key(order.org_id, order.sale_id)) is not None
 
 
