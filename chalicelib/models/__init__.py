@@ -82,8 +82,8 @@ queries an index, never scans):
 | webhook's account id -> org, provider | app         | PK=PAYACCT#<account_id>, SK=META                 | 1 RCU         |
 | guest page: site id -> org          | app           | PK=SITE#<site>, SK=META (written when a plan is sold online there or an account covers it) | 1 RCU |
 | plans sold online at a site         | app           | SITE# ref, query PK=ORG#<org> SK begins PAYACCT#, query SK begins PLAN# | 1 RCU + 2 queries |
-| create an order                     | app           | the listing above; RL# counters per site and address; PutItem ORDER#<id> if absent; UpdateItem with the provider's QR | 3 WCU + 2-3 RCU |
-| an order by its id (guest's link, webhook) | app    | PK=ORDER#<id>, SK=META (+ UpdateItem checked_at if <= now - 10 s: one provider read per order per 10 s of polls) | 1 RCU (+1 WCU) |
+| create an order                     | app           | the listing above; RL# counters per site and address; org and site (their names, kept on the order for the receipt); PutItem ORDER#<id> if absent; UpdateItem with the provider's QR | 3 WCU + 4-5 RCU |
+| an order by its id (guest's link, webhook) | app    | PK=ORDER#<id>, SK=META (+ UpdateItem checked_at if <= now - 10 s, tried only when the read says so: one provider read per order per 10 s of polls) | 1 RCU (+1 WCU per 10 s) |
 | fulfil a paid order (exactly once)  | app, audit    | TransactWriteItems: PAYMENT#<provider>#<payment id> if absent, SALE#, V#, LEDGER# line, event, chain head, ORDER# if unpaid and no sale_id | 2 WCU x 7 + 3 RCU |
 | orders near or past expiry (reconciler) | app GSI2  | GSI2PK=PAYDUE, GSI2SK <= now + 120 s (sparse: dropped when fulfilled, a day after an unpaid order's expiry) | 1 query/run + 1 RCU per due order |
 | orders of an org, from..to (UTC days) | app GSI1    | GSI1PK=ORG#<org>#ORDERS, GSI1SK between <from> and <to>~, newest first | query |

@@ -136,6 +136,8 @@ class Order(Model):
     site_id = UnicodeAttribute()
     plan_id = UnicodeAttribute()
     plan_name = UnicodeAttribute()
+    venue_name = UnicodeAttribute(null=True)  # for the guest's receipt, as they were when bought
+    site_name = UnicodeAttribute(null=True)
     duration_minutes = NumberAttribute()
     data_quota_mb = NumberAttribute(null=True)
     amount = NumberAttribute()

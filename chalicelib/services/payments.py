@@ -329,8 +329,10 @@ class PaymentService:
         self._per_site.record_failure(by_site)
         now = self._clock()
         order_id = secrets.token_urlsafe(16)  # 128 bits: the link is the guest's only credential
+        org, site = _get(Org, *Org.key(org_id)), _get(Site, *Site.key(org_id, site_id))
         order = Order(
             *Order.key(order_id), order_id=order_id, org_id=org_id, site_id=site_id, plan_id=plan.plan_id,
+            venue_name=org.name if org else None, site_name=site.name if site else None,
             plan_name=plan.name, duration_minutes=int(plan.duration_minutes),
             data_quota_mb=int(plan.data_quota_mb) if plan.data_quota_mb is not None else None,
             amount=int(plan.price), provider=account.provider, account_id=account.account_id, status="pending",
@@ -382,9 +384,7 @@ class PaymentService:
         order = self._order(order_id)
         if order.status not in FINAL and order.provider_ref is not None and self._claim_check(order):
             order = self._check(order, actor)
-        org = _get(Org, *Org.key(order.org_id))
-        site = _get(Site, *Site.key(order.org_id, order.site_id))
-        return GuestOrder(order, order_code(order), org.name if org else None, site.name if site else None)
+        return GuestOrder(order, order_code(order), order.venue_name, order.site_name)
 
     def cancel_order(self, actor: Actor, order_id: str) -> Order:
         """The guest gives up: the provider expires the QR first, so nobody can pay it after the cancel."""
@@ -652,6 +652,8 @@ class PaymentService:
     def _claim_check(self, order: Order) -> bool:
         """One provider read per order per few seconds, however many polls come."""
         now = epoch(self._clock())
+        if order.checked_at is not None and int(order.checked_at) > now - POLL_EVERY_SECONDS:
+            return False  # read by a poll a moment ago: no write for this one
         return update_if(
             order, [Order.checked_at.set(now)],
             Order.checked_at.does_not_exist() | (Order.checked_at <= now - POLL_EVERY_SECONDS),
