@@ -78,9 +78,9 @@ queries an index, never scans):
 | uplinks of an org                   | app           | PK=ORG#<org>, SK begins UPLINK#                  | query         |
 | agreement of an org                 | app           | PK=ORG#<org>, SK=AGREEMENT (+ GSI2 AGREEMENT_END until the job acted on its end) | 1 RCU / 2 WCU x 2 with its event |
 | stages of an org and its sites (gate, cached <= 60 s) | app | PK=ORG#<org>, SK begins STAGE# (STAGE#ORG, STAGE#SITE#<site>) | query |
-| merchant account of an org (connect, read, fees) | app   | PK=ORG#<org>, SK=PAYACCT#<provider> (keys in Secrets Manager kuota/<stage>/payments/<org>/<provider>, cached <= 60 s); connect: TransactWriteItems account + PAYACCT#<account_id> ref + SITE#<site> refs + event | 1 RCU / 2 WCU x (3 + sites) |
+| merchant account of an org (connect, read, fees) | app   | PK=ORG#<org>, SK=PAYACCT#<provider> (keys in Secrets Manager kuota/<stage>/payments/<org>/<provider>, cached <= 60 s); connect: TransactWriteItems account + PAYACCT#<account_id> ref + event | 1 RCU / 2 WCU x 3 |
 | webhook's account id -> org, provider | app         | PK=PAYACCT#<account_id>, SK=META                 | 1 RCU         |
-| guest page: site id -> org          | app           | PK=SITE#<site>, SK=META (written when a plan is sold online there or an account covers it) | 1 RCU |
+| guest page: site id -> org          | app           | PK=SITE#<site>, SK=META (written when a plan is saved as sold online there: only such sites can sell) | 1 RCU |
 | plans sold online at a site         | app           | SITE# ref, query PK=ORG#<org> SK begins PAYACCT#, query SK begins PLAN# | 1 RCU + 2 queries |
 | create an order                     | app           | the listing above; RL# counters per site and address; org and site (their names, kept on the order for the receipt); PutItem ORDER#<id> if absent; UpdateItem with the provider's QR | 3 WCU + 4-5 RCU |
 | an order by its id (guest's link, webhook) | app    | PK=ORDER#<id>, SK=META (+ UpdateItem checked_at if <= now - 10 s, tried only when the read says so: one provider read per order per 10 s of polls) | 1 RCU (+1 WCU per 10 s) |

@@ -109,7 +109,8 @@ class PaymentAccountRef(Model):
 
 
 class SiteRef(Model):
-    """A site id -> its organisation, for the guest routes, which name only the site."""
+    """A site id -> its organisation, for the guest routes, which name only the site. Written when a plan is
+    saved as sold online at the site: a site no such plan names has nothing to sell online."""
 
     class Meta(AppMeta):
         pass

@@ -232,11 +232,7 @@ class PaymentService:
         with self._audit.transaction() as tx:
             tx.save(account)
             tx.save(PaymentAccountRef(*PaymentAccountRef.key(account.account_id), org_id=org_id, provider=provider))
-            for site_id in site_ids or []:
-                tx.save(SiteRef(*SiteRef.key(site_id), org_id=org_id))
             tx.append(event)
-        if site_ids is None:
-            self.index_sites(org_id)
         return account
 
     def account(self, org_id: str, provider: str) -> PaymentAccount:
@@ -285,12 +281,6 @@ class PaymentService:
             for plan in plans
             if plan.archived_at is None
         ]
-
-    def index_sites(self, org_id: str) -> None:
-        """Make every site of the org findable by id alone (the guest routes name only the site)."""
-        with self._audit.transaction() as tx:
-            for site in Site.query(f"ORG#{org_id}", Site.sk.startswith("SITE#")):
-                tx.save(SiteRef(*SiteRef.key(site.site_id), org_id=org_id))
 
     # --- the guest's side ---------------------------------------------------------
 
@@ -370,12 +360,12 @@ class PaymentService:
             try:
                 return adapter.create_charge(credentials, request)
             except ProviderUnavailable:
-                get_logger().warning("payment provider unavailable on create", extra={"provider": account.provider,
-                                                                             "attempt": attempt + 1})  # fmt: skip
+                extra = {"provider": account.provider, "attempt": attempt + 1}
+                get_logger().warning("payment provider unavailable on create", extra=extra)
                 time.sleep(0.2 * (attempt + 1))
             except ProviderRefused as exc:
-                get_logger().warning("payment provider refused a charge", extra={"provider": account.provider,
-                                                                       "reason": str(exc)[:200]})  # fmt: skip
+                extra = {"provider": account.provider, "reason": str(exc)[:200]}
+                get_logger().warning("payment provider refused a charge", extra=extra)
                 return None
         return None
 
