@@ -517,6 +517,9 @@ class PauseStateOut(Out):
 
 class TopupIn(Strict):
     plan_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(description="A `topup` plan")
+    site_id: SiteIdIn | None = Field(
+        None, description="Where it is sold: needed only for a code valid at every site and never used yet"
+    )
 
 
 class TopupOut(Out):

@@ -103,7 +103,8 @@ def resume_voucher(ctx: RequestContext, org_id: str, code: str, body: PauseReaso
     extra_responses={409: "topup_not_allowed", 423: "org_restricted"},
 )  # fmt: skip
 def topup_voucher(ctx: RequestContext, org_id: str, code: str, body: TopupIn) -> TopupOut:
-    done = services().topups.top_up(ctx.actor, org_id, code, body.plan_id, site_id=None, seller_id=ctx.user.id)
+    done = services().topups.top_up(ctx.actor, org_id, code, body.plan_id, site_id=body.site_id,
+                                    seller_id=ctx.user.id)  # fmt: skip
     return topup_out(done)
 
 

@@ -105,15 +105,16 @@ class TopupService:
         self, actor: Actor, org_id: str, code: str, plan_id: str, *, site_id: str | None, seller_id: str,
         idempotency_key: str | None = None,
     ) -> Topup:  # fmt: skip
-        """Sell `plan_id` (a top-up plan) onto `code`. `site_id`: the till's site (a POS), else the code's own."""
+        """Sell `plan_id` (a top-up plan) onto `code`, booked at `site_id` (a POS's own, or the one named at
+        the console), else at the code's own site (its site, or where it was first used or sold)."""
         plan = self._topup_plan(org_id, plan_id)
         voucher = self._vouchers.find(org_id, code)
         if site_id is not None and voucher.site_id is not None and voucher.site_id != site_id:
             raise WrongSite("This code is valid at another site; top it up there.")
         sale_site = site_id or voucher.site_id or voucher.activated_site_id or voucher.rev_site
         if sale_site is None:
-            raise ValidationFailed("site_id: this code is valid at every site; sell its top-up at a till",
-                                   field="site_id")  # fmt: skip
+            raise ValidationFailed("site_id: this code is valid at every site and was never used; name the site "
+                                   "that sells the top-up", field="site_id")  # fmt: skip
         self._gate.require_selling(org_id, sale_site)
         site = self._sites.get_site(org_id, sale_site)
         sale_id = sale_id_for(org_id, seller_id, idempotency_key) if idempotency_key else uuid.uuid4().hex[:24]

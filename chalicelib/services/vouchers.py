@@ -109,8 +109,12 @@ def window_now(voucher: Voucher, local: datetime) -> dict[str, Any] | None:
     if not windows:
         return None
     open_now = is_open(windows, local)
-    return {"open": open_now, "closes_at": closes_at(windows, local) if open_now else None,
-            "next_opens_at": next_opening(windows, local)}  # fmt: skip
+    return {"open": open_now, "closes_at": _utc(closes_at(windows, local)) if open_now else None,
+            "next_opens_at": _utc(next_opening(windows, local))}  # fmt: skip
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return None if at is None else at.astimezone(UTC)
 
 
 def period_now(voucher: Voucher, local: datetime) -> dict[str, Any] | None:
@@ -120,7 +124,7 @@ def period_now(voucher: Voucher, local: datetime) -> dict[str, Any] | None:
         return None
     total_left = data_remaining(voucher)
     return {"data_remaining_bytes": left if total_left is None else min(left, total_left),
-            "resets_at": period_resets(str(voucher.quota_period), local)}  # fmt: skip
+            "resets_at": period_resets(str(voucher.quota_period), local).astimezone(UTC)}  # fmt: skip
 
 
 def _pause_terms(voucher: Voucher) -> dict[str, Any] | None:
