@@ -286,7 +286,7 @@ class VoucherService:
         still = (Voucher.expires_at > now) & (Voucher.pauses_used.does_not_exist()
                                               | (Voucher.pauses_used < voucher.max_pauses))  # fmt: skip
         after = {"status": "paused", "reason": reason, "pauses_used": int(voucher.pauses_used or 0) + 1}
-        return self._change(actor, voucher, "voucher.pause", actions, after, also=still,
+        return self._change(actor, voucher, "voucher.pause", actions, after, also=still, by_guest=by == "guest",
                             conflict=PauseNotAllowed("The voucher changed meanwhile; look again."))  # fmt: skip
 
     def resume(self, actor: Actor, voucher: Voucher, reason: str, *, by: str = "staff") -> Voucher:
@@ -299,7 +299,7 @@ class VoucherService:
         actions, paused_for = resume_actions(voucher, now, history_entry(actor, "resumed", now, reason=reason))
         after = {"status": "active", "reason": reason, "paused_seconds": paused_for}
         return self._change(actor, voucher, "voucher.resume", actions, after,
-                            also=Voucher.paused_at == voucher.paused_at,
+                            also=Voucher.paused_at == voucher.paused_at, by_guest=by == "guest",
                             conflict=PauseNotAllowed("The voucher changed meanwhile; look again."))  # fmt: skip
 
     def release_device(self, actor: Actor, org_id: str, code: str, slot: str) -> Voucher:
@@ -351,7 +351,7 @@ class VoucherService:
     def _change(
         self, actor: Actor, voucher: Voucher, action: str, actions: list[Any], after: dict[str, Any],
         *, records: Sequence[LedgerEntry] = (), site: Site | None = None, along: Along | None = None,
-        also: Condition | None = None, conflict: KuotaError | None = None,
+        also: Condition | None = None, conflict: KuotaError | None = None, by_guest: bool = False,
     ) -> Voucher:  # fmt: skip
         before = {
             "status": voucher.status,
@@ -362,6 +362,8 @@ class VoucherService:
             actor, org_id=voucher.org_id, action=action, target_type="voucher", target_id=voucher_id(voucher),
             before=before, after=after, site=site or _site_of(voucher),
         )  # fmt: skip
+        if by_guest:  # the guest page: the code was the only credential (as a guest's slot release says)
+            event.actor_kind, event.actor_id, event.actor_role = "guest", "guest", "guest"
         try:
             with self._audit.transaction() as tx:
                 for record in records:
