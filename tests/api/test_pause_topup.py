@@ -243,3 +243,15 @@ def test_a_pos_topup_is_made_once_per_idempotency_key(api: Api, world: World, ve
     missing = api.post("/v1/pos/topups", {"code": code, "plan_id": plan_id}, token=pos_a)
     assert (missing.status, missing.json["error"]["field"]) == (400, "Idempotency-Key")
     assert len(list(Sale.query(f"ORG#{tenant.org_id}", Sale.sk.startswith("SALE#")))) == 1
+
+
+def test_a_cashiers_topup_counts_in_their_open_shift(api: Api, world: World, venue: Venue) -> None:
+    cashier = world.member(venue.tenant, "cashier")
+    org = f"/v1/orgs/{venue.tenant.org_id}"
+    shift = api.post(f"{org}/shifts", {"site_id": venue.site_a, "opening_cash": 0}, token=cashier.token)
+    assert shift.status == 201, shift.body
+    (code,) = issue(api, world, venue, site_id=venue.site_a, duration_minutes=60)
+    reply = api.post(voucher_path(venue, code, "topup"), {"plan_id": topup_plan(world, venue)}, token=cashier.token)
+    assert reply.status == 201, reply.body
+    current = api.get(f"{org}/shifts/current", token=cashier.token).json
+    assert (current["sales_count"], current["sales_total"], current["expected_cash"]) == (1, 3000, 3000)
