@@ -256,12 +256,18 @@ class RedeemService:
         )
 
     def _activate(self, activation: Activation, actor: Actor) -> Voucher:
-        """The redeem's one write; when the voucher is full, free its idle slots (where its plan says so) and
-        try once more. Only this failure path reads the voucher."""
+        """The redeem's one write. When it is refused because the voucher is full, its idle slots (where its
+        plan says so) are freed, or because its pause is over, it is resumed; then it is tried once more."""
         try:
             return activate(activation)
         except RedeemRefused as refusal:
             full = refusal.voucher
+            if full is not None and full.status == "paused":
+                from chalicelib.services.vouchers import end_long_pause, pause_is_over  # vouchers builds on this
+
+                if not pause_is_over(full, activation.now) or not end_long_pause(full, activation.now, actor).applied:
+                    raise
+                return activate(activation)
             if full is None or not full.idle_release_minutes or full.device_policy == "first_devices":
                 raise
             if not isinstance(_refusal(full, activation.site_id, activation.mac_hash, activation.now,

@@ -18,12 +18,13 @@ from chalicelib.codes import code_hash
 from chalicelib.errors import Conflict, KuotaError, NotFound
 from chalicelib.models import LedgerEntry, Site, Voucher
 from chalicelib.models.base import failed_condition
+from chalicelib.models.expiry import Outcome, update_if
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.plan_rules import closes_at, is_open, next_opening, period_resets
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.devices import device_slots, release_slot
-from chalicelib.services.outbox import voucher_id
+from chalicelib.services.outbox import outbox_actions, outbox_entry, voucher_id
 from chalicelib.services.redeeming import SiteCache, data_remaining, period_left
 from chalicelib.services.selling import local_day
 
@@ -196,6 +197,28 @@ def _site_of(voucher: Voucher) -> Site | None:
         return Site.get(*Site.key(voucher.org_id, site_id))
     except DoesNotExist:
         return None
+
+
+def pause_is_over(voucher: Voucher, now: int) -> bool:
+    """Whether a paused voucher has reached its plan's longest pause (its clock runs again then)."""
+    return voucher.status == "paused" and voucher.paused_at is not None and (
+        int(voucher.paused_at) + int(voucher.max_pause_minutes or 0) * 60 <= now
+    )
+
+
+def end_long_pause(voucher: Voucher, now: int, actor: Actor) -> Outcome:
+    """Resume a voucher whose pause reached its longest, giving back exactly that much: the expiry job does
+    it when due, and a login that finds it so first (the job runs every few minutes). Audited through the
+    voucher's outbox, in the same write; refused when it changed meanwhile (`Outcome.old`)."""
+    entry = history_entry(actor, "resumed", now, reason="longest pause reached")
+    actions, paused_for = resume_actions(voucher, now, entry)
+    event = outbox_entry(actor, action="voucher.resume", at=now, site_id=None,
+                         after={"status": "active", "reason": "longest pause reached", "paused_seconds": paused_for})
+    return update_if(
+        Voucher(voucher.pk, voucher.sk),
+        [*actions, *outbox_actions(voucher.pk.removeprefix("V#"), event)],
+        (Voucher.status == "paused") & (Voucher.paused_at == voucher.paused_at),
+    )
 
 
 class VoucherService:

@@ -255,3 +255,21 @@ def test_a_cashiers_topup_counts_in_their_open_shift(api: Api, world: World, ven
     assert reply.status == 201, reply.body
     current = api.get(f"{org}/shifts/current", token=cashier.token).json
     assert (current["sales_count"], current["sales_total"], current["expected_cash"]) == (1, 3000, 3000)
+
+
+def test_a_login_after_the_longest_pause_resumes_the_voucher_without_waiting_for_the_job(
+    api: Api, world: World, venue: Venue, clock: FakeClock
+) -> None:
+    at_noon(clock)
+    (code,) = issue(api, world, venue, duration_minutes=WEEK, pause=STAFF_PAUSES)
+    redeem(api, venue.controller_a, code)
+    expires = int(stored(venue, code).expires_at)
+    staff(api, venue, code, "pause")
+    clock.advance(59 * 60)
+    assert redeem(api, venue.controller_a, code).error_code == "voucher_paused"
+    clock.advance(3 * 60)
+    back = redeem(api, venue.controller_a, code)
+    assert back.status == 200, back.body
+    assert int(stored(venue, code).expires_at) == expires + 3600  # exactly the longest pause, not 62 minutes
+    assert back.json["session_timeout"] == expires + 3600 - int(clock.now.timestamp())
+    assert ExpiryService(clock).run().pauses_ended == 0
