@@ -496,7 +496,10 @@ def _period_actions(voucher: Voucher, by_period: dict[str, int]) -> list[Action]
     used: Any = Voucher.period_used
     known = plain_map(voucher.period_used)
     kept = sorted({*known, *by_period})[-2:]
-    actions: list[Action] = [used[key].set((used[key] | 0) + bytes_) for key, bytes_ in sorted(by_period.items())]
+    # Bytes of a period older than the two kept change nothing any login asks about: not written (and one
+    # update may not both set and remove a key).
+    actions: list[Action] = [used[key].set((used[key] | 0) + bytes_) for key, bytes_ in sorted(by_period.items())
+                             if key in kept]  # fmt: skip
     actions += [used[key].remove() for key in known if key not in kept]
     return actions
 
