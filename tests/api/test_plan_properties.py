@@ -317,3 +317,32 @@ def test_a_pause_and_resume_neither_gain_nor_lose_paid_time_and_a_long_pause_giv
         assert epoch_of(again.json["expires_at"]) == expires and again.json["session_timeout"] == expires - now
     shown = api.get(f"/v1/orgs/{venue.tenant.org_id}/vouchers/{code}", token=venue.tenant.owner.token).json
     assert (shown["status"], shown["pauses_used"], epoch_of(shown["expires_at"])) == ("active", len(pauses), expires)
+
+
+# --- a report spanning more than one midnight ------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="redeeming._period_actions: a report whose bytes span three periods, the oldest already in the "
+    "voucher's map, both SETs and REMOVEs pu.<oldest> in one UpdateExpression; DynamoDB refuses the "
+    "overlapping paths (ValidationException) and the accounting request fails with a 500",
+)
+def test_a_session_report_spanning_two_midnights_is_counted_into_each_day(
+    api: Api, world: World, venue: Venue, clock: FakeClock
+) -> None:
+    """A guest online from 23:00 whose next interim update comes 26 hours later (the router lost its
+    uplink): the bytes count an hour's share into the first day, 24 into the next and one into today."""
+    jakarta = ZoneInfo("Asia/Jakarta")
+    till = Till(venue.site_a, venue.controller_a, jakarta)
+    (code,) = issue(api, world, venue, duration_minutes=3 * 24 * 60, period_quota_mb=100, quota_period="day")
+    local = clock.now.replace(microsecond=0).astimezone(jakarta)
+    eleven = local.replace(hour=23, minute=0, second=0, microsecond=0)
+    whole_seconds(clock, int((eleven - local).total_seconds()) % 86400 or 86400)
+    assert redeem(api, till.controller, code, MACS[0]).status == 200
+    first = _account(api, till, code, MACS[0], "malam", 1_000_000, 60)
+    assert first.status == 200 and first.json["data_remaining_bytes"] == 100 * MB - 1_000_000
+    whole_seconds(clock, 26 * 3600)
+    later = _account(api, till, code, MACS[0], "malam", 27_000_000, 26 * 3600)
+    assert later.status == 200, later.body
+    assert later.json["continue"] is True and later.json["data_remaining_bytes"] == 100 * MB - 1_000_000
