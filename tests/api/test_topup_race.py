@@ -166,11 +166,6 @@ def test_a_pos_topup_retried_from_five_threads_with_one_key_sells_once(
     assert int(code.stored().window_seconds) == int(after.window_seconds) and len(topup_sales(code.org_id)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="VoucherService.extend sets expires_at/window_seconds computed from its read, conditioned only on the "
-    "status: a top-up landing between the read and the write is silently undone (the guest loses paid minutes)",
-)
 def test_an_extend_overtaken_by_a_topup_never_undoes_the_topups_minutes(
     api: Api, world: World, venue: Venue, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
