@@ -14,9 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pynamodb.expressions.update import Action
 
-from chalicelib.models import Voucher
 from chalicelib.services.guest_messages import REJECTIONS, welcome
 from tests.api.test_radius import attributes, radius_key, register_nas
 from tests.support import MAC, Api, FakeClock, Reply, Tenant, World
@@ -328,7 +326,9 @@ def test_a_paused_voucher_ends_its_session_with_voucher_paused(spot: Spot, radiu
     spot.at(clock, "2026-12-07 10:00:00")
     assert spot.login(code).json == spot.accepted(7200)
     assert spot.report(code, "Start", event=clock.now).json == {}
-    _set_voucher(spot, code, status="paused")  # TODO(lead's pause route): POST .../pause once it is on this branch
+    paused_by_staff = spot.api.post(f"/v1/orgs/{spot.org_id}/vouchers/{code}/pause", {"reason": "makan siang"},
+                                    token=spot.owner)  # fmt: skip
+    assert paused_by_staff.status == 200, paused_by_staff.body
 
     paused = spot.report(code, "Interim-Update", octets=MB, seconds=300, event=clock.now)
     assert (paused.status, paused.json) == (200, {"control:Kuota-Disconnect": "voucher_paused"})
@@ -348,7 +348,7 @@ def test_a_top_up_sends_the_sessions_new_limits_once(spot: Spot, radius_clock: F
     assert spot.report(code, "Interim-Update", octets=30 * MB, seconds=1200, event=clock.now).json == {}
 
     spot.at(clock, "2026-12-07 10:30:00")
-    _top_up(spot, clock, code, minutes=60, data_mb=50)  # 1 h 30 min and 120 MB left now
+    _top_up(spot, code, minutes=60, data_mb=50)  # 1 h 30 min and 120 MB left now
     spot.at(clock, "2026-12-07 10:35:00")
     measured = clock.now - timedelta(seconds=10)  # read by the NAS 10 s before it arrived
     reply = spot.report(code, "Interim-Update", octets=40 * MB, seconds=2090, event=measured)
@@ -375,7 +375,7 @@ def test_a_stop_after_a_top_up_asks_for_nothing(spot: Spot, radius_clock: FakeCl
     assert spot.login(code).json == spot.accepted(3600)
     assert spot.report(code, "Start", event=clock.now).json == {}
     spot.at(clock, "2026-12-07 10:10:00")
-    _top_up(spot, clock, code, minutes=30, data_mb=None)
+    _top_up(spot, code, minutes=30, data_mb=None)
     spot.at(clock, "2026-12-07 10:11:00")
     assert spot.report(code, "Stop", octets=MB, seconds=660, event=clock.now).json == {}
 
@@ -400,23 +400,9 @@ def test_event_timestamp_is_read_as_rlm_rest_may_send_it(text: str, seconds: int
 # --- helpers ----------------------------------------------------------------------------------------------------
 
 
-def _voucher_item(spot: Spot, code: str) -> Voucher:
-    from chalicelib.codes import code_hash
-
-    return Voucher.get(*Voucher.key(code_hash(spot.org_id, code)))
-
-
-def _set_voucher(spot: Spot, code: str, **values: Any) -> None:
-    voucher = _voucher_item(spot, code)
-    voucher.update(actions=[getattr(Voucher, name).set(value) for name, value in values.items()])
-
-
-def _top_up(spot: Spot, clock: FakeClock, code: str, *, minutes: int, data_mb: int | None) -> None:
-    """What a top-up does to a live voucher. TEMPORARY: the lead's POST .../topup replaces this once merged."""
-    voucher = _voucher_item(spot, code)
-    now = int(clock.now.timestamp())
-    expires_at = int(voucher.expires_at or now) + minutes * 60
-    actions: list[Action] = [Voucher.expires_at.set(expires_at), Voucher.topped_up_at.set(now)]
-    if data_mb is not None and voucher.quota_bytes is not None:
-        actions.append(Voucher.quota_bytes.set(int(voucher.quota_bytes) + data_mb * MB))
-    voucher.update(actions=actions)
+def _top_up(spot: Spot, code: str, *, minutes: int, data_mb: int | None) -> None:
+    """The owner sells a top-up plan onto the code from the console."""
+    plan_id = spot.world.plan(spot.tenant, name="Tambah", kind="topup", duration_minutes=minutes,
+                              data_quota_mb=data_mb)  # fmt: skip
+    reply = spot.api.post(f"/v1/orgs/{spot.org_id}/vouchers/{code}/topup", {"plan_id": plan_id}, token=spot.owner)
+    assert reply.status == 201, reply.body
