@@ -28,7 +28,7 @@ Decisions (docs/integrations/radius-api.md says the same for FreeRADIUS operator
   (`voucher_revoked`, `voucher_expired`, `voucher_exhausted`, `voucher_paused`,
   `outside_window`, `period_quota_used`, `device_released`, `wrong_site`, `invalid_code`,
   `unknown_nas`, `service_terminated`); FreeRADIUS turns it into a Disconnect-Request.
-- When the voucher was topped up since the session last reported, the answer to the first
+- When the voucher was topped up since the session last reported, the answer to its first
   report after the top-up is `control:Kuota-CoA` = `topped_up` with the session's new limits
   in the control list (Session-Timeout, Mikrotik-Total-Limit(-Gigawords),
   ChilliSpot-Max-Total-Octets, the same attributes as an accept). A NAS counts these from
