@@ -113,20 +113,8 @@ class Spot:
         return reply
 
 
-@pytest.fixture
-def radius_clock(clock: FakeClock) -> FakeClock:
-    """The test's clock, for the RADIUS adapter too (a reject's "usable again", Acct-Delay-Time).
-
-    Until the service wiring (chalicelib/api/deps.py) passes the clock to RadiusService, it is set here.
-    """
-    from chalicelib.api.deps import services
-
-    services().radius._clock = clock  # see the docstring
-    return clock
-
-
 @pytest.fixture(params=list(ZONES))
-def spot(request: pytest.FixtureRequest, api: Api, world: World, radius_clock: FakeClock) -> Spot:
+def spot(request: pytest.FixtureRequest, api: Api, world: World, clock: FakeClock) -> Spot:
     zone = request.param
     tenant = world.org(f"Warung {zone.split('/')[1]}")
     site_id = world.site(tenant, "Teras", timezone=zone)
@@ -136,16 +124,15 @@ def spot(request: pytest.FixtureRequest, api: Api, world: World, radius_clock: F
     nas = f"hap-{zone.split('/')[1].lower()}"
     register_nas(api, tenant.org_id, site_id, tenant.owner.token, nas_identifier=nas)
     key = radius_key(api, tenant.org_id, tenant.owner.token)
-    radius_clock.advance(61)  # the site cache (60 s) reads the language set after the site was made
+    clock.advance(61)  # the site cache (60 s) reads the language set after the site was made
     return Spot(api, world, tenant, site_id, nas, key, ZoneInfo(zone), language)
 
 
 # --- windows ---------------------------------------------------------------------------------------------------
 
 
-def test_a_window_opens_on_the_second_and_the_accept_stops_at_its_end(spot: Spot, radius_clock: FakeClock) -> None:
+def test_a_window_opens_on_the_second_and_the_accept_stops_at_its_end(spot: Spot, clock: FakeClock) -> None:
     """Monday 2026-12-07: closed until 07:00, open 07:00-17:00 local."""
-    clock = radius_clock
     week, short = spot.code(**WEEK_LONG), spot.code(**NINETY_MINUTES)
 
     spot.at(clock, "2026-12-07 06:59:59")
@@ -167,9 +154,8 @@ def test_a_window_opens_on_the_second_and_the_accept_stops_at_its_end(spot: Spot
 
 
 def test_a_session_is_disconnected_when_its_window_closes_and_comes_back_at_the_next(
-    spot: Spot, radius_clock: FakeClock
+    spot: Spot, clock: FakeClock
 ) -> None:
-    clock = radius_clock
     code = spot.code(**WEEK_LONG)
     spot.at(clock, "2026-12-11 16:00:00")  # Friday
     assert spot.login(code).json == spot.accepted(3600)
@@ -190,8 +176,7 @@ def test_a_session_is_disconnected_when_its_window_closes_and_comes_back_at_the_
     assert spot.login(code).json == spot.rejected("outside_window", f"{friday} 22:00")
 
 
-def test_an_overnight_window_runs_past_midnight(spot: Spot, radius_clock: FakeClock) -> None:
-    clock = radius_clock
+def test_an_overnight_window_runs_past_midnight(spot: Spot, clock: FakeClock) -> None:
     code = spot.code(**WEEK_LONG)
     saturday, monday = {"id": ("Sabtu", "Senin"), "en": ("Sat", "Mon")}[spot.language]
 
@@ -213,12 +198,9 @@ def test_an_overnight_window_runs_past_midnight(spot: Spot, radius_clock: FakeCl
 # --- data per period -------------------------------------------------------------------------------------------
 
 
-def test_the_days_data_ends_a_session_and_local_midnight_brings_the_next_days(
-    spot: Spot, radius_clock: FakeClock
-) -> None:
+def test_the_days_data_ends_a_session_and_local_midnight_brings_the_next_days(spot: Spot, clock: FakeClock) -> None:
     """10 MB a day of 25 MB in all: cut off in the evening, refused until local midnight, then the smaller of the
     day's 10 MB and what is left in all."""
-    clock = radius_clock
     code = spot.code(duration_minutes=MONTH_LONG, validity_days=90, data_quota_mb=25, period_quota_mb=10,
                      quota_period="day")  # fmt: skip
     tuesday = {"id": "Selasa", "en": "Tue"}[spot.language]
@@ -255,9 +237,8 @@ def test_the_days_data_ends_a_session_and_local_midnight_brings_the_next_days(
 
 @pytest.mark.parametrize("how", ["event_time", "acct_delay"])
 def test_a_report_arriving_after_midnight_counts_into_the_day_it_was_measured_in(
-    spot: Spot, radius_clock: FakeClock, how: str
+    spot: Spot, clock: FakeClock, how: str
 ) -> None:
-    clock = radius_clock
     code = spot.code(duration_minutes=MONTH_LONG, validity_days=90, period_quota_mb=10, quota_period="day")
 
     spot.at(clock, "2026-12-07 23:00:00")
@@ -278,8 +259,7 @@ def test_a_report_arriving_after_midnight_counts_into_the_day_it_was_measured_in
     assert spot.login(code).json == spot.accepted(MONTH_LONG * 60 - 3900, MB)  # 9 MB of Tuesday's used
 
 
-def test_a_weeks_data_resets_on_monday_at_local_midnight(spot: Spot, radius_clock: FakeClock) -> None:
-    clock = radius_clock
+def test_a_weeks_data_resets_on_monday_at_local_midnight(spot: Spot, clock: FakeClock) -> None:
     code = spot.code(duration_minutes=MONTH_LONG, validity_days=90, data_quota_mb=100, period_quota_mb=20,
                      quota_period="week")  # fmt: skip
     start = spot.at(clock, "2026-12-09 12:00:00")  # Wednesday
@@ -296,8 +276,7 @@ def test_a_weeks_data_resets_on_monday_at_local_midnight(spot: Spot, radius_cloc
     assert spot.login(code).json == spot.accepted(MONTH_LONG * 60 - int((now - start).total_seconds()), 20 * MB)
 
 
-def test_a_months_data_resets_on_the_first_and_the_reject_names_the_date(spot: Spot, radius_clock: FakeClock) -> None:
-    clock = radius_clock
+def test_a_months_data_resets_on_the_first_and_the_reject_names_the_date(spot: Spot, clock: FakeClock) -> None:
     code = spot.code(duration_minutes=MONTH_LONG, validity_days=90, data_quota_mb=100, period_quota_mb=30,
                      quota_period="month")  # fmt: skip
     start = spot.at(clock, "2026-12-15 09:00:00")
@@ -319,8 +298,7 @@ def test_a_months_data_resets_on_the_first_and_the_reject_names_the_date(spot: S
 # --- pause and top-up ------------------------------------------------------------------------------------------
 
 
-def test_a_paused_voucher_ends_its_session_with_voucher_paused(spot: Spot, radius_clock: FakeClock) -> None:
-    clock = radius_clock
+def test_a_paused_voucher_ends_its_session_with_voucher_paused(spot: Spot, clock: FakeClock) -> None:
     code = spot.code(duration_minutes=120, validity_days=30,
                      pause={"by": "staff", "max_pauses": 2, "max_pause_minutes": 60})  # fmt: skip
     spot.at(clock, "2026-12-07 10:00:00")
@@ -336,10 +314,9 @@ def test_a_paused_voucher_ends_its_session_with_voucher_paused(spot: Spot, radiu
     assert refused.json == {"reply:Reply-Message": REJECTIONS["voucher_paused"][spot.language]}
 
 
-def test_a_top_up_sends_the_sessions_new_limits_once(spot: Spot, radius_clock: FakeClock) -> None:
+def test_a_top_up_sends_the_sessions_new_limits_once(spot: Spot, clock: FakeClock) -> None:
     """After a top-up, the next report's answer carries the session's new limits for a CoA-Request, counted from
     the session's start as the NAS counts them; the report after that carries nothing."""
-    clock = radius_clock
     code = spot.code(duration_minutes=60, validity_days=30, data_quota_mb=100)
     spot.at(clock, "2026-12-07 10:00:00")
     assert spot.login(code).json == spot.accepted(3600, 100 * MB)
@@ -368,8 +345,7 @@ def test_a_top_up_sends_the_sessions_new_limits_once(spot: Spot, radius_clock: F
     assert stop_after_top_up.json == {}
 
 
-def test_a_stop_after_a_top_up_asks_for_nothing(spot: Spot, radius_clock: FakeClock) -> None:
-    clock = radius_clock
+def test_a_stop_after_a_top_up_asks_for_nothing(spot: Spot, clock: FakeClock) -> None:
     code = spot.code(duration_minutes=60, validity_days=30)
     spot.at(clock, "2026-12-07 10:00:00")
     assert spot.login(code).json == spot.accepted(3600)

@@ -210,11 +210,15 @@ def screenshot(page: Any, name: str) -> list[Path]:
     return saved
 
 
-# ---- RADIUS: a venue behind FreeRADIUS, and the NAS that receives its Disconnect-Requests ----------
+# ---- RADIUS: a venue behind FreeRADIUS, and the NAS that receives its Disconnect- and CoA-Requests ---
 
 RADIUS_NAS_SECRET = "e2e-nas-secret"  # the loopback test NAS's, shared with FreeRADIUS's clients.conf
-NAS_DICTIONARIES = ("/usr/share/freeradius/dictionary.rfc2865", "/usr/share/freeradius/dictionary.rfc2866",
-                    "/usr/share/freeradius/dictionary.mikrotik", "/usr/share/freeradius/dictionary.chillispot")
+NAS_DICTIONARIES = (
+    "/usr/share/freeradius/dictionary.rfc2865",
+    "/usr/share/freeradius/dictionary.rfc2866",
+    "/usr/share/freeradius/dictionary.mikrotik",
+    "/usr/share/freeradius/dictionary.chillispot",
+)
 
 
 class NasListener:
