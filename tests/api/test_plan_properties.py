@@ -5,7 +5,8 @@ wallclock or usage time) at a site in one of Indonesia's three zones, moves the 
 has devices log in (POST /v1/redeem) and report usage (POST /v1/accounting). A model kept here from
 DESIGN's rules says what each answer must be: let in or refused for a reason that holds, a session
 no longer than the time left or the window, data no more than what is left in the period or in total.
-The pause properties do the same for pause and resume: paid time is never gained nor lost.
+The pause property does the same for pause and resume, by staff or (a forgotten pause) by the
+expiry job at the plan's longest pause: paid time is never gained nor lost.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.plan_rules import MB, period_key
+from chalicelib.services.expiring import ExpiryService
 from tests.support import Api, FakeClock, Reply, Venue, World, issue, redeem
 from tests.unit.test_plan_rules import ZONES, open_local, window_sets
 
@@ -249,10 +251,12 @@ def test_a_login_gets_no_more_time_or_data_than_the_plan_leaves_and_is_refused_o
 class Pause:
     running: int  # seconds the clock runs before the pause (as a share of the time left, in thousandths)
     length: int  # seconds paused
+    forgotten: bool  # staff forget it: the expiry job runs before they resume
 
 
+FORGOTTEN = (True, False, False, False)  # a quarter of pauses
 PAUSES = st.lists(
-    st.builds(Pause, running=st.integers(0, 999), length=st.integers(0, 10**6)),
+    st.builds(Pause, running=st.integers(0, 999), length=st.integers(0, 10**6), forgotten=st.sampled_from(FORGOTTEN)),
     min_size=1,
     max_size=4,
 )
@@ -299,10 +303,19 @@ def test_a_pause_and_resume_neither_gain_nor_lose_paid_time_and_a_long_pause_giv
         now = whole_seconds(clock, length)
         refused = redeem(api, venue.controller_a, code)
         assert (refused.status, refused.error_code) == (409, "voucher_paused"), refused.body
+        if pause.forgotten:
+            ExpiryService(clock).run(request_id=f"pause-{number}")
         resumed = _pause(api, venue, code, "resume")
-        assert resumed.status == 200 and resumed.json["status"] == "active", resumed.body
-        after = epoch_of(resumed.json["expires_at"])
-        event("pause within its maximum" if length <= longest else "pause past its maximum")
+        event(("job ran; " if pause.forgotten else "") + ("pause within its maximum" if length <= longest
+                                                          else "pause past its maximum"))  # fmt: skip
+        if pause.forgotten and length >= longest:  # the job resumed it at its longest: nothing left to resume
+            assert (resumed.status, resumed.error_code) == (409, "pause_not_allowed"), resumed.body
+            shown = api.get(f"/v1/orgs/{venue.tenant.org_id}/vouchers/{code}", token=venue.tenant.owner.token)
+            assert shown.json["status"] == "active", shown.body
+            after = epoch_of(shown.json["expires_at"])
+        else:
+            assert resumed.status == 200 and resumed.json["status"] == "active", resumed.body
+            after = epoch_of(resumed.json["expires_at"])
         if length <= longest:
             assert after - now == before - paused_at, (length, longest)  # the time left is what it was
         else:
