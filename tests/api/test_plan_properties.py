@@ -359,3 +359,46 @@ def test_a_session_report_spanning_two_midnights_is_counted_into_each_day(
     later = _account(api, till, code, MACS[0], "malam", 27_000_000, 26 * 3600)
     assert later.status == 200, later.body
     assert later.json["continue"] is True and later.json["data_remaining_bytes"] == 100 * MB - 1_000_000
+
+
+# --- the condition's minutes, at DynamoDB ------------------------------------------------------------------
+
+
+def _move_to(clock: FakeClock, tz: ZoneInfo, weekday: int, hhmmss: str) -> int:
+    """Move the clock forward to the next `weekday` (0 = Monday) at local `hhmmss`; the epoch seconds."""
+    hours, minutes, seconds = map(int, hhmmss.split(":"))
+    local = clock.now.replace(microsecond=0).astimezone(tz)
+    target = local.replace(hour=hours, minute=minutes, second=seconds) + timedelta(days=(weekday - local.weekday()) % 7)
+    if target <= local:
+        target += timedelta(days=7)
+    return whole_seconds(clock, int((target - local).total_seconds()))
+
+
+def test_a_partly_open_hour_admits_minute_by_minute_and_a_sunday_window_runs_into_monday(
+    api: Api, world: World, venue: Venue, tills: dict[str, Till], clock: FakeClock
+) -> None:
+    """At a site in Jayapura: a window 08:30-09:15 on Wednesdays and one from Sunday 23:30 to 00:30."""
+    till = tills["Asia/Jayapura"]
+    windows = [{"days": ["wed"], "start": "08:30", "end": "09:15"}, {"days": ["sun"], "start": "23:30", "end": "00:30"}]
+    (code,) = issue(api, world, venue, duration_minutes=30 * 24 * 60, windows=windows, max_devices=3)
+    _move_to(clock, till.tz, 2, "08:29:59")
+    early = redeem(api, till.controller, code)
+    assert (early.status, early.error_code) == (403, "outside_window"), early.body
+    opens = datetime.fromisoformat(early.json["error"]["next_window_at"].replace("Z", "+00:00"))
+    assert opens.astimezone(till.tz).strftime("%a %H:%M:%S") == "Wed 08:30:00"
+    whole_seconds(clock, 1)
+    assert redeem(api, till.controller, code).json["session_timeout"] == 45 * 60
+    _move_to(clock, till.tz, 2, "09:14:59")
+    assert redeem(api, till.controller, code).json["session_timeout"] == 1
+    whole_seconds(clock, 1)
+    late = redeem(api, till.controller, code)
+    assert (late.status, late.error_code) == (403, "outside_window"), late.body
+    opens = datetime.fromisoformat(late.json["error"]["next_window_at"].replace("Z", "+00:00"))
+    assert opens.astimezone(till.tz).strftime("%a %H:%M:%S") == "Sun 23:30:00"
+    _move_to(clock, till.tz, 0, "00:10:00")  # Monday: Sunday's window still open
+    assert redeem(api, till.controller, code).json["session_timeout"] == 20 * 60
+    whole_seconds(clock, 20 * 60)
+    closed = redeem(api, till.controller, code)
+    assert (closed.status, closed.error_code) == (403, "outside_window"), closed.body
+    opens = datetime.fromisoformat(closed.json["error"]["next_window_at"].replace("Z", "+00:00"))
+    assert opens.astimezone(till.tz).strftime("%a %H:%M:%S") == "Wed 08:30:00"
