@@ -275,8 +275,8 @@ def test_a_login_gets_no_more_time_or_data_than_the_plan_leaves_and_is_refused_o
             _, octets, seconds, same_session = step
             mac = admitted[-1]
             previous = open_sessions.get(mac)
-            # The session's next report (cumulative counters), unless it would span more than one midnight
-            # (test_a_session_report_spanning_two_midnights_is_counted_into_each_day); else a new session.
+            # The session's next report (cumulative counters), unless its bytes would span more than two
+            # periods (test_a_session_report_spanning_two_midnights_is_counted_into_each_day): a new session.
             if same_session and previous and model.periods_crossed(previous[3], now) <= 1:
                 session, since = previous[0], previous[3]
                 total_octets, total_seconds = previous[1] + octets, previous[2] + seconds
