@@ -3,6 +3,7 @@
 The top-up's limits are additions DynamoDB evaluates (`ADD window_seconds`, `expires_at + :seconds`),
 a login computes its expiry from `window_seconds`, and accounting never writes the limits: these
 tests race them for real, threads against DynamoDB Local through the API, and count what is left.
+A staff extend, which writes limits computed from its read, is made to lose that race on purpose.
 """
 
 from __future__ import annotations
