@@ -371,7 +371,8 @@ class RedeemService:
         tz = self.sites.timezone(org_id, site_id)
         local = now_dt.astimezone(tz)
         # "d" and "t" say which device slot the session belongs to and when it last reported.
-        report: dict[str, Any] = {"s": session_time, "b": octets, "d": mac_ref(device), "t": now}
+        # "t" to the millisecond: a top-up (`topped_up_at`, the same) in the second of a report is told apart.
+        report: dict[str, Any] = {"s": session_time, "b": octets, "d": mac_ref(device), "t": millis(now_dt)}
         if stop:
             report["x"] = 1
         newer = (session["b"] <= octets) & (session["s"] <= session_time)
@@ -430,7 +431,7 @@ class RedeemService:
             # report's bytes still belong to their periods (an addition, never computed from a snapshot).
             if by_period:
                 voucher.update(actions=_period_actions(voucher, by_period), condition=Voucher.pk.exists())
-        changed = previous is not None and int(voucher.topped_up_at or 0) > int(previous.get("t", 0))
+        changed = previous is not None and float(voucher.topped_up_at or 0) > float(previous.get("t", 0))
         return _usage(voucher, ending, now, local, counted=True, limits_changed=changed)
 
     @staticmethod
@@ -475,6 +476,11 @@ class RedeemService:
         now = int(self._clock().timestamp())
         ending = _ending(voucher, int(voucher.used_seconds), int(voucher.used_bytes), now)
         return _usage(voucher, ending, now, local, counted=False)
+
+
+def millis(at: datetime) -> float:
+    """Epoch seconds to the millisecond (three decimals, which DynamoDB keeps exactly)."""
+    return round(at.timestamp(), 3)
 
 
 def split_by_period(added: int, since: int, until: int, period: str, tz: ZoneInfo) -> dict[str, int]:

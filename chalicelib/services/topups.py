@@ -33,7 +33,7 @@ from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.outbox import voucher_id
 from chalicelib.services.plans import PlanService
-from chalicelib.services.redeeming import WrongSite
+from chalicelib.services.redeeming import WrongSite, millis
 from chalicelib.services.selling import local_day, sale_id_for
 from chalicelib.services.sites import SiteService
 from chalicelib.services.vouchers import VoucherService, history_entry
@@ -151,7 +151,7 @@ class TopupService:
                               sale_id=sale_id)  # fmt: skip
         actions = [
             *limit_actions(voucher, seconds, data_bytes),
-            Voucher.topped_up_at.set(at),
+            Voucher.topped_up_at.set(millis(now)),  # to the millisecond, as reports are
             Voucher.history.set((Voucher.history | []).append([entry])),
         ]
         event = self._audit.event(

@@ -189,7 +189,7 @@ def test_a_top_up_reaches_the_live_session_as_a_coa_request_once(radius: Radius)
     assert radius.account(code, mac, session, "Interim-Update", seconds=120, octets=10 * MB).code == (
         "Accounting-Response")  # fmt: skip
 
-    time.sleep(1.1)  # Kuota compares whole seconds: a top-up in the second of the last report is not seen as later
+    # At once, most likely in the same second as that report: whole seconds, and still a later top-up.
     sold = venue.top_up(code, duration_minutes=30, data_quota_mb=50)
     assert sold["data_remaining_bytes"] == 140 * MB
     started = datetime.now(UTC)
@@ -211,6 +211,7 @@ def test_a_top_up_reaches_the_live_session_as_a_coa_request_once(radius: Radius)
     assert left - 5 <= coa["Session-Timeout"][0] - 180 <= left + 1  # whole seconds
     assert radius.nas.disconnects == [] or all(d.get("Acct-Session-Id") != [session] for d in radius.nas.disconnects)
 
+    time.sleep(1.1)  # the next report in a later second than the one that carried the CoA (the same one may repeat it)
     later = radius.account(code, mac, session, "Interim-Update", seconds=240, octets=21 * MB)
     assert later.code == "Accounting-Response"
     time.sleep(1)  # a second CoA-Request would have arrived by now
