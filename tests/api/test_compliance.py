@@ -354,7 +354,8 @@ def test_the_policy_decides_what_a_trigger_does(api: Api, world: World, venue: V
     assert compliance_service.trigger(actor, org_id, venue.site_a, "uplink_unregistered", "from 10.9.8.7") == "warn"
     assert compliance_service.trigger(actor, org_id, venue.site_a, "uplink_unregistered", "from 10.9.8.7") == "repeat"
     alerts = api.get(f"/v1/orgs/{org_id}/alerts", token=venue.tenant.owner.token).json["alerts"]
-    assert [alert["kind"] for alert in alerts] == ["compliance_warning"]
+    # (Setting the venue up raises off-hours alerts when the test runs at night in Jakarta: not this test's.)
+    assert [alert["kind"] for alert in alerts if alert["kind"] != "off_hours"] == ["compliance_warning"]
     assert compliance(api, venue)["stage"] == "active"
     # enforce: grace for the site, with the policy's length.
     assert compliance_service.trigger(actor, org_id, venue.site_b, "quality_breach", "availability 60%") == "enforce"
