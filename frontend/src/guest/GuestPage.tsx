@@ -1,16 +1,17 @@
-// The guest page: enter a code, see what it has left, free a device slot, and continue to
+// The guest page: enter a code, see what it has left (and, where the plan has them, its usage
+// hours, data this period, and pausing), free a device slot, and continue to
 // the hotspot's own login when a controller (MikroTik, openNDS FAS) opened this page; or, where
 // the venue sells online, buy a voucher with QRIS and get its code here.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useSignal } from "../signal";
 import { BrandMark } from "../brandmark";
-import { cachedBrand, fasLogin, fasSession, GuestError, guestBrand, guestStatus, releaseDevice, type GuestStatus } from "./api";
+import { cachedBrand, fasLogin, fasSession, GuestError, guestBrand, guestStatus, pauseVoucher, releaseDevice, type GuestStatus } from "./api";
 import { Buy } from "./Buy";
 import { mikrotikLoginUrl, type PageContext } from "./context";
 import { OrderView } from "./Order";
 import { forgetOrder, rememberOrder, rememberedOrder, showOrderInAddress, type GuestOrder } from "./orders";
-import { bytes, countdown, dateTime, duration, time } from "./format";
+import { bytes, countdown, dateTime, duration, soon, time } from "./format";
 import { hasText, lang, setLang, t, type Lang } from "./strings";
 
 const CONNECTABLE = new Set(["unused", "active"]);
@@ -146,6 +147,22 @@ export function GuestPage({ context }: { context: PageContext }) {
     }
   }
 
+  async function pause(action: "pause" | "resume"): Promise<void> {
+    if (!orgId) return;
+    setError(null);
+    setNotice(null);
+    setBusy(true);
+    try {
+      await pauseVoucher(orgId, checkedCode, action);
+      show(await guestStatus(orgId, checkedCode), checkedCode);
+      setNotice(action === "pause" ? t("pause.done") : t("pause.resumed"));
+    } catch (caught) {
+      setError(message(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   const secondsLeft = status ? Math.max(0, status.seconds_left - (counting ? Math.floor((now - receivedAt) / 1000) : 0)) : 0;
   const fasMode = controller?.kind === "fas" && !!fasToken;
 
@@ -241,6 +258,45 @@ export function GuestPage({ context }: { context: PageContext }) {
           </dl>
           {status.status === "unused" && <p class="g-note">{t("unused.note")}</p>}
 
+          {(status.window || status.period) && (
+            <ul class="g-terms">
+              {status.window && (status.window.closes_at || status.window.next_opens_at) && (
+                <li data-testid="window">
+                  {status.window.closes_at
+                    ? t("window.openUntil", { at: soon(status.window.closes_at) })
+                    : t("window.nextOpens", { at: soon(status.window.next_opens_at as string) })}
+                </li>
+              )}
+              {status.period && (
+                <li data-testid="period">
+                  {t(`period.${status.period.quota_period ?? "any"}`, {
+                    left: bytes(status.period.data_remaining_bytes),
+                    at: soon(status.period.resets_at),
+                  })}
+                </li>
+              )}
+            </ul>
+          )}
+
+          {status.pause?.allowed && (status.status === "active" || status.status === "paused") && (
+            <div class="g-pause">
+              <h3>{t("pause.heading")}</h3>
+              <p data-testid="pauses-left">{t("pause.left", { n: status.pause.pauses_left })}</p>
+              {status.status === "active" ? (
+                <>
+                  <button type="button" class="g-secondary" disabled={busy || status.pause.pauses_left < 1} onClick={() => void pause("pause")}>
+                    {t("pause.button")}
+                  </button>
+                  <p class="g-note">{t("pause.hint")}</p>
+                </>
+              ) : (
+                <button type="button" disabled={busy} onClick={() => void pause("resume")}>
+                  {t("pause.resume")}
+                </button>
+              )}
+            </div>
+          )}
+
           <h3>{t("devices.heading")}</h3>
           <p data-testid="devices-used">{t("devices.used", { used: status.devices_used, max: status.max_devices })}</p>
           {status.devices.length === 0 ? (
@@ -288,3 +344,4 @@ export function GuestPage({ context }: { context: PageContext }) {
     </main>
   );
 }
+
