@@ -183,6 +183,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     page.get_by_label(words["period_mb"], exact=True).fill("2048")
     page.get_by_label(words["period"], exact=True).select_option(label=words["per_day"])
     expect(preview).to_have_text(words["school"])
+    _shot(page, f"plan-editor-{lang}")
 
     # Usage hours that overlap: the API refuses them, and says so next to the form.
     page.get_by_role("button", name=words["add_window"], exact=True).click()
@@ -195,9 +196,9 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
         page.get_by_role("button", name=words["create"], exact=True).click()
     assert refused.value.status == 400 and refused.value.json()["error"]["code"] == "validation_error"
     expect(page.locator("form.card [role=alert]").first).to_contain_text(words["invalid"])
+    _shot(page, f"plan-editor-refused-{lang}")
     page.get_by_role("button", name=words["remove_window"].format(n=2), exact=True).click()
     expect(preview).to_have_text(words["school"])
-    _shot(page, f"plan-editor-{lang}")
     school = _create(page, words)
     assert school["windows"] == [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "15:00"}]
     assert (school["period_quota_mb"], school["quota_period"], school["pause"]) == (2048, "day", None)
