@@ -20,6 +20,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import stack
 
@@ -124,6 +125,7 @@ def redeem_write(org_id: str, site_id: str, mac: str) -> Callable[[str], float]:
             voucher_hash=code_hash(org_id, code), mac_hash=device, site_id=site_id, now=int(time.time()),
             sales_day_key="ORG#x#DAY#2026-01-01", sales_sort_key="x", expiry_shard="EXP#0", outbox_shard="OUTBOX#0",
             audit_entry=outbox_entry(actor, action="voucher.redeem", at=0, site_id=site_id, after={}),
+            local=datetime.now(UTC),
         )  # fmt: skip
         started = time.perf_counter()
         activate(activation)

@@ -16,9 +16,10 @@ class KuotaError(Exception):
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
         self.field = field
+        self.details: dict[str, object] = {}  # an error's own fields, inside its `error` object
 
     def to_body(self) -> dict[str, object]:
-        error: dict[str, object] = {"code": self.code, "message": self.message}
+        error: dict[str, object] = {"code": self.code, "message": self.message, **self.details}
         if self.field is not None:
             error["field"] = self.field
         return {"error": error}

@@ -313,6 +313,39 @@ SiteIdIn = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern
 Kbps = Annotated[int, Field(ge=1, le=10_000_000)]
 
 
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class WindowIn(Strict):
+    days: list[Day] = Field(min_length=1, max_length=7, description="The days a window opens on")
+    start: ClockTime = Field(description="Local time it opens (inclusive)")
+    end: ClockTime = Field(description="Local time it closes (exclusive); before `start`: past midnight")
+
+
+class PauseIn(Strict):
+    by: Literal["staff", "guest"] = Field(description="Who may pause: staff only, or the guest too")
+    max_pauses: Annotated[int, Field(ge=1, le=100)]
+    max_pause_minutes: Annotated[int, Field(ge=1, le=366 * 24 * 60)]
+
+
+class WindowOut(Out):
+    days: list[str]
+    start: str
+    end: str
+
+
+class PauseOut(Out):
+    by: str
+    max_pauses: int
+    max_pause_minutes: int
+
+
+Windows = Annotated[list[WindowIn], Field(max_length=28)]
+MegaBytes = Annotated[int, Field(ge=1, le=10_000_000)]
+Period = Literal["day", "week", "month"]
+IdleMinutes = Annotated[int, Field(ge=1, le=7 * 24 * 60)]
+
+
 class PlanIn(Strict):
     name: Name
     price: Rupiah
@@ -325,6 +358,13 @@ class PlanIn(Strict):
     max_devices: Annotated[int, Field(ge=1, le=50)] = 1
     sold_online: bool = Field(False, description="Offered on the guest page for QRIS purchase at `online_sites`")
     online_sites: list[SiteIdIn] | None = Field(None, max_length=500)
+    kind: Literal["voucher", "topup"] = Field("voucher", description="`topup`: sold onto an existing code")
+    windows: Windows | None = Field(None, description="When it may be used, in the site's local time")
+    period_quota_mb: MegaBytes | None = Field(None, description="Data per `quota_period`, reset at local midnight")
+    quota_period: Period | None = None
+    pause: PauseIn | None = Field(None, description="Wallclock plans: who may pause, how often and how long")
+    device_policy: Literal["shared", "first_devices"] = "shared"
+    idle_release_minutes: IdleMinutes | None = Field(None, description="A slot with no accounting this long is freed")
 
 
 class PlanUpdateIn(Strict):
@@ -339,6 +379,13 @@ class PlanUpdateIn(Strict):
     max_devices: Annotated[int, Field(ge=1, le=50)] | None = None
     sold_online: bool | None = None
     online_sites: list[SiteIdIn] | None = Field(None, max_length=500)
+    kind: Literal["voucher", "topup"] | None = None
+    windows: Windows | None = None
+    period_quota_mb: MegaBytes | None = None
+    quota_period: Period | None = None
+    pause: PauseIn | None = None
+    device_policy: Literal["shared", "first_devices"] | None = None
+    idle_release_minutes: IdleMinutes | None = None
 
 
 class PlanOut(Out):
@@ -355,6 +402,13 @@ class PlanOut(Out):
     archived: bool
     sold_online: bool
     online_sites: list[str]
+    kind: str
+    windows: list[WindowOut] | None
+    period_quota_mb: int | None
+    quota_period: str | None
+    pause: PauseOut | None
+    device_policy: str
+    idle_release_minutes: int | None
 
 
 class PlanListOut(Out):

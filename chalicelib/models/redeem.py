@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,6 +26,7 @@ from pynamodb.attributes import NumberAttribute
 
 from chalicelib.models.base import dynamodb_client
 from chalicelib.models.vouchers import Voucher, packed
+from chalicelib.plan_rules import hour_key, period_key
 
 # `_after` derives the same new state in Python: change both together (a test compares them).
 _UPDATE = (
@@ -49,7 +51,12 @@ _CONDITION = (
     "(attribute_not_exists(site_id) OR site_id = :site) "
     "AND ((#st IN (:issued, :sold) AND valid_until > :now) OR (#st = :active AND expires_at > :now)) "
     "AND (attribute_not_exists(quota_bytes) OR used_bytes < quota_bytes) "
-    "AND (attribute_not_exists(#dev) OR contains(#dev, :mac) OR size(#dev) < max_devices)"
+    "AND (attribute_not_exists(#dev) OR contains(#dev, :mac) OR size(#dev) < max_devices) "
+    # Inside a window (plan_rules.window_hours), and data left in this day's, week's or month's period.
+    "AND (attribute_not_exists(wb) OR wb.#hour = :one OR contains(wb.#hour, :minute)) "
+    "AND (attribute_not_exists(pu.#day) OR pu.#day < period_quota_bytes) "
+    "AND (attribute_not_exists(pu.#week) OR pu.#week < period_quota_bytes) "
+    "AND (attribute_not_exists(pu.#month) OR pu.#month < period_quota_bytes)"
 )
 
 
@@ -66,6 +73,7 @@ class Activation:
     expiry_shard: str
     outbox_shard: str
     audit_entry: dict[str, Any]
+    local: datetime  # the time at the site: which window hour and which periods the condition reads
 
 
 class RedeemRefused(Exception):
@@ -78,6 +86,7 @@ class RedeemRefused(Exception):
 
 _NAMES = {"#st": "status", "#dev": "devices"}
 _CONSTANT_VALUES: dict[str, dict[str, Any]] = {
+    ":one": {"N": "1"},
     ":active": {"S": "active"},
     ":issued": {"S": "issued"},
     ":sold": {"S": "sold"},
@@ -85,7 +94,7 @@ _CONSTANT_VALUES: dict[str, dict[str, Any]] = {
 }
 # Not deserialised from a returned item: a redeem's answer and its refusal reason
 # never need them, and the outbox list is what makes an item large until drained.
-NOT_LOADED = frozenset({"pending_audit", "sessions", "history"})
+NOT_LOADED = frozenset({"pending_audit", "sessions", "history", "wb"})
 
 
 def _values(activation: Activation) -> dict[str, dict[str, Any]]:
@@ -100,7 +109,14 @@ def _values(activation: Activation) -> dict[str, dict[str, Any]]:
     values[":outbox"] = {"S": activation.outbox_shard}
     values[":outbox_sk"] = {"S": _outbox_sort_key(activation)}
     values[":audit"] = {"L": [{"S": packed(activation.audit_entry)}]}
+    values[":minute"] = {"N": str(activation.local.minute)}
     return values
+
+
+def _names(activation: Activation) -> dict[str, str]:
+    local = activation.local
+    return {**_NAMES, "#hour": hour_key(local)[0], "#day": period_key("day", local),
+            "#week": period_key("week", local), "#month": period_key("month", local)}  # fmt: skip
 
 
 def _outbox_sort_key(activation: Activation) -> str:
@@ -162,7 +178,7 @@ def activate(activation: Activation) -> Voucher:
             Key={"PK": {"S": pk}, "SK": {"S": sk}},
             UpdateExpression=_UPDATE,
             ConditionExpression=_CONDITION,
-            ExpressionAttributeNames=_NAMES,
+            ExpressionAttributeNames=_names(activation),
             ExpressionAttributeValues=_values(activation),
             ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",

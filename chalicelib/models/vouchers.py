@@ -49,6 +49,14 @@ class Plan(Model):
     # Offered on the guest page for QRIS purchase, at these sites only.
     sold_online = BooleanAttribute(default=False)
     online_sites = UnicodeSetAttribute(null=True)
+    # How venues sell (docs: DESIGN "Voucher model"); all optional.
+    kind = UnicodeAttribute(default="voucher")  # voucher | topup (adds its minutes and data to a code)
+    windows = JSONAttribute(null=True)  # [{days, start, end}] in the site's local time
+    period_quota_mb = NumberAttribute(null=True)
+    quota_period = UnicodeAttribute(null=True)  # day | week | month
+    pause = JSONAttribute(null=True)  # {by: staff | guest, max_pauses, max_pause_minutes}
+    device_policy = UnicodeAttribute(default="shared")  # shared | first_devices
+    idle_release_minutes = NumberAttribute(null=True)
     version = VersionAttribute()
 
     @classmethod
@@ -190,7 +198,21 @@ class Voucher(Model):
     rate_up_kbps = NumberAttribute(null=True)
     rate_down_kbps = NumberAttribute(null=True)
     max_devices = NumberAttribute()
-    status = UnicodeAttribute()  # issued | sold | active | expired | exhausted | revoked
+    # The plan's windows, and the same as the map the redeem's condition tests (plan_rules.window_hours).
+    windows = JSONAttribute(null=True)
+    window_hours = MapAttribute[str, object](null=True, attr_name="wb")
+    period_quota_bytes = NumberAttribute(null=True)
+    quota_period = UnicodeAttribute(null=True)  # day | week | month
+    period_used = MapAttribute[str, object](null=True, attr_name="pu")  # period key -> bytes (the last two)
+    pause_by = UnicodeAttribute(null=True)  # staff | guest: who may pause it (None: it does not pause)
+    max_pauses = NumberAttribute(null=True)
+    max_pause_minutes = NumberAttribute(null=True)
+    pauses_used = NumberAttribute(null=True)
+    paused_at = NumberAttribute(null=True)
+    device_policy = UnicodeAttribute(null=True)  # None or shared | first_devices
+    idle_release_minutes = NumberAttribute(null=True)
+    topped_up_at = NumberAttribute(null=True)  # the last top-up: live sessions older than it get the new limits
+    status = UnicodeAttribute()  # issued | sold | active | paused | expired | exhausted | revoked
     issued_at = NumberAttribute()
     valid_until = NumberAttribute()  # shelf life of an unused voucher
     sold_at = NumberAttribute(null=True)

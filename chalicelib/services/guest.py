@@ -24,7 +24,7 @@ from chalicelib.models import Voucher
 from chalicelib.services import Clock, as_utc, utc_now
 from chalicelib.services.devices import DeviceSlot, device_slots, release_slot
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
-from chalicelib.services.redeeming import Blocklist, InvalidCode, _data_remaining, _session_timeout
+from chalicelib.services.redeeming import Blocklist, InvalidCode, data_remaining, session_timeout
 
 UNUSED = ("issued", "sold")
 RELEASE_WINDOW_SECONDS = 3600
@@ -50,19 +50,19 @@ def guest_status(voucher: Voucher, now: int) -> GuestStatus:
         status = "expired" if int(voucher.valid_until) <= now else "unused"
     elif status == "active" and quota_used:
         status = "exhausted"  # the accounting update that crossed it may not have ended it yet
-    elif status == "active" and _session_timeout(voucher, now) <= 0:
+    elif status == "active" and session_timeout(voucher, now) <= 0:
         status = "expired"  # the expiry job runs every few minutes; the clock decides
     if status == "unused":
         expires_at, seconds_left = as_utc(voucher.valid_until), int(voucher.duration_minutes) * 60
     elif status in ("active", "paused"):
-        expires_at, seconds_left = as_utc(voucher.expires_at), _session_timeout(voucher, now)
+        expires_at, seconds_left = as_utc(voucher.expires_at), session_timeout(voucher, now)
     else:
         expires_at, seconds_left = as_utc(voucher.ended_at or voucher.expires_at or voucher.valid_until), 0
     return GuestStatus(
         status=status,
         expires_at=expires_at,
         seconds_left=seconds_left,
-        data_remaining_bytes=_data_remaining(voucher),
+        data_remaining_bytes=data_remaining(voucher),
         devices_used=len(voucher.devices or ()),
         max_devices=int(voucher.max_devices),
         devices=device_slots(voucher),

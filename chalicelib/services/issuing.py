@@ -21,6 +21,7 @@ from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import Batch, Plan, ShapeCounter, ShapeRegistry, Voucher
 from chalicelib.models.batching import WriteStats, write_items
 from chalicelib.models.vouchers import expiry_shard
+from chalicelib.plan_rules import MB, window_hours
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
@@ -31,7 +32,13 @@ CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most
 
 
 def terms_of(plan: Plan) -> dict[str, Any]:
-    """What a voucher copies from its plan (not how the plan is offered: archived, sold online)."""
+    """What a voucher copies from its plan (not how the plan is offered: archived, sold online).
+
+    Every new voucher comes through here, so this is where a top-up plan is refused as one.
+    """
+    if plan.kind == "topup":
+        raise ValidationFailed("plan_id: a top-up plan is sold onto an existing code (its topup route), "
+                               "not as a new voucher", field="plan_id")  # fmt: skip
     view = plan_view(plan)
     return {name: view[name] for name in ("plan_id", *TERMS)}
 
@@ -48,6 +55,9 @@ def voucher_item(
     status: str = "issued",
 ) -> Voucher:
     quota = terms.get("data_quota_mb")
+    windows = terms.get("windows") or None
+    pause = terms.get("pause") or {}
+    per_period = terms.get("period_quota_mb")
     if terms["time_mode"] == "usage":
         window = int(terms["validity_days"]) * 86400  # connected time counts; this bounds the calendar
     else:
@@ -63,10 +73,20 @@ def voucher_item(
         duration_minutes=terms["duration_minutes"],
         time_mode=terms["time_mode"],
         window_seconds=window,
-        quota_bytes=quota * 1024 * 1024 if quota else None,
+        quota_bytes=quota * MB if quota else None,
         rate_up_kbps=terms.get("rate_up_kbps"),
         rate_down_kbps=terms.get("rate_down_kbps"),
         max_devices=terms["max_devices"],
+        windows=windows,
+        window_hours=window_hours(windows) if windows else None,
+        period_quota_bytes=per_period * MB if per_period else None,
+        quota_period=terms.get("quota_period") if per_period else None,
+        period_used={} if per_period else None,  # exists, so that accounting can add to one of its periods
+        pause_by=pause.get("by"),
+        max_pauses=pause.get("max_pauses"),
+        max_pause_minutes=pause.get("max_pause_minutes"),
+        device_policy=terms.get("device_policy") if terms.get("device_policy") != "shared" else None,
+        idle_release_minutes=terms.get("idle_release_minutes"),
         status=status,
         issued_at=epoch(issued_at),
         valid_until=epoch(valid_until),

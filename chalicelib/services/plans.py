@@ -11,12 +11,14 @@ from chalicelib.auth.principal import Actor
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import Plan, Site
 from chalicelib.models.payments import SiteRef
+from chalicelib.plan_rules import check_plan, validate_windows
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 
 TERMS = (
     "name", "price", "duration_minutes", "validity_days", "time_mode", "data_quota_mb",
-    "rate_up_kbps", "rate_down_kbps", "max_devices",
+    "rate_up_kbps", "rate_down_kbps", "max_devices", "kind", "windows", "period_quota_mb", "quota_period",
+    "pause", "device_policy", "idle_release_minutes",
 )  # fmt: skip
 
 
@@ -31,6 +33,15 @@ def plan_view(plan: Plan) -> dict[str, Any]:
     view["sold_online"] = bool(plan.sold_online)
     view["online_sites"] = sorted(plan.online_sites or ())
     return view
+
+
+def _check_terms(plan: Plan) -> None:
+    """Rules across fields; windows in one spelling (DynamoDB keeps no empty lists: none is None)."""
+    plan.windows = validate_windows(plan.windows) if plan.windows else None
+    check_plan({name: getattr(plan, name) for name in TERMS})
+    if plan.kind == "topup" and plan.sold_online:
+        raise ValidationFailed("sold_online: top-ups are sold from the console and the POS, not online yet",
+                               field="sold_online")  # fmt: skip
 
 
 def _check_online(org_id: str, plan: Plan) -> None:
@@ -63,6 +74,7 @@ class PlanService:
         online_sites = terms.pop("online_sites", None)
         plan = Plan(*Plan.key(org_id, plan_id), plan_id=plan_id, org_id=org_id, created_at=self._clock(), **terms)
         plan.online_sites = set(online_sites) if online_sites else None
+        _check_terms(plan)
         _check_online(org_id, plan)
         event = self._audit.event(
             actor, org_id=org_id, action="plan.create", target_type="plan", target_id=plan_id, after=plan_view(plan)
@@ -88,6 +100,7 @@ class PlanService:
         before = plan_view(plan)
         for name, value in changes.items():
             setattr(plan, name, set(value) if name == "online_sites" and value else value)
+        _check_terms(plan)
         _check_online(org_id, plan)
         return self._save(actor, plan, "plan.update", before)
 

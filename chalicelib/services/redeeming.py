@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from chalicelib.models import Site, Voucher
 from chalicelib.models.redeem import Activation, RedeemRefused, activate
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.observability import get_logger
+from chalicelib.plan_rules import is_open, next_opening, period_key, period_resets, seconds_to_close
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.outbox import mac_ref, outbox_actions, outbox_entry, outbox_shard, voucher_id
 from chalicelib.services.quality import QualityRecorder, length_tag
@@ -64,6 +66,34 @@ class WrongSite(KuotaError):
     status, code, default_message = 403, "wrong_site", "This voucher is not valid at this site."
 
 
+class VoucherPaused(KuotaError):
+    status, code, default_message = 409, "voucher_paused", "This voucher is paused; resume it first."
+
+
+class OutsideWindow(KuotaError):
+    """`next_at` (local time at the site) is when it may be used again: the RADIUS message names it."""
+
+    status, code = 403, "outside_window"
+
+    def __init__(self, next_at: datetime | None) -> None:
+        super().__init__("This voucher cannot be used at this time of day.")
+        self.next_at = next_at
+        self.details = {"next_window_at": utc_iso(next_at)}
+
+
+class PeriodQuotaUsed(KuotaError):
+    status, code = 403, "period_quota_used"
+
+    def __init__(self, resets_at: datetime) -> None:
+        super().__init__("This voucher's data for the current period is used up.")
+        self.next_at = resets_at
+        self.details = {"resets_at": utc_iso(resets_at)}
+
+
+def utc_iso(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def normalise_mac(mac: str) -> str:
     return "".join(ch for ch in mac.lower() if ch in "0123456789abcdef")
 
@@ -90,6 +120,8 @@ class Usage:
     ended: str | None = None
     # False when the report was older than what the session already reported (not counted).
     counted: bool = True
+    # The voucher was topped up since this session last reported: send it its new limits (CoA).
+    limits_changed: bool = False
 
 
 class SessionRefused(InvalidCode):
@@ -204,11 +236,12 @@ class RedeemService:
             audit_entry=outbox_entry(
                 actor, action="voucher.redeem", at=now, site_id=site_id, after={"device": mac_ref(device)}
             ),
+            local=local,
         )
         try:
             voucher = activate(activation)
         except RedeemRefused as refusal:
-            error = _refusal(refusal.voucher, site_id, device, now)
+            error = _refusal(refusal.voucher, site_id, device, now, local)
             self.quality.rejected(org_id, site_id, error.code, now_dt)
             if isinstance(error, InvalidCode):
                 # Only unknown codes are guesses; a real code that is full or expired is not.
@@ -218,8 +251,8 @@ class RedeemService:
             raise error from refusal
         return Admission(
             voucher=voucher,
-            session_timeout=_session_timeout(voucher, now),
-            data_remaining_bytes=_data_remaining(voucher),
+            session_timeout=session_timeout(voucher, now, local),
+            data_remaining_bytes=data_remaining(voucher, local),
         )
 
     def _count_failure(
@@ -267,16 +300,19 @@ class RedeemService:
         octets: int,
         actor: Actor,
         stop: bool = False,
+        event_time: int | None = None,
     ) -> Usage:
         """Record a session's cumulative usage; say whether the guest may stay connected.
 
-        A terminated reseller's live sessions are counted and then told to end
-        (`service_terminated`): the controller disconnects them at their next report.
+        `event_time` (epoch seconds, the NAS's clock) is when the counters were read: a report
+        delayed past midnight still counts into the period it was measured in. A terminated
+        reseller's live sessions are counted and then told to end (`service_terminated`): the
+        controller disconnects them at their next report.
         """
         usage = self._account(key, code, mac, session_id=session_id, session_time=session_time, octets=octets,
-                              actor=actor, stop=stop)  # fmt: skip
+                              actor=actor, stop=stop, event_time=event_time)  # fmt: skip
         if usage.proceed and self._gate.terminated(cast(str, key.org_id)):
-            return replace(usage, proceed=False, session_timeout=0, ended="service_terminated")
+            return replace(usage, proceed=False, session_timeout=0, ended="service_terminated", limits_changed=False)
         return usage
 
     def _account(
@@ -290,6 +326,7 @@ class RedeemService:
         octets: int,
         actor: Actor,
         stop: bool,
+        event_time: int | None,
     ) -> Usage:
         """Count a report (for `account`, which adds what a reseller's stage says).
 
@@ -297,14 +334,18 @@ class RedeemService:
         never added: a retried report changes nothing, and a report older than one already
         stored (octets or time lower) is not counted at all. A stop marks the session ended
         ("x"): a later interim with the same totals is not counted, and the length counts once.
+        Data per period is the one sum that is added: the bytes this report adds over the
+        session's previous one (known from the item as it was), so it too counts each byte once.
         """
-        org_id = cast(str, key.org_id)
+        org_id, site_id = cast(str, key.org_id), cast(str, key.site_id)
         voucher_hash = code_hash(org_id, code)
         device = mac_hash(org_id, mac)
         voucher = Voucher(*Voucher.key(voucher_hash))
         session: Any = Voucher.sessions[session_id]  # a path into the map: sessions.<id>
         now_dt = self._clock()
         now = int(now_dt.timestamp())
+        tz = self.sites.timezone(org_id, site_id)
+        local = now_dt.astimezone(tz)
         # "d" and "t" say which device slot the session belongs to and when it last reported.
         report: dict[str, Any] = {"s": session_time, "b": octets, "d": mac_ref(device), "t": now}
         if stop:
@@ -325,14 +366,14 @@ class RedeemService:
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
-            self.quality.called(org_id, cast(str, key.site_id), now_dt)  # not counted, but the controller is up
-            return self._not_counted(voucher_hash, device, key.site_id)
+            self.quality.called(org_id, site_id, now_dt)  # not counted, but the controller is up
+            return self._not_counted(voucher_hash, device, key.site_id, local)
         voucher.deserialize(response.get(ATTRIBUTES, {}))
         before = cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {})  # type: ignore[no-untyped-call]
         previous = before.get(session_id)
+        added = octets - int(previous["b"]) if previous else octets
         self.quality.accounted(
-            org_id, cast(str, key.site_id), now_dt, new_session=previous is None,
-            added_bytes=octets - int(previous["b"]) if previous else octets,
+            org_id, site_id, now_dt, new_session=previous is None, added_bytes=added,
             stopped_after=session_time if stop and (previous is None or "x" not in previous) else None,
             tag=length_tag(voucher_hash, session_id),
         )  # fmt: skip
@@ -340,7 +381,9 @@ class RedeemService:
         used_seconds = sum(int(entry["s"]) for entry in sessions.values())
         used_bytes = sum(int(entry["b"]) for entry in sessions.values())
         ending = _ending(voucher, used_seconds, used_bytes, now)
-        actions: list[Action] = [Voucher.used_seconds.set(used_seconds), Voucher.used_bytes.set(used_bytes)]
+        by_period = self._by_period(voucher, previous, added, event_time, now, tz)
+        actions: list[Action] = [Voucher.used_seconds.set(used_seconds), Voucher.used_bytes.set(used_bytes),
+                                 *_period_actions(voucher, by_period)]  # fmt: skip
         if ending and voucher.status == "active":
             entry = outbox_entry(
                 actor, action=f"voucher.{ending}", at=now, site_id=key.site_id,
@@ -358,10 +401,33 @@ class RedeemService:
             )
         except UpdateError as exc:
             if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise  # changed meanwhile (revoked, expired): the answer below still holds
-        return _usage(voucher, ending, now, counted=True)
+                raise
+            # Changed meanwhile (revoked, expired, a newer total): the answer below still holds, and this
+            # report's bytes still belong to their periods (an addition, never computed from a snapshot).
+            if by_period:
+                voucher.update(actions=_period_actions(voucher, by_period), condition=Voucher.pk.exists())
+        changed = previous is not None and int(voucher.topped_up_at or 0) > int(previous.get("t", 0))
+        return _usage(voucher, ending, now, local, counted=True, limits_changed=changed)
 
-    def _not_counted(self, voucher_hash: str, device: str, site_id: str | None) -> Usage:
+    @staticmethod
+    def _by_period(
+        voucher: Voucher, previous: dict[str, Any] | None, added: int, event_time: int | None, now: int, tz: ZoneInfo
+    ) -> dict[str, int]:
+        """This report's added bytes by the period they were used in (a plan with data per period only).
+
+        The bytes were used between the session's previous report and when the counters were read
+        (`event_time`, held between that report and now: a NAS clock that is off is not believed past
+        them), spread evenly over that time: a report spanning midnight counts into both days.
+        """
+        if voucher.quota_period is None or added <= 0:
+            return {}
+        since = int(previous["t"]) if previous else now
+        until = min(max(event_time if event_time is not None else now, since), now)
+        if not previous:
+            since = until
+        return split_by_period(added, since, until, str(voucher.quota_period), tz)
+
+    def _not_counted(self, voucher_hash: str, device: str, site_id: str | None, local: datetime) -> Usage:
         """The report was refused: say why (a read, on this failure path only)."""
         try:
             voucher = Voucher.get(*Voucher.key(voucher_hash), consistent_read=True)
@@ -373,25 +439,68 @@ class RedeemService:
             from chalicelib.services.devices import was_released  # devices builds on this module
 
             if was_released(voucher, device):  # its slot was freed: "stop", so the controller disconnects it
-                return Usage(proceed=False, session_timeout=0, data_remaining_bytes=_data_remaining(voucher),
+                return Usage(proceed=False, session_timeout=0, data_remaining_bytes=data_remaining(voucher, local),
                              ended="device_released", counted=False)  # fmt: skip
             raise SessionRefused("device_released")  # never admitted here
         # An older report of a session than one already stored: answered, not counted.
         now = int(self._clock().timestamp())
         ending = _ending(voucher, int(voucher.used_seconds), int(voucher.used_bytes), now)
-        return _usage(voucher, ending, now, counted=False)
+        return _usage(voucher, ending, now, local, counted=False)
 
 
-def _usage(voucher: Voucher, ending: str | None, now: int, *, counted: bool) -> Usage:
+def split_by_period(added: int, since: int, until: int, period: str, tz: ZoneInfo) -> dict[str, int]:
+    """`added` bytes used evenly from `since` to `until` (epoch seconds), by period key; the sum is `added`."""
+    shares: dict[str, int] = {}
+    start, left = since, added
+    while True:
+        local = datetime.fromtimestamp(start, tz)
+        boundary = int(period_resets(period, local).timestamp())
+        key = period_key(period, local)
+        if boundary >= until or until <= since:
+            shares[key] = shares.get(key, 0) + left
+            return shares
+        share = added * (boundary - start) // (until - since)
+        shares[key] = shares.get(key, 0) + share
+        left -= share
+        start = boundary
+
+
+def _period_actions(voucher: Voucher, by_period: dict[str, int]) -> list[Action]:
+    """Add bytes to their periods' totals; forget periods older than the last two (the map stays small)."""
+    if not by_period:
+        return []
+    used: Any = Voucher.period_used
+    known = plain_map(voucher.period_used)
+    kept = sorted({*known, *by_period})[-2:]
+    actions: list[Action] = [used[key].set((used[key] | 0) + bytes_) for key, bytes_ in sorted(by_period.items())]
+    actions += [used[key].remove() for key in known if key not in kept]
+    return actions
+
+
+def _usage(voucher: Voucher, ending: str | None, now: int, local: datetime, *, counted: bool,
+           limits_changed: bool = False) -> Usage:  # fmt: skip
     """The answer to an accounting report: go on, or why the guest may not stay."""
-    proceed = voucher.status == "active" and not ending
+    ended = ending if voucher.status == "active" else str(voucher.status)
+    if ended is None:
+        ended = _closed_now(voucher, local)
+    proceed = ended is None
     return Usage(
         proceed=proceed,
-        session_timeout=_session_timeout(voucher, now) if proceed else 0,
-        data_remaining_bytes=_data_remaining(voucher),
-        ended=None if proceed else (ending if voucher.status == "active" else voucher.status),
+        session_timeout=session_timeout(voucher, now, local) if proceed else 0,
+        data_remaining_bytes=data_remaining(voucher, local),
+        ended=ended,
         counted=counted,
+        limits_changed=limits_changed and proceed,
     )
+
+
+def _closed_now(voucher: Voucher, local: datetime) -> str | None:
+    """A running voucher the guest may still not use now: its window closed, or this period's data is used."""
+    if period_left(voucher, local) == 0:
+        return "period_quota_used"
+    if not is_open(cast(list[dict[str, Any]] | None, voucher.windows), local):
+        return "outside_window"
+    return None
 
 
 def _ending(voucher: Voucher, used_seconds: int, used_bytes: int, now: int) -> str | None:
@@ -404,20 +513,51 @@ def _ending(voucher: Voucher, used_seconds: int, used_bytes: int, now: int) -> s
     return None
 
 
-def _session_timeout(voucher: Voucher, now: int) -> int:
+def session_timeout(voucher: Voucher, now: int, local: datetime | None = None) -> int:
+    """Seconds a session admitted now may last: the time left, and (at a site's local time) its window's end."""
     remaining = int(voucher.expires_at or now) - now
     if voucher.time_mode == "usage":
         remaining = min(remaining, int(voucher.duration_minutes) * 60 - int(voucher.used_seconds))
+    if local is not None:
+        closing = seconds_to_close(cast(list[dict[str, Any]] | None, voucher.windows), local)
+        if closing is not None:
+            remaining = min(remaining, closing)
     return max(remaining, 0)
 
 
-def _data_remaining(voucher: Voucher) -> int | None:
-    if voucher.quota_bytes is None:
+def period_used(voucher: Voucher, local: datetime) -> int:
+    if voucher.quota_period is None:
+        return 0
+    return int(plain_map(voucher.period_used).get(period_key(str(voucher.quota_period), local), 0))
+
+
+def plain_map(value: Any) -> dict[str, Any]:
+    """A raw map attribute as a dict: loaded by the redeem's reader it is one; by PynamoDB, a MapAttribute."""
+    if value is None:
+        return {}
+    return cast(dict[str, Any], value if isinstance(value, dict) else value.as_dict())
+
+
+def period_left(voucher: Voucher, local: datetime) -> int | None:
+    """Data left in the current period (None: the plan has no data per period)."""
+    if voucher.period_quota_bytes is None or voucher.quota_period is None:
         return None
-    return max(int(voucher.quota_bytes) - int(voucher.used_bytes), 0)
+    return max(int(voucher.period_quota_bytes) - period_used(voucher, local), 0)
 
 
-def _refusal(voucher: Voucher | None, site_id: str, device: str, now: int) -> KuotaError:
+def data_remaining(voucher: Voucher, local: datetime | None = None) -> int | None:
+    """Data a session may still use: what is left in total and (at a local time) in the current period."""
+    limits = []
+    if voucher.quota_bytes is not None:
+        limits.append(max(int(voucher.quota_bytes) - int(voucher.used_bytes), 0))
+    if local is not None:
+        in_period = period_left(voucher, local)
+        if in_period is not None:
+            limits.append(in_period)
+    return min(limits) if limits else None
+
+
+def _refusal(voucher: Voucher | None, site_id: str, device: str, now: int, local: datetime) -> KuotaError:
     """Name the first reason the condition failed, most specific first."""
     if voucher is None:
         return InvalidCode()
@@ -427,8 +567,15 @@ def _refusal(voucher: Voucher | None, site_id: str, device: str, now: int) -> Ku
         return VoucherExhausted()
     if voucher.site_id is not None and voucher.site_id != site_id:
         return WrongSite()
+    if voucher.status == "paused":
+        return VoucherPaused()
     if voucher.status == "expired" or _time_is_up(voucher, now):
         return VoucherExpired()
+    if period_left(voucher, local) == 0:
+        return PeriodQuotaUsed(period_resets(str(voucher.quota_period), local))
+    windows = cast(list[dict[str, Any]] | None, voucher.windows)
+    if not is_open(windows, local):
+        return OutsideWindow(next_opening(windows, local))
     devices = voucher.devices or set()
     if device not in devices and len(devices) >= voucher.max_devices:
         return DeviceLimitReached()
