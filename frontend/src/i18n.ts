@@ -1063,6 +1063,8 @@ const TABLE: Record<string, Entry> = {
   "vouchers.topup": ["Isi ulang", "Top up"],
   "vouchers.topupPlan": ["Paket isi ulang", "Top-up plan"],
   "vouchers.topupHint": ["Menambah waktu dan data paket ini ke kode ini, dicatat sebagai penjualan.", "Adds this plan's time and data onto this code, recorded as a sale."],
+  "vouchers.topupSite": ["Dijual di lokasi", "Sold at site"],
+  "vouchers.chooseSite": ["Pilih lokasi", "Choose a site"],
   "vouchers.toppedUp": ["Diisi ulang dengan {plan}.", "Topped up with {plan}."],
   "vouchers.toppedUpWith": ["{plan} (+{adds})", "{plan} (+{adds})"],
   "code.pause_not_allowed": ["Jeda tidak diizinkan", "Pausing is not allowed"],

@@ -269,7 +269,7 @@ export function GuestPage({ context }: { context: PageContext }) {
               )}
               {status.period && (
                 <li data-testid="period">
-                  {t(`period.${status.period.quota_period ?? "any"}`, {
+                  {t(`period.${periodOf(status.period.resets_at)}`, {
                     left: bytes(status.period.data_remaining_bytes),
                     at: soon(status.period.resets_at),
                   })}
@@ -345,3 +345,21 @@ export function GuestPage({ context }: { context: PageContext }) {
   );
 }
 
+
+/**
+ * Which period the data left is for, read from when it resets (the status does not name it): a
+ * day resets at the next midnight, a week on a Monday, a month on the 1st. When that could be more
+ * than one of them (tomorrow is a Monday or the 1st), or the phone's clock is not in the venue's
+ * zone (the reset is not at its midnight), the words say only "this period".
+ */
+function periodOf(resetsAt: string): "day" | "week" | "month" | "any" {
+  const at = new Date(resetsAt);
+  if (at.getHours() !== 0 || at.getMinutes() !== 0) return "any";
+  const days = Math.round((at.getTime() - new Date().setHours(0, 0, 0, 0)) / 86_400_000);
+  const monday = at.getDay() === 1;
+  const first = at.getDate() === 1;
+  if (days <= 1) return monday || first ? "any" : "day";
+  if (monday && !first && days <= 7) return "week";
+  if (first && !monday) return "month";
+  return "any";
+}

@@ -30,7 +30,7 @@ export interface GuestStatus {
   devices: DeviceSlot[];
   // Where the plan has them: its usage hours (closes_at null while closed), data per period, pausing.
   window?: { closes_at: string | null; next_opens_at: string | null } | null;
-  period?: { data_remaining_bytes: number; resets_at: string; quota_period?: "day" | "week" | "month" } | null;
+  period?: { data_remaining_bytes: number; resets_at: string } | null;
   pause?: { allowed: boolean; pauses_left: number } | null;
 }
 

@@ -32,7 +32,6 @@ interface Voucher {
     time_mode: "wallclock" | "usage";
     data_quota_bytes: number | null;
     // Issue 16's terms (absent from a server that predates them).
-    kind?: "voucher" | "topup";
     windows?: PlanWindow[] | null;
     period_quota_bytes?: number | null;
     quota_period?: QuotaPeriod | null;
@@ -229,7 +228,7 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
             <dd>
               {duration(Math.round(voucher.used_seconds / 60))} · {bytes(voucher.used_bytes)}
             </dd>
-            {voucher.plan.kind !== undefined && (
+            {voucher.plan.device_policy !== undefined && (
               <>
                 <dt>{t("vouchers.terms")}</dt>
                 <dd data-testid="voucher-terms">{voucherTerms(voucher)}</dd>
@@ -327,7 +326,13 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
                 <PauseForm action="resume" code={shownCode} onDone={() => reload(t("vouchers.resumed"))} />
               )}
               {mayTopUp && TOPPABLE.includes(voucher.status) && topups.data && topups.data.length > 0 && (
-                <TopupForm code={shownCode} plans={topups.data} onDone={(plan) => reload(t("vouchers.toppedUp", { plan: plan.name }))} />
+                <TopupForm
+                  code={shownCode}
+                  plans={topups.data}
+                  // A code valid at every site, never sold nor used, has no site yet to book the sale at.
+                  sites={!voucher.site_id && !voucher.sold_at && !voucher.activated_at ? (sites.data ?? []) : null}
+                  onDone={(plan) => reload(t("vouchers.toppedUp", { plan: plan.name }))}
+                />
               )}
               {mayManage(who?.role) && EXTENDABLE.includes(voucher.status) && (
                 <ExtendForm
@@ -469,8 +474,15 @@ function PauseForm({ action, code, onDone }: { action: "pause" | "resume"; code:
 }
 
 /** Sell one of the org's top-up plans onto this code: its time and data are added. */
-function TopupForm({ code, plans, onDone }: { code: string; plans: Plan[]; onDone: (plan: Plan) => Promise<void> }) {
+function TopupForm({ code, plans, sites, onDone }: {
+  code: string;
+  plans: Plan[];
+  /** Where the top-up is sold, when the code has no site of its own yet (else null). */
+  sites: Site[] | null;
+  onDone: (plan: Plan) => Promise<void>;
+}) {
   const [planId, setPlanId] = useState(plans[0].plan_id);
+  const [siteId, setSiteId] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const chosen = plans.find((plan) => plan.plan_id === planId) ?? plans[0];
@@ -479,7 +491,8 @@ function TopupForm({ code, plans, onDone }: { code: string; plans: Plan[]; onDon
     setError(null);
     setBusy(true);
     try {
-      await api.post(orgPath(`/vouchers/${encodeURIComponent(code)}/topup`), { plan_id: chosen.plan_id });
+      const body = { plan_id: chosen.plan_id, ...(sites && siteId ? { site_id: siteId } : {}) };
+      await api.post(orgPath(`/vouchers/${encodeURIComponent(code)}/topup`), body);
       await onDone(chosen);
     } catch (err) {
       setError(refusalText(err));
@@ -502,8 +515,22 @@ function TopupForm({ code, plans, onDone }: { code: string; plans: Plan[]; onDon
           </select>
         )}
       </Field>
+      {sites && (
+        <Field label={t("vouchers.topupSite")}>
+          {(id) => (
+            <select id={id} name="site_id" required value={siteId} onChange={onInput(setSiteId)}>
+              <option value="">{t("vouchers.chooseSite")}</option>
+              {sites.map((site) => (
+                <option key={site.site_id} value={site.site_id}>
+                  {site.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
       <Alert message={error} />
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy || (sites !== null && !siteId)}>
         {t("vouchers.topup")}
       </button>
     </form>
