@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.services.settlement import SettlementService
     from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
+    from chalicelib.services.topups import TopupService
     from chalicelib.services.vouchers import VoucherService
 
 
@@ -71,6 +72,7 @@ class Services:
     brand: BrandService
     quality: QualityService
     payments: PaymentService
+    topups: TopupService
 
 
 _services: Services | None = None
@@ -104,6 +106,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.settlement import SettlementService
     from chalicelib.services.shifts import ShiftService
     from chalicelib.services.sites import SiteService
+    from chalicelib.services.topups import TopupService
     from chalicelib.services.vouchers import VoucherService
 
     global _services
@@ -135,7 +138,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     )
     uplinks = UplinkService(address_space, alerts, clock, on_trigger=compliance.trigger)
     compliance.uplinks = uplinks.sites
-    vouchers = VoucherService(audit, clock)
+    vouchers = VoucherService(audit, clock, redeem.sites)
     selling = SellingService(audit, plans, sites, gate, clock)
     payments = PaymentService(
         settings, audit, selling, vouchers, gate, alerts, providers=provider,
@@ -162,7 +165,8 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
             redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic,
             uplinks=uplinks,
         ),
-        guest=GuestService(settings, clock),
+        guest=GuestService(settings, vouchers, redeem.sites, clock),
+        topups=TopupService(audit, plans, sites, vouchers, gate, clock),
         fas=FasService(settings, audit, redeem, clock, uplinks=uplinks),
         shifts=ShiftService(audit, sites, clock),
         alerts=alerts,

@@ -13,7 +13,8 @@ from chalicelib.auth.roles import ORG_ROLES, OWNER_MANAGER, Role
 from chalicelib.codes import display
 
 if TYPE_CHECKING:
-    from chalicelib.api.sales_schemas import ConsoleSaleIn, PosSaleIn, SaleReceiptOut, VoidIn, VoidOut
+    from chalicelib.api.sales_schemas import ConsoleSaleIn, PosSaleIn, PosTopupIn, SaleReceiptOut, VoidIn, VoidOut
+    from chalicelib.api.schemas import TopupOut
     from chalicelib.api.shift_schemas import SaleListedOut, SalesListOut, SalesListQuery
     from chalicelib.models import Sale
 
@@ -83,6 +84,34 @@ def _sell(
 def pos_sale(ctx: RequestContext, body: PosSaleIn) -> SaleReceiptOut:
     key = ctx.user
     return _sell(ctx, str(key.org_id), str(key.site_id), body, key_required=True)  # both from the key
+
+
+@endpoint(
+    bp, "/v1/pos/topups", "POST", summary="Top up a guest's code from a POS (header Idempotency-Key required)",
+    tag="sales", auth="api_key", key_kinds=POS_KEYS, body=Schema("PosTopupIn", SCHEMAS),
+    response=Schema("TopupOut"), status=201,
+    extra_responses={**SALE_ERRORS, 403: "wrong_site", 404: "not_found", 409: "topup_not_allowed"},
+)  # fmt: skip
+def pos_topup(ctx: RequestContext, body: PosTopupIn) -> TopupOut:
+    """Once per Idempotency-Key: a repeat is answered from the top-up the first attempt made."""
+    from chalicelib.api.vouchers import topup_out
+
+    request = bp.current_request
+    key = idempotency_key(request.headers, required=True)
+    pos = ctx.user
+    org_id, site_id = str(pos.org_id), str(pos.site_id)  # both from the key
+    topups = services().topups
+
+    def top_up() -> dict[str, Any]:
+        done = topups.top_up(ctx.actor, org_id, body.code, body.plan_id, site_id=site_id, seller_id=pos.id,
+                             idempotency_key=key)  # fmt: skip
+        return topup_out(done).model_dump(mode="json")
+
+    result = run_once("topup", scope=f"{pos.kind}:{pos.id}", key=str(key), payload=body.model_dump(mode="json"),
+                      run=top_up, lambda_context=request.lambda_context)  # fmt: skip
+    from chalicelib.api.schemas import TopupOut
+
+    return TopupOut.model_validate(result)
 
 
 @endpoint(

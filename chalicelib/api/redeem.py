@@ -22,7 +22,10 @@ CONTROLLER = frozenset({"controller"})
     tag="controller", auth="api_key", key_kinds=CONTROLLER, body=Schema("RedeemIn"),
     response=Schema("RedeemOut"),
     extra_responses={404: "invalid_code", 410: "voucher_expired | voucher_revoked | voucher_exhausted",
-                     409: "device_limit_reached", 429: "too_many_attempts"},
+                     409: "device_limit_reached | voucher_paused",
+                     403: "wrong_site | outside_window (next_window_at) | period_quota_used (resets_at) | "
+                          "service_suspended",
+                     429: "too_many_attempts"},
 )  # fmt: skip
 def redeem(ctx: RequestContext, body: RedeemIn) -> RedeemOut:
     _observe_uplink(ctx)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.api.schemas import Out, Strict
+from chalicelib.api.schemas import Code, Out, Strict
 from chalicelib.services.selling import MAX_QUANTITY
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -21,6 +21,13 @@ class PosSaleIn(Strict):
     plan_id: Id
     quantity: Quantity
     cashier_ref: CashierRef | None = Field(default=None, description="The till's own name for its cashier.")
+
+
+class PosTopupIn(Strict):
+    """Add a `topup` plan's minutes and data to a code the guest already has."""
+
+    code: Code
+    plan_id: Id
 
 
 class ConsoleSaleIn(Strict):

@@ -506,6 +506,28 @@ class ExtendIn(Strict):
     reason: Reason
 
 
+class PauseReasonIn(Strict):
+    reason: Reason
+
+
+class PauseStateOut(Out):
+    status: str
+    expires_at: datetime | None = Field(description="When its time runs out (while paused: before the pause is added)")
+
+
+class TopupIn(Strict):
+    plan_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(description="A `topup` plan")
+    site_id: SiteIdIn | None = Field(
+        None, description="Where it is sold: needed only for a code valid at every site and never used yet"
+    )
+
+
+class TopupOut(Out):
+    sale_id: str
+    expires_at: datetime | None = Field(description="The new end of its time (null: not started yet)")
+    data_remaining_bytes: int | None
+
+
 class VoucherPlanOut(Out):
     plan_id: str
     name: str
@@ -513,6 +535,23 @@ class VoucherPlanOut(Out):
     duration_minutes: int
     time_mode: str
     data_quota_bytes: int | None
+    windows: list[WindowOut] | None = None
+    period_quota_bytes: int | None = None
+    quota_period: str | None = None
+    pause: PauseOut | None = None
+    device_policy: str = "shared"
+    idle_release_minutes: int | None = None
+
+
+class WindowStateOut(Out):
+    open: bool
+    closes_at: datetime | None = Field(description="When the open window closes (null: closed now)")
+    next_opens_at: datetime | None
+
+
+class PeriodStateOut(Out):
+    data_remaining_bytes: int = Field(description="Left in this period, never more than left in total")
+    resets_at: datetime = Field(description="Local midnight at which the next period starts")
 
 
 class DeviceSlotOut(Out):
@@ -536,6 +575,10 @@ class VoucherOut(Out):
     used_seconds: int
     used_bytes: int
     devices: list[DeviceSlotOut]
+    paused_at: str | None = None
+    pauses_used: int = 0
+    window: WindowStateOut | None = Field(None, description="Where its windows stand now, at its site")
+    period: PeriodStateOut | None = Field(None, description="Its data per period, now")
     timeline: list[dict[str, Any]]
 
 

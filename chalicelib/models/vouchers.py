@@ -289,6 +289,9 @@ class Sale(Model):
     voided_at = UTCDateTimeAttribute(null=True)
     void_reason = UnicodeAttribute(null=True)
     shift_id = UnicodeAttribute(null=True)  # the console cashier's open shift when sold
+    kind = UnicodeAttribute(null=True)  # None: vouchers sold; "topup": minutes and data added to one code
+    topup_seconds = NumberAttribute(null=True)  # what a top-up added (a void takes it back)
+    topup_bytes = NumberAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")  # ORG#<org>#SALES
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")  # <iso sold_at>#<sale_id>
     version = VersionAttribute()

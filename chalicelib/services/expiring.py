@@ -34,6 +34,7 @@ from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.issuing import IssuingService
 from chalicelib.services.outbox import outbox_actions, outbox_entry
+from chalicelib.services.vouchers import history_entry, resume_actions
 
 UNUSED = ("issued", "sold")
 ENDED = ("expired", "exhausted", "revoked")
@@ -50,6 +51,7 @@ class ExpiryReport:
     batches_processed: int = 0  # batches whose unused vouchers were all gone through
     entries_moved: int = 0  # index entries moved to a later time (extended, or activated since)
     entries_removed: int = 0  # index entries of vouchers that had ended otherwise (revoked, exhausted)
+    pauses_ended: int = 0  # paused vouchers resumed because their longest pause was over
     requests: int = 0  # DynamoDB requests this run made
     complete: bool = True  # False: the deadline stopped the run; the next run continues
 
@@ -76,6 +78,8 @@ def _due_at(voucher: Voucher) -> int | None:
         return int(voucher.expires_at)
     if voucher.status in UNUSED and voucher.activated_at is None:
         return int(voucher.valid_until)
+    if voucher.status == "paused" and voucher.paused_at is not None:
+        return int(voucher.paused_at) + int(voucher.max_pause_minutes or 0) * 60  # its longest pause is over
     return None
 
 
@@ -167,6 +171,12 @@ class _Run:
             if due > self.now:
                 self.reschedule(current, due)
                 return
+            if current.status == "paused":
+                outcome = self.resume(current)
+                if outcome.applied:
+                    return
+                current = Voucher.from_raw_data(outcome.old) if outcome.old else None
+                continue
             was_active = current.status == "active"
             outcome = self.expire(
                 current.pk,
@@ -205,6 +215,23 @@ class _Run:
         self.report.requests += 1
         if outcome.applied:
             self.report.vouchers_expired += 1
+        return outcome
+
+    def resume(self, voucher: Voucher) -> Outcome:
+        """A pause that reached the plan's longest: the clock runs again, with exactly that pause given back."""
+        entry = history_entry(self.actor, "resumed", self.now, reason="longest pause reached")
+        actions, paused_for = resume_actions(voucher, self.now, entry)
+        event = outbox_entry(self.actor, action="voucher.resume", at=self.now, site_id=None,
+                             after={"status": "active", "reason": "longest pause reached",
+                                    "paused_seconds": paused_for})  # fmt: skip
+        outcome = update_if(
+            Voucher(voucher.pk, voucher.sk),
+            [*actions, *outbox_actions(voucher.pk.removeprefix("V#"), event)],
+            (Voucher.status == "paused") & (Voucher.paused_at == voucher.paused_at),
+        )
+        self.report.requests += 1
+        if outcome.applied:
+            self.report.pauses_ended += 1
         return outcome
 
     def reschedule(self, voucher: Voucher, due: int) -> None:

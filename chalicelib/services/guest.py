@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -24,7 +26,14 @@ from chalicelib.models import Voucher
 from chalicelib.services import Clock, as_utc, utc_now
 from chalicelib.services.devices import DeviceSlot, device_slots, release_slot
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
-from chalicelib.services.redeeming import Blocklist, InvalidCode, data_remaining, session_timeout
+from chalicelib.services.redeeming import (
+    Blocklist,
+    InvalidCode,
+    SiteCache,
+    data_remaining,
+    session_timeout,
+)
+from chalicelib.services.vouchers import JAKARTA, VoucherService, pause_refusal, period_now, window_now
 
 UNUSED = ("issued", "sold")
 RELEASE_WINDOW_SECONDS = 3600
@@ -41,9 +50,14 @@ class GuestStatus:
     devices_used: int
     max_devices: int
     devices: list[DeviceSlot]
+    # Only where the plan has them: its windows, its data per period, its pauses.
+    window: dict[str, datetime | None] | None = None  # closes_at (None: closed now), next_opens_at
+    period: dict[str, Any] | None = None  # data_remaining_bytes, resets_at
+    pause: dict[str, Any] | None = None  # allowed (for the guest, now), pauses_left
 
 
-def guest_status(voucher: Voucher, now: int) -> GuestStatus:
+def guest_status(voucher: Voucher, now: int, tz: ZoneInfo | None = None) -> GuestStatus:
+    """`tz`: the site's timezone, which the plan's windows and periods are in (Jakarta when unknown)."""
     status = str(voucher.status)
     quota_used = voucher.quota_bytes is not None and int(voucher.used_bytes) >= int(voucher.quota_bytes)
     if status in UNUSED:
@@ -58,6 +72,18 @@ def guest_status(voucher: Voucher, now: int) -> GuestStatus:
         expires_at, seconds_left = as_utc(voucher.expires_at), session_timeout(voucher, now)
     else:
         expires_at, seconds_left = as_utc(voucher.ended_at or voucher.expires_at or voucher.valid_until), 0
+    local = datetime.fromtimestamp(now, tz or JAKARTA)
+    window = window_now(voucher, local)
+    if window is not None:
+        del window["open"]  # the guest reads it from closes_at
+    period = period_now(voucher, local)
+    pause = None
+    if voucher.pause_by is not None:
+        pauses_left = max(int(voucher.max_pauses or 0) - int(voucher.pauses_used or 0), 0)
+        allowed = voucher.pause_by == "guest" and (
+            status == "paused" or pause_refusal(voucher, now, "guest") is None
+        )
+        pause = {"allowed": allowed, "pauses_left": pauses_left}
     return GuestStatus(
         status=status,
         expires_at=expires_at,
@@ -66,12 +92,17 @@ def guest_status(voucher: Voucher, now: int) -> GuestStatus:
         devices_used=len(voucher.devices or ()),
         max_devices=int(voucher.max_devices),
         devices=device_slots(voucher),
+        window=window,
+        period=period,
+        pause=pause,
     )
 
 
 class GuestService:
-    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: Settings, vouchers: VoucherService, sites: SiteCache, clock: Clock = utc_now) -> None:
         self._clock = clock
+        self._vouchers = vouchers
+        self._sites = sites
         self._window = settings.redeem_window_seconds
         self._limiter = FailureLimiter(settings.guest_max_failures_per_address, self._window, clock)
         self._releases = FailureLimiter(settings.guest_max_releases_per_voucher, RELEASE_WINDOW_SECONDS, clock)
@@ -79,7 +110,21 @@ class GuestService:
 
     def status(self, org_id: str, code: str, source_ip: str | None) -> GuestStatus:
         voucher = self._find(org_id, code, source_ip)
-        return guest_status(voucher, int(self._clock().timestamp()))
+        return self._status(voucher)
+
+    def pause(self, org_id: str, code: str, actor: Actor) -> Voucher:
+        """The guest pauses their own code, where its plan lets guests pause."""
+        voucher = self._find(org_id, code, actor.meta.source_ip)
+        return self._vouchers.pause(actor, voucher, "paused by the guest", by="guest")
+
+    def resume(self, org_id: str, code: str, actor: Actor) -> Voucher:
+        voucher = self._find(org_id, code, actor.meta.source_ip)
+        return self._vouchers.resume(actor, voucher, "resumed by the guest", by="guest")
+
+    def _status(self, voucher: Voucher) -> GuestStatus:
+        site_id = voucher.site_id or voucher.activated_site_id or voucher.rev_site
+        tz = self._sites.timezone(str(voucher.org_id), site_id) if site_id else None
+        return guest_status(voucher, int(self._clock().timestamp()), tz)
 
     def release(self, org_id: str, code: str, slot: str, actor: Actor) -> GuestStatus:
         voucher = self._find(org_id, code, actor.meta.source_ip)
@@ -89,7 +134,7 @@ class GuestService:
         voucher = release_slot(voucher, slot, actor, self._clock)
         if len(voucher.devices or ()) < before:  # a repeated release frees nothing and counts nothing
             self._releases.record_failure(scope)
-        return guest_status(voucher, int(self._clock().timestamp()))
+        return self._status(voucher)
 
     def _find(self, org_id: str, code: str, source_ip: str | None) -> Voucher:
         scope = scope_key("guest-ip", source_ip or "unknown")

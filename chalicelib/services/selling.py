@@ -30,7 +30,7 @@ from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.models.shifts import OpenShiftClaim
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.services import Clock, epoch, utc_now
-from chalicelib.services.audit import AuditLog
+from chalicelib.services.audit import AuditLog, Changes
 from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.issuing import CodeShapes, terms_of, voucher_item
 from chalicelib.services.plans import PlanService
@@ -241,6 +241,8 @@ class SellingService:
         refunded = sum(1 for voucher in found.values() if voucher.refunded_at is not None)
         quantity, total = int(sale.quantity), int(sale.total)
         reversed_count, reversed_amount = quantity - refunded, total - refunded * int(sale.unit_price)
+        if sale.kind == "topup":
+            reversed_count, reversed_amount = quantity, total  # a top-up is never refunded on its own
         entry = LedgerEntry(
             *LedgerEntry.key(org_id, now, "void", sale_id),
             gsi3pk=f"ORG#{org_id}#DAY#{local_day(now, site)}",
@@ -269,6 +271,9 @@ class SellingService:
                     actions=[Sale.voided_at.set(now), Sale.void_reason.set(reason)],
                     condition=Sale.voided_at.does_not_exist(),
                 )
+                if sale.kind == "topup":
+                    self._take_back(tx, sale, change)
+                    keys = []  # the code stays the guest's: only what the top-up added goes
                 for pk, sk in keys:
                     voucher = found.get(pk)
                     if voucher is None or voucher.refunded_at is not None:
@@ -293,6 +298,20 @@ class SellingService:
             raise
         sale.voided_at, sale.void_reason = now, reason
         return sale
+
+    @staticmethod
+    def _take_back(tx: Changes, sale: Sale, change: dict[str, Any]) -> None:
+        """A voided top-up takes back the minutes and data it added, from the code as it is now."""
+        from chalicelib.services.topups import limit_actions  # top-ups build on selling
+
+        pk, sk = sale.voucher_keys[0]
+        try:
+            voucher = Voucher.get(pk, sk, consistent_read=True)
+        except DoesNotExist:
+            return  # long gone (TTL): nothing left to take back
+        actions = limit_actions(voucher, -int(sale.topup_seconds or 0), -int(sale.topup_bytes or 0))
+        tx.update(voucher, actions=[*actions, Voucher.history.set((Voucher.history | []).append([change]))],
+                  condition=Voucher.status == voucher.status)  # fmt: skip
 
 
 def _codes(org_id: str, first: int, quantity: int) -> list[str]:

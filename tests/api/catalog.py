@@ -70,6 +70,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/refund"): OWNER_MANAGER,
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/pause"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/resume"): OWNER_MANAGER,
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/topup"): SHIFT_WORKERS,
     ("POST", "/v1/orgs/{org_id}/keys"): OWNER,
     ("GET", "/v1/orgs/{org_id}/keys"): OWNER,
     ("DELETE", "/v1/orgs/{org_id}/keys/{key_id}"): OWNER,
@@ -119,6 +122,8 @@ PUBLIC = {
     ("GET", "/v1/brand"),  # the guest page and the console's sign-in show it
     ("POST", "/v1/guest/status"),
     ("POST", "/v1/guest/release"),
+    ("POST", "/v1/guest/pause"),
+    ("POST", "/v1/guest/resume"),
     # openNDS FAS: the guest page, and the router's FAS URL (authmon authenticates with its gateway hash).
     ("POST", "/v1/fas/session"),
     ("POST", "/v1/fas/login"),
@@ -134,7 +139,7 @@ PUBLIC = {
 }
 # Path parameters that name no object of an organisation (a provider's name is the same in every org).
 NOT_OBJECTS = {"{provider}", "{org_id}"}
-POS_KEY_ROUTES = {("POST", "/v1/pos/sales")}
+POS_KEY_ROUTES = {("POST", "/v1/pos/sales"), ("POST", "/v1/pos/topups")}
 RADIUS_KEY_ROUTES = {
     ("POST", "/v1/radius/authorize"),
     ("POST", "/v1/radius/accounting"),
@@ -200,6 +205,12 @@ BODIES: dict[tuple[str, str], Callable[[Targets], dict[str, Any]]] = {
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/revoke"): lambda t: {"reason": "refund at the counter"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/refund"): lambda t: {"reason": "could not connect"},
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/extend"): lambda t: {"minutes": 30, "reason": "network down"},
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/pause"): lambda t: {"reason": "guest away for the weekend"},
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/resume"): lambda t: {"reason": "guest is back"},
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/topup"): lambda t: {
+        "plan_id": t.ids["topup_plan_id"],
+        "site_id": t.ids["site_id"],
+    },
     ("POST", "/v1/orgs/{org_id}/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS"},
     ("POST", "/v1/platform/keys"): lambda t: {"kind": "radius", "name": "FreeRADIUS ISP"},
     ("POST", "/v1/orgs/{org_id}/sites/{site_id}/nas"): lambda t: {"name": "hAP", "nas_identifier": _unique_nas()},
@@ -259,6 +270,9 @@ def _unique_nas() -> str:
 PATH_IDS: dict[tuple[str, str], dict[str, str]] = {
     ("DELETE", "/v1/orgs/{org_id}/keys/{key_id}"): {"key_id": "radius_key_id"},
     ("DELETE", "/v1/platform/keys/{key_id}"): {"key_id": "platform_key_id"},
+    # Pausing needs a running voucher whose plan pauses; resuming, one that is paused.
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/pause"): {"code": "running_code"},
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/resume"): {"code": "paused_code"},
 }
 
 
@@ -340,6 +354,12 @@ def targets(world: World, tenant: Tenant, spec: RouteSpec | None = None) -> Targ
         ids["sale_id"] = _new_sale(world.api, tenant.org_id, site_id, plan_id, world.member(tenant, "cashier").token)
     if needs("slot") or about("/vouchers/{code}/refund"):  # a printed code is sold by its first use
         ids["slot"] = _new_device(world.api, tenant.org_id, ids["code"], controller, owner)
+    if needs("topup_plan_id") or about("/topup"):
+        ids["topup_plan_id"] = world.plan(tenant, name="+1 Jam", kind="topup", price=3000)
+    if needs("running_code"):
+        ids["running_code"] = _running_code(world.api, tenant.org_id, controller, owner)
+    if needs("paused_code"):
+        ids["paused_code"] = _paused_code(world.api, tenant.org_id, controller, owner)
     if needs("shift_id"):
         ids["shift_id"] = _new_shift(world.api, tenant.org_id, site_id, world.member(tenant, "cashier").token)
     if about("agreement", "/stage", "/compliance", "/resellers"):
@@ -463,6 +483,25 @@ PREPARE: dict[tuple[str, str], Callable[[Api, Targets, str], None]] = {
 }
 
 
+def _running_code(api: Api, org_id: str, controller: str, token: str) -> str:
+    """A voucher in use whose plan lets staff pause it (often)."""
+    pausing = {"by": "staff", "max_pauses": 100, "max_pause_minutes": 60}
+    plan = {"name": "Mingguan", "price": 50000, "duration_minutes": 7 * 24 * 60, "validity_days": 30, "pause": pausing}
+    plan_id = api.post(f"/v1/orgs/{org_id}/plans", plan, token=token).json["plan_id"]
+    batch = api.post(f"/v1/orgs/{org_id}/batches", {"plan_id": plan_id, "quantity": 1}, token=token).json
+    code = str(api.get(f"/v1/orgs/{org_id}/batches/{batch['batch_id']}/codes", token=token).json["codes"][0])
+    reply = api.post("/v1/redeem", {"code": code, "mac": f"02:00:00:{uuid.uuid4().hex[:6]}"}, token=controller)
+    assert reply.status == 200, reply.body
+    return code
+
+
+def _paused_code(api: Api, org_id: str, controller: str, token: str) -> str:
+    code = _running_code(api, org_id, controller, token)
+    reply = api.post(f"/v1/orgs/{org_id}/vouchers/{code}/pause", {"reason": "away"}, token=token)
+    assert reply.status == 200, reply.body
+    return code
+
+
 def _new_device(api: Api, org_id: str, code: str, controller: str, token: str) -> str:
     """Redeem the code from a new device; return the slot it holds."""
     reply = api.post("/v1/redeem", {"code": code, "mac": f"02:00:00:{uuid.uuid4().hex[:6]}"}, token=controller)
@@ -497,6 +536,14 @@ ONE_SHOT: dict[tuple[str, str], tuple[str, Callable[[Api, Targets], str]]] = {
     ("DELETE", "/v1/orgs/{org_id}/payment-accounts/{provider}"): (
         "provider",
         lambda api, t: _reconnect(api, t),
+    ),
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/pause"): (
+        "running_code",
+        lambda api, t: _running_code(api, t.tenant.org_id, t.controller, t.tenant.owner.token),
+    ),
+    ("POST", "/v1/orgs/{org_id}/vouchers/{code}/resume"): (
+        "paused_code",
+        lambda api, t: _paused_code(api, t.tenant.org_id, t.controller, t.tenant.owner.token),
     ),
     ("POST", "/v1/orgs/{org_id}/vouchers/{code}/devices/{slot}/release"): (
         "slot",
