@@ -294,6 +294,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     expect(page.get_by_test_id("window")).to_contain_text(words["open_until"])
     expect(page.get_by_test_id("window")).to_contain_text(_clock(end))
     expect(page.get_by_test_id("period")).to_contain_text(words[_guest_period_words()])
+    expect(page.get_by_test_id("data-left")).to_have_text("400 MB")  # no total: what today leaves
     expect(page.get_by_test_id("pauses-left")).to_have_text(words["pauses_left"].format(n=2))
     _shot(page, f"guest-status-{lang}")
 

@@ -243,7 +243,11 @@ export function GuestPage({ context }: { context: PageContext }) {
             <div>
               <dt>{t("data.left")}</dt>
               <dd class="g-big" data-testid="data-left">
-                {status.data_remaining_bytes === null ? t("data.unlimited") : bytes(status.data_remaining_bytes)}
+                {status.data_remaining_bytes !== null
+                  ? bytes(status.data_remaining_bytes)
+                  : status.period // no total, but a limit per period: that is what is left to use
+                    ? bytes(status.period.data_remaining_bytes)
+                    : t("data.unlimited")}
               </dd>
             </div>
             {status.expires_at && (
