@@ -57,8 +57,19 @@ interface FormState {
 /** The fields typed as text or chosen from a list (not the online sites or the usage hours). */
 type TextKey = Exclude<keyof FormState, "sold_online" | "online_sites" | "windows">;
 
+/** How a plan is sold and used, as the API takes it (issue 16's fields). */
+interface Terms {
+  kind: "voucher" | "topup";
+  windows: PlanWindow[] | null;
+  period_quota_mb: number | null;
+  quota_period: QuotaPeriod | null;
+  pause: PlanPause | null;
+  device_policy: "shared" | "first_devices";
+  idle_release_minutes: number | null;
+}
+
 /** The terms a plan has when none are set (what a server without them means too). */
-const PLAIN_TERMS = {
+const PLAIN_TERMS: Terms = {
   kind: "voucher",
   windows: null,
   period_quota_mb: null,
@@ -66,8 +77,7 @@ const PLAIN_TERMS = {
   pause: null,
   device_policy: "shared",
   idle_release_minutes: null,
-} as const;
-type TermKey = keyof typeof PLAIN_TERMS;
+};
 
 const NEW_WINDOW: PlanWindow = { days: [...DAYS], start: "08:00", end: "17:00" };
 
@@ -121,7 +131,7 @@ function fromPlan(plan: SellablePlan): FormState {
 }
 
 /** The form's terms as the API takes them: a top-up only adds time and data, only wall-clock plans pause. */
-function termsOf(form: FormState): Record<TermKey, unknown> {
+function termsOf(form: FormState): Terms {
   const voucher = form.kind === "voucher";
   const periodMb = intOrNull(form.period_quota_mb);
   const pause: PlanPause | null =
@@ -143,14 +153,13 @@ function termsOf(form: FormState): Record<TermKey, unknown> {
  * Only the terms that differ from the plan's (or, for a new plan, from none), so a plain plan
  * reads the same to a server that predates them; the data per period and its period go together.
  */
-function termsBody(form: FormState, plan: SellablePlan | null): Partial<Record<TermKey, unknown>> {
+function termsBody(form: FormState, plan: SellablePlan | null): Partial<Terms> {
   const next = termsOf(form);
-  const body: Partial<Record<TermKey, unknown>> = {};
-  for (const key of Object.keys(PLAIN_TERMS) as TermKey[]) {
-    const before = plan?.[key] ?? PLAIN_TERMS[key];
-    if (JSON.stringify(next[key]) !== JSON.stringify(before)) body[key] = next[key];
-  }
-  if ("period_quota_mb" in body || "quota_period" in body) {
+  const changed = (Object.keys(PLAIN_TERMS) as (keyof Terms)[]).filter(
+    (key) => JSON.stringify(next[key]) !== JSON.stringify(plan?.[key] ?? PLAIN_TERMS[key]),
+  );
+  const body: Partial<Terms> = Object.fromEntries(changed.map((key) => [key, next[key]]));
+  if (changed.includes("period_quota_mb") || changed.includes("quota_period")) {
     body.period_quota_mb = next.period_quota_mb;
     body.quota_period = next.quota_period;
   }
@@ -159,19 +168,12 @@ function termsBody(form: FormState, plan: SellablePlan | null): Partial<Record<T
 
 /** What the summary line reads: the form as numbers, with what the API would be sent. */
 function formTerms(form: FormState): PlanTerms {
-  const terms = termsOf(form);
   return {
-    kind: form.kind,
+    ...termsOf(form),
     duration_minutes: intOrNull(form.duration_minutes),
     time_mode: form.time_mode,
     data_quota_mb: intOrNull(form.data_quota_mb),
-    windows: terms.windows as PlanWindow[] | null,
-    period_quota_mb: terms.period_quota_mb as number | null,
-    quota_period: terms.quota_period as QuotaPeriod | null,
-    pause: terms.pause as PlanPause | null,
     max_devices: intOrNull(form.max_devices),
-    device_policy: form.device_policy,
-    idle_release_minutes: terms.idle_release_minutes as number | null,
   };
 }
 
