@@ -42,8 +42,9 @@ WORDS: dict[str, dict[str, str]] = {
         "period_mb": "Data per period (MB)", "period": "Period", "per_day": "Per day",
         "pause_by": "Who can pause", "guests": "Guests (on the guest page) and staff",
         "max_pauses": "Max pauses", "max_pause_minutes": "Max minutes per pause",
-        "create": "Create", "saved": "Plan saved.", "invalid": "Invalid input",
+        "create": "Create", "saved": "Plan saved.", "invalid": "Invalid input", "edit": "Edit", "save": "Save",
         "school": "Mon–Fri 07:00–15:00, 2 GB per day, 30 days",  # noqa: RUF001 (the console writes en dashes)
+        "school_1gb": "Mon–Fri 07:00–15:00, 1 GB per day, 30 days",  # noqa: RUF001 (the console writes en dashes)
         "daily": "Every day {start}–{end}, 500 MB per day, 1 day, guests can pause it 2× (up to 1 hour each)",  # noqa: RUF001 (the console writes en dashes)
         "topup": "Top-up: adds 1 hour, 500 MB",
         "vouchers": "Find a voucher", "code": "Voucher code", "find": "Find",
@@ -69,8 +70,9 @@ WORDS: dict[str, dict[str, str]] = {
         "period_mb": "Data per periode (MB)", "period": "Periode", "per_day": "Per hari",
         "pause_by": "Siapa yang dapat menjeda", "guests": "Tamu (di halaman tamu) dan petugas",
         "max_pauses": "Maks. jumlah jeda", "max_pause_minutes": "Maks. menit per jeda",
-        "create": "Buat", "saved": "Paket disimpan.", "invalid": "Isian tidak valid",
+        "create": "Buat", "saved": "Paket disimpan.", "invalid": "Isian tidak valid", "edit": "Ubah", "save": "Simpan",
         "school": "Sen–Jum 07:00–15:00, 2 GB per hari, 30 hari",  # noqa: RUF001 (the console writes en dashes)
+        "school_1gb": "Sen–Jum 07:00–15:00, 1 GB per hari, 30 hari",  # noqa: RUF001 (the console writes en dashes)
         "daily": "Setiap hari {start}–{end}, 500 MB per hari, 1 hari, tamu dapat menjeda 2× (maks. 1 jam tiap jeda)",  # noqa: RUF001 (the console writes en dashes)
         "topup": "Isi ulang: menambah 1 jam, 500 MB",
         "vouchers": "Cari voucher", "code": "Kode voucher", "find": "Cari",
@@ -212,6 +214,18 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     assert school["windows"] == [{"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "15:00"}]
     assert (school["period_quota_mb"], school["quota_period"], school["pause"]) == (2048, "day", None)
     expect(page.get_by_role("cell", name=words["school"], exact=True)).to_be_visible()  # the plan list says it too
+
+    # Editing sends only what changed of the new terms (the data per period goes with its period).
+    page.get_by_role("button", name=f"{words['edit']} Sekolah", exact=True).click()
+    expect(preview).to_have_text(words["school"])
+    page.get_by_label(words["period_mb"], exact=True).fill("1024")
+    expect(preview).to_have_text(words["school_1gb"])
+    with page.expect_request(lambda r: r.method == "PATCH" and r.url.endswith(school["plan_id"])) as edited:
+        page.get_by_role("button", name=words["save"], exact=True).click()
+    sent = edited.value.post_data_json
+    assert {"windows", "pause", "kind", "device_policy", "idle_release_minutes"}.isdisjoint(sent), sent
+    assert (sent["period_quota_mb"], sent["quota_period"]) == (1024, "day"), sent
+    expect(page.get_by_role("cell", name=words["school_1gb"], exact=True)).to_be_visible()
 
     # --- a daily plan open now, 500 MB a day, that guests may pause twice ------------------------
     start, end = _hours_around_now()
