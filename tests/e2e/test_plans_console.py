@@ -53,7 +53,7 @@ WORDS: dict[str, dict[str, str]] = {
         "status_paused": "paused", "status_active": "active",
         "resume_reason": "Reason for resuming", "resume": "Resume voucher", "resumed": "Voucher resumed.",
         "topup_plan": "Top-up plan", "top_up": "Top up", "topped_up": "Topped up with {plan}.",
-        "event_topped_up": "topped up",
+        "event_topped_up": "topped up", "topup_refused": "A top-up is not allowed",
         "guest_lang": "EN", "guest_code": "Voucher code", "guest_check": "Check voucher",
         "open_until": "Open until", "left_today": "400 MB left today, resets",
         "left_period": "400 MB left this period, resets", "pauses_left": "Pauses left: {n}",
@@ -81,7 +81,7 @@ WORDS: dict[str, dict[str, str]] = {
         "status_paused": "dijeda", "status_active": "aktif",
         "resume_reason": "Alasan melanjutkan", "resume": "Lanjutkan voucher", "resumed": "Voucher dilanjutkan.",
         "topup_plan": "Paket isi ulang", "top_up": "Isi ulang", "topped_up": "Diisi ulang dengan {plan}.",
-        "event_topped_up": "diisi ulang",
+        "event_topped_up": "diisi ulang", "topup_refused": "Isi ulang tidak diizinkan",
         "guest_lang": "ID", "guest_code": "Kode voucher", "guest_check": "Cek voucher",
         "open_until": "Bisa dipakai sampai", "left_today": "Sisa 400 MB hari ini, diatur ulang",
         "left_period": "Sisa 400 MB periode ini, diatur ulang",
@@ -175,6 +175,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     page: Any, stack: Stack, page_errors: PageErrors, lang: str
 ) -> None:
     page_errors.expect(r"status of 400 .*/plans")  # the browser logs the refused overlapping hours
+    page_errors.expect(r"status of 409 .*/topup")  # and the top-up of a code revoked meanwhile
     words = WORDS[lang]
     venue = _venue(stack)
     org, owner = venue["org"], venue["owner"]
@@ -297,6 +298,12 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     added = datetime.fromisoformat(after["expires_at"]) - datetime.fromisoformat(before["expires_at"])
     assert added == timedelta(hours=1), (before["expires_at"], after["expires_at"])
     _shot(page, f"voucher-topup-{lang}")
+
+    # Revoked meanwhile (another person, another tab): the refusal says why, in the API's words.
+    stack.call("POST", f"{org}/vouchers/{staff_code}/revoke", {"reason": "kartu hilang"}, token=owner)
+    page.get_by_role("button", name=words["top_up"], exact=True).click()
+    refusal = page.get_by_role("form", name=words["top_up"], exact=True).get_by_role("alert")
+    expect(refusal).to_have_text(f"{words['topup_refused']}: This code is revoked: sell a new voucher instead.")
 
     # --- the guest page: until when, data left today, pause and resume ----------------------------
     page.context.new_cdp_session(page).send("Emulation.setTimezoneOverride", {"timezoneId": SITE_TZ})
