@@ -103,8 +103,11 @@ def resume_voucher(ctx: RequestContext, org_id: str, code: str, body: PauseReaso
     extra_responses={409: "topup_not_allowed", 423: "org_restricted"},
 )  # fmt: skip
 def topup_voucher(ctx: RequestContext, org_id: str, code: str, body: TopupIn) -> TopupOut:
+    seller = ctx.user
+    # A person selling at the console books the top-up to their open shift, if they have one (as sales do).
+    shift_id = services().shifts.open_shift_id(org_id, seller.id)
     done = services().topups.top_up(ctx.actor, org_id, code, body.plan_id, site_id=body.site_id,
-                                    seller_id=ctx.user.id)  # fmt: skip
+                                    seller_id=seller.id, shift_id=shift_id)  # fmt: skip
     return topup_out(done)
 
 

@@ -108,5 +108,53 @@ def release_slot(
     return Voucher.get(voucher.pk, voucher.sk, consistent_read=True)
 
 
+def idle_devices(voucher: Voucher, now: int) -> set[str]:
+    """Devices of a shared voucher with `idle_release_minutes` whose last accounting is older than that.
+
+    A device that never reported keeps its slot: controllers report a session's start right after the
+    login, so it is too new to judge (and `first_devices` vouchers keep their devices for good).
+    """
+    if voucher.device_policy == "first_devices" or not voucher.idle_release_minutes:
+        return set()
+    last: dict[str, int] = {}
+    for entry in cast(dict[str, Any], voucher.sessions.as_dict() if voucher.sessions else {}).values():  # type: ignore[no-untyped-call]
+        if isinstance(entry, dict) and "d" in entry and "t" in entry:
+            last[str(entry["d"])] = max(last.get(str(entry["d"]), 0), int(entry["t"]))
+    cutoff = now - int(voucher.idle_release_minutes) * 60
+    return {device for device in voucher.devices or () if last.get(mac_ref(device), now) <= cutoff}
+
+
+def release_idle(voucher_hash: str, now: int, actor: Actor) -> bool:
+    """Free the idle slots of a full voucher (a login is waiting for one); True if any was freed.
+
+    One conditional write, audited through the voucher's outbox: each device must still hold its slot,
+    so a device that came back meanwhile keeps it.
+    """
+    try:
+        voucher = Voucher.get(*Voucher.key(voucher_hash), consistent_read=True)
+    except Voucher.DoesNotExist:
+        return False
+    idle = idle_devices(voucher, now)
+    if not idle:
+        return False
+    entry = outbox_entry(
+        actor, action="voucher.device_release", at=now, site_id=voucher.activated_site_id,
+        after={"devices": sorted(mac_ref(device) for device in idle), "reason": "idle",
+               "idle_release_minutes": int(voucher.idle_release_minutes or 0)},
+    )  # fmt: skip
+    first, *rest = sorted(idle)
+    condition = Voucher.devices.contains(first)
+    for device in rest:
+        condition &= Voucher.devices.contains(device)
+    try:
+        voucher.update(actions=[Voucher.devices.delete(idle), Voucher.released_devices.add(idle),
+                                *outbox_actions(voucher_hash, entry)], condition=condition)  # fmt: skip
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False  # changed meanwhile: the login is judged on the voucher as it is
+    return True
+
+
 def _device_in(devices: set[str] | None, slot: str) -> str | None:
     return next((device for device in devices or () if mac_ref(device) == slot), None)

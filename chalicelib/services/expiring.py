@@ -34,7 +34,7 @@ from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.issuing import IssuingService
 from chalicelib.services.outbox import outbox_actions, outbox_entry
-from chalicelib.services.vouchers import history_entry, resume_actions
+from chalicelib.services.vouchers import end_long_pause
 
 UNUSED = ("issued", "sold")
 ENDED = ("expired", "exhausted", "revoked")
@@ -219,16 +219,7 @@ class _Run:
 
     def resume(self, voucher: Voucher) -> Outcome:
         """A pause that reached the plan's longest: the clock runs again, with exactly that pause given back."""
-        entry = history_entry(self.actor, "resumed", self.now, reason="longest pause reached")
-        actions, paused_for = resume_actions(voucher, self.now, entry)
-        event = outbox_entry(self.actor, action="voucher.resume", at=self.now, site_id=None,
-                             after={"status": "active", "reason": "longest pause reached",
-                                    "paused_seconds": paused_for})  # fmt: skip
-        outcome = update_if(
-            Voucher(voucher.pk, voucher.sk),
-            [*actions, *outbox_actions(voucher.pk.removeprefix("V#"), event)],
-            (Voucher.status == "paused") & (Voucher.paused_at == voucher.paused_at),
-        )
+        outcome = end_long_pause(voucher, self.now, self.actor)
         self.report.requests += 1
         if outcome.applied:
             self.report.pauses_ended += 1

@@ -239,7 +239,7 @@ class RedeemService:
             local=local,
         )
         try:
-            voucher = activate(activation)
+            voucher = self._activate(activation, actor)
         except RedeemRefused as refusal:
             error = _refusal(refusal.voucher, site_id, device, now, local)
             self.quality.rejected(org_id, site_id, error.code, now_dt)
@@ -254,6 +254,30 @@ class RedeemService:
             session_timeout=session_timeout(voucher, now, local),
             data_remaining_bytes=data_remaining(voucher, local),
         )
+
+    def _activate(self, activation: Activation, actor: Actor) -> Voucher:
+        """The redeem's one write. When it is refused because the voucher is full, its idle slots (where its
+        plan says so) are freed, or because its pause is over, it is resumed; then it is tried once more."""
+        try:
+            return activate(activation)
+        except RedeemRefused as refusal:
+            full = refusal.voucher
+            if full is not None and full.status == "paused":
+                from chalicelib.services.vouchers import end_long_pause, pause_is_over  # vouchers builds on this
+
+                if not pause_is_over(full, activation.now) or not end_long_pause(full, activation.now, actor).applied:
+                    raise
+                return activate(activation)
+            if full is None or not full.idle_release_minutes or full.device_policy == "first_devices":
+                raise
+            if not isinstance(_refusal(full, activation.site_id, activation.mac_hash, activation.now,
+                                       activation.local), DeviceLimitReached):  # fmt: skip
+                raise
+            from chalicelib.services.devices import release_idle  # devices builds on this module
+
+            if not release_idle(activation.voucher_hash, activation.now, actor):
+                raise
+        return activate(activation)
 
     def _count_failure(
         self, scopes: tuple[str, ...], now: int, actor: Actor, org_id: str, site_id: str, device: str

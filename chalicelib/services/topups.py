@@ -26,6 +26,7 @@ from chalicelib.auth.principal import Actor
 from chalicelib.errors import Conflict, IdempotencyMismatch, KuotaError, ValidationFailed
 from chalicelib.models import LedgerEntry, Plan, Sale, Voucher
 from chalicelib.models.base import cancelled_by_condition, failed_condition
+from chalicelib.models.shifts import OpenShiftClaim
 from chalicelib.plan_rules import MB
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
@@ -103,7 +104,7 @@ class TopupService:
 
     def top_up(
         self, actor: Actor, org_id: str, code: str, plan_id: str, *, site_id: str | None, seller_id: str,
-        idempotency_key: str | None = None,
+        idempotency_key: str | None = None, shift_id: str | None = None,
     ) -> Topup:  # fmt: skip
         """Sell `plan_id` (a top-up plan) onto `code`, booked at `site_id` (a POS's own, or the one named at
         the console), else at the code's own site (its site, or where it was first used or sold)."""
@@ -136,6 +137,7 @@ class TopupService:
             first_number=0, voucher_keys=[[voucher.pk, voucher.sk]], gsi1pk=Sale.list_key(org_id),
             gsi1sk=f"{now.isoformat(timespec='microseconds')}#{sale_id}", kind="topup",
             topup_seconds=seconds, topup_bytes=data_bytes if voucher.quota_bytes is not None else 0,
+            shift_id=shift_id,
         )  # fmt: skip
         line = LedgerEntry(
             *LedgerEntry.key(org_id, now, "sale", sale_id),
@@ -163,11 +165,16 @@ class TopupService:
                 tx.record(line)
                 tx.append(event)
                 tx.update(voucher, actions=actions, condition=_still_usable(voucher, at))
+                if shift_id is not None:  # the cash is in the seller's open shift, which must still be open
+                    tx.update(OpenShiftClaim(*OpenShiftClaim.key(org_id, seller_id)),
+                              actions=[OpenShiftClaim.sales.add(1)], condition=OpenShiftClaim.shift_id == shift_id)
         except TransactWriteError as exc:
             if idempotency_key is not None and cancelled_by_condition(exc, 0):
                 earlier = self._earlier(org_id, sale_id, seller_id, voucher, plan)
                 if earlier is not None:
                     return earlier
+            if shift_id is not None and cancelled_by_condition(exc, 4):
+                raise Conflict("Your shift was closed meanwhile: open a shift and sell again.") from exc
             if failed_condition(exc):
                 raise TopupNotAllowed("The code changed meanwhile (used up, expired or revoked); look again.") from exc
             raise

@@ -18,12 +18,13 @@ from chalicelib.codes import code_hash
 from chalicelib.errors import Conflict, KuotaError, NotFound
 from chalicelib.models import LedgerEntry, Site, Voucher
 from chalicelib.models.base import failed_condition
+from chalicelib.models.expiry import Outcome, update_if
 from chalicelib.models.vouchers import expiry_shard
 from chalicelib.plan_rules import closes_at, is_open, next_opening, period_resets
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.devices import device_slots, release_slot
-from chalicelib.services.outbox import voucher_id
+from chalicelib.services.outbox import outbox_actions, outbox_entry, voucher_id
 from chalicelib.services.redeeming import SiteCache, data_remaining, period_left
 from chalicelib.services.selling import local_day
 
@@ -198,6 +199,28 @@ def _site_of(voucher: Voucher) -> Site | None:
         return None
 
 
+def pause_is_over(voucher: Voucher, now: int) -> bool:
+    """Whether a paused voucher has reached its plan's longest pause (its clock runs again then)."""
+    return voucher.status == "paused" and voucher.paused_at is not None and (
+        int(voucher.paused_at) + int(voucher.max_pause_minutes or 0) * 60 <= now
+    )
+
+
+def end_long_pause(voucher: Voucher, now: int, actor: Actor) -> Outcome:
+    """Resume a voucher whose pause reached its longest, giving back exactly that much: the expiry job does
+    it when due, and a login that finds it so first (the job runs every few minutes). Audited through the
+    voucher's outbox, in the same write; refused when it changed meanwhile (`Outcome.old`)."""
+    entry = history_entry(actor, "resumed", now, reason="longest pause reached")
+    actions, paused_for = resume_actions(voucher, now, entry)
+    event = outbox_entry(actor, action="voucher.resume", at=now, site_id=None,
+                         after={"status": "active", "reason": "longest pause reached", "paused_seconds": paused_for})
+    return update_if(
+        Voucher(voucher.pk, voucher.sk),
+        [*actions, *outbox_actions(voucher.pk.removeprefix("V#"), event)],
+        (Voucher.status == "paused") & (Voucher.paused_at == voucher.paused_at),
+    )
+
+
 class VoucherService:
     def __init__(self, audit: AuditLog, clock: Clock = utc_now, sites: SiteCache | None = None) -> None:
         self._audit = audit
@@ -286,7 +309,7 @@ class VoucherService:
         still = (Voucher.expires_at > now) & (Voucher.pauses_used.does_not_exist()
                                               | (Voucher.pauses_used < voucher.max_pauses))  # fmt: skip
         after = {"status": "paused", "reason": reason, "pauses_used": int(voucher.pauses_used or 0) + 1}
-        return self._change(actor, voucher, "voucher.pause", actions, after, also=still,
+        return self._change(actor, voucher, "voucher.pause", actions, after, also=still, by_guest=by == "guest",
                             conflict=PauseNotAllowed("The voucher changed meanwhile; look again."))  # fmt: skip
 
     def resume(self, actor: Actor, voucher: Voucher, reason: str, *, by: str = "staff") -> Voucher:
@@ -299,7 +322,7 @@ class VoucherService:
         actions, paused_for = resume_actions(voucher, now, history_entry(actor, "resumed", now, reason=reason))
         after = {"status": "active", "reason": reason, "paused_seconds": paused_for}
         return self._change(actor, voucher, "voucher.resume", actions, after,
-                            also=Voucher.paused_at == voucher.paused_at,
+                            also=Voucher.paused_at == voucher.paused_at, by_guest=by == "guest",
                             conflict=PauseNotAllowed("The voucher changed meanwhile; look again."))  # fmt: skip
 
     def release_device(self, actor: Actor, org_id: str, code: str, slot: str) -> Voucher:
@@ -351,7 +374,7 @@ class VoucherService:
     def _change(
         self, actor: Actor, voucher: Voucher, action: str, actions: list[Any], after: dict[str, Any],
         *, records: Sequence[LedgerEntry] = (), site: Site | None = None, along: Along | None = None,
-        also: Condition | None = None, conflict: KuotaError | None = None,
+        also: Condition | None = None, conflict: KuotaError | None = None, by_guest: bool = False,
     ) -> Voucher:  # fmt: skip
         before = {
             "status": voucher.status,
@@ -362,6 +385,8 @@ class VoucherService:
             actor, org_id=voucher.org_id, action=action, target_type="voucher", target_id=voucher_id(voucher),
             before=before, after=after, site=site or _site_of(voucher),
         )  # fmt: skip
+        if by_guest:  # the guest page: the code was the only credential (as a guest's slot release says)
+            event.actor_kind, event.actor_id, event.actor_role = "guest", "guest", "guest"
         try:
             with self._audit.transaction() as tx:
                 for record in records:

@@ -66,8 +66,9 @@ def test_a_guest_pauses_a_week_pass_for_the_weekend_and_loses_no_second(
     now = int(clock.now.timestamp())
     assert int(stored(venue, code).expires_at) - now == left_before
     assert redeem(api, venue.controller_a, code).json["session_timeout"] == left_before
-    actions = [event["action"] for event in audit_events(venue.tenant.org_id)]
-    assert actions.count("voucher.pause") == 1 and actions.count("voucher.resume") == 1
+    events = [event for event in audit_events(venue.tenant.org_id) if event["action"].startswith("voucher.")]
+    by_guest = [(event["action"], event["actor_kind"]) for event in events if event["action"] != "voucher.redeem"]
+    assert by_guest == [("voucher.pause", "guest"), ("voucher.resume", "guest")]
 
 
 def test_pauses_are_limited_in_number_and_who_may_pause(api: Api, world: World, venue: Venue, clock: FakeClock) -> None:
@@ -242,3 +243,33 @@ def test_a_pos_topup_is_made_once_per_idempotency_key(api: Api, world: World, ve
     missing = api.post("/v1/pos/topups", {"code": code, "plan_id": plan_id}, token=pos_a)
     assert (missing.status, missing.json["error"]["field"]) == (400, "Idempotency-Key")
     assert len(list(Sale.query(f"ORG#{tenant.org_id}", Sale.sk.startswith("SALE#")))) == 1
+
+
+def test_a_cashiers_topup_counts_in_their_open_shift(api: Api, world: World, venue: Venue) -> None:
+    cashier = world.member(venue.tenant, "cashier")
+    org = f"/v1/orgs/{venue.tenant.org_id}"
+    shift = api.post(f"{org}/shifts", {"site_id": venue.site_a, "opening_cash": 0}, token=cashier.token)
+    assert shift.status == 201, shift.body
+    (code,) = issue(api, world, venue, site_id=venue.site_a, duration_minutes=60)
+    reply = api.post(voucher_path(venue, code, "topup"), {"plan_id": topup_plan(world, venue)}, token=cashier.token)
+    assert reply.status == 201, reply.body
+    current = api.get(f"{org}/shifts/current", token=cashier.token).json
+    assert (current["sales_count"], current["sales_total"], current["expected_cash"]) == (1, 3000, 3000)
+
+
+def test_a_login_after_the_longest_pause_resumes_the_voucher_without_waiting_for_the_job(
+    api: Api, world: World, venue: Venue, clock: FakeClock
+) -> None:
+    at_noon(clock)
+    (code,) = issue(api, world, venue, duration_minutes=WEEK, pause=STAFF_PAUSES)
+    redeem(api, venue.controller_a, code)
+    expires = int(stored(venue, code).expires_at)
+    staff(api, venue, code, "pause")
+    clock.advance(59 * 60)
+    assert redeem(api, venue.controller_a, code).error_code == "voucher_paused"
+    clock.advance(3 * 60)
+    back = redeem(api, venue.controller_a, code)
+    assert back.status == 200, back.body
+    assert int(stored(venue, code).expires_at) == expires + 3600  # exactly the longest pause, not 62 minutes
+    assert back.json["session_timeout"] == expires + 3600 - int(clock.now.timestamp())
+    assert ExpiryService(clock).run().pauses_ended == 0
