@@ -47,7 +47,7 @@ WORDS: dict[str, dict[str, str]] = {
         "school_1gb": "Mon–Fri 07:00–15:00, 1 GB per day, 30 days",  # noqa: RUF001 (the console writes en dashes)
         "daily": "Every day {start}–{end}, 500 MB per day, 1 day, guests can pause it 2× (up to 1 hour each)",  # noqa: RUF001 (the console writes en dashes)
         "topup": "Top-up: adds 1 hour, 500 MB",
-        "vouchers": "Find a voucher", "code": "Voucher code", "find": "Find",
+        "plan": "Plan", "vouchers": "Find a voucher", "code": "Voucher code", "find": "Find",
         "open_closes": "Open, closes", "period_left": "Data left today", "pauses_of": "{used} of 2",
         "pause_reason": "Reason for the pause", "pause": "Pause voucher", "paused": "Voucher paused.",
         "status_paused": "paused", "status_active": "active",
@@ -75,7 +75,7 @@ WORDS: dict[str, dict[str, str]] = {
         "school_1gb": "Sen–Jum 07:00–15:00, 1 GB per hari, 30 hari",  # noqa: RUF001 (the console writes en dashes)
         "daily": "Setiap hari {start}–{end}, 500 MB per hari, 1 hari, tamu dapat menjeda 2× (maks. 1 jam tiap jeda)",  # noqa: RUF001 (the console writes en dashes)
         "topup": "Isi ulang: menambah 1 jam, 500 MB",
-        "vouchers": "Cari voucher", "code": "Kode voucher", "find": "Cari",
+        "plan": "Paket", "vouchers": "Cari voucher", "code": "Kode voucher", "find": "Cari",
         "open_closes": "Buka, tutup", "period_left": "Sisa data hari ini", "pauses_of": "{used} dari 2",
         "pause_reason": "Alasan jeda", "pause": "Jeda voucher", "paused": "Voucher dijeda.",
         "status_paused": "dijeda", "status_active": "aktif",
@@ -255,6 +255,12 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     assert topup["kind"] == "topup" and topup["windows"] is None
     expect(page.get_by_role("cell", name=words["topup"], exact=True)).to_be_visible()
     _shot(page, f"plan-list-{lang}")
+
+    # A top-up is not sold as a new voucher: the Sell screen does not offer it.
+    page.goto("/#/sell")
+    offered = page.get_by_label(words["plan"], exact=True)
+    expect(offered.locator("option", has_text="Harian")).to_have_count(1)
+    expect(offered.locator("option", has_text="Tambah 1 Jam")).to_have_count(0)
 
     # Two codes of the daily plan, both in use (the guest's has used 100 MB today).
     batch = stack.call("POST", f"{org}/batches", {"plan_id": daily["plan_id"], "quantity": 2}, token=owner)
