@@ -163,7 +163,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         nas_directory=nas_directory,
         radius=RadiusService(
             redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic,
-            uplinks=uplinks,
+            uplinks=uplinks, clock=clock,
         ),
         guest=GuestService(settings, vouchers, redeem.sites, clock),
         topups=TopupService(audit, plans, sites, vouchers, gate, clock),

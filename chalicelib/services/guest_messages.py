@@ -7,6 +7,8 @@ Messages contain no `%`: FreeRADIUS's rest module expands it in reply values.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
 
@@ -75,10 +77,38 @@ REJECTIONS: dict[str, dict[str, str]] = {
 }
 
 
-def rejection(reason: str, language: str) -> str:
-    """The guest's message for `reason` (an unknown reason reads as 'cannot be used right now')."""
+DAY_NAMES = {
+    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+MONTH_NAMES = {
+    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+
+def rejection(reason: str, language: str, *, usable_at: datetime | None = None, now: datetime | None = None) -> str:
+    """The guest's message for `reason` (an unknown reason reads as 'cannot be used right now').
+
+    With `usable_at` (the site's local time a window opens or the period's data resets) the
+    message says when to come back: "... Berlaku lagi Senin 07:00." / "... Usable again Mon 07:00."
+    """
     messages = REJECTIONS.get(reason, REJECTIONS["not_found"])
-    return messages.get(language, messages[DEFAULT_LANGUAGE])
+    text = messages.get(language, messages[DEFAULT_LANGUAGE])
+    if usable_at is not None:
+        text += " " + usable_again(language, usable_at, now)
+    return text
+
+
+def usable_again(language: str, at: datetime, now: datetime | None = None) -> str:
+    """When a guest may come back, in the time of `at` (the site's): its day and time, and its date
+    when a week or more away (a month's reset), where the day alone would not say which."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    when = f"{DAY_NAMES[language][at.weekday()]}"
+    if now is not None and (at.date() - now.astimezone(at.tzinfo).date()).days >= 7:
+        when += f" {at.day} {MONTH_NAMES[language][at.month - 1]}"
+    when += f" {at:%H:%M}"
+    return f"{'Usable again' if language == 'en' else 'Berlaku lagi'} {when}."
 
 
 def welcome(language: str, seconds_left: int, data_left_bytes: int | None) -> str:

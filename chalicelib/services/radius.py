@@ -15,9 +15,28 @@ Decisions (docs/integrations/radius-api.md says the same for FreeRADIUS operator
 - Accounting is counted through `RedeemService.account`, which stores each session's
   cumulative counters (never adds them): a retried packet is answered 200 again and
   changes nothing; an older report than one stored is answered and not counted.
+- A login refused because the plan's window is closed (`outside_window`) or this period's
+  data is used up (`period_quota_used`) is a reject whose message says when the guest may
+  come back, in the site's time and language ("... Berlaku lagi Senin 07:00.").
+- An accepted login's Session-Timeout stops at the window's end when that comes before the
+  time left; its data limit is the smaller of what is left in total and in this period.
+- Accounting passes when the NAS read its counters: `Kuota-Event-Time` (Event-Timestamp as
+  seconds, copied by infra/radius/kuota), else Event-Timestamp itself, else now minus
+  Acct-Delay-Time; without any of them, none (the service counts the report as of now).
+  Bytes reported after midnight but measured before it count into the day before.
 - When the session must end, accounting answers `control:Kuota-Disconnect` = the reason
-  (`voucher_revoked`, `voucher_expired`, `voucher_exhausted`, `device_released`,
-  `wrong_site`, `invalid_code`, `unknown_nas`); FreeRADIUS turns it into a Disconnect-Request.
+  (`voucher_revoked`, `voucher_expired`, `voucher_exhausted`, `voucher_paused`,
+  `outside_window`, `period_quota_used`, `device_released`, `wrong_site`, `invalid_code`,
+  `unknown_nas`, `service_terminated`); FreeRADIUS turns it into a Disconnect-Request.
+- When the voucher was topped up since the session last reported, the answer to its first
+  report after the top-up is `control:Kuota-CoA` = `topped_up` with the session's new limits
+  in the control list (Session-Timeout, Mikrotik-Total-Limit(-Gigawords),
+  ChilliSpot-Max-Total-Octets, the same attributes as an accept). A NAS counts these from
+  the session's start, so they are what the session already used (as of that report) plus
+  what is left now. FreeRADIUS sends them in a CoA-Request (RFC 5176). They come once: a NAS
+  that does not take CoA (or a CoA that is lost) keeps the session's old limits until the
+  session ends at them, and the guest's next login gets the new ones (nothing is lost:
+  Kuota counts what the voucher has, not what the NAS was told).
 - Plans have no idle timeout yet, so no Idle-Timeout is sent.
 - The site's uplink is judged by `Packet-Src-IP-Address` (or `Packet-Src-IPv6-Address`),
   the source of the RADIUS packet as FreeRADIUS saw it; a body without one leaves the
@@ -33,16 +52,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.auth.principal import Actor, Principal
 from chalicelib.codes import normalise
 from chalicelib.errors import KuotaError, ValidationFailed
 from chalicelib.observability import get_logger
+from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.guest_messages import DEFAULT_LANGUAGE, rejection, welcome
 from chalicelib.services.nas import NasDirectory, NasMatch
-from chalicelib.services.redeeming import Admission, RedeemService, SessionRefused, mac_hash
+from chalicelib.services.redeeming import (
+    Admission,
+    OutsideWindow,
+    PeriodQuotaUsed,
+    RedeemService,
+    SessionRefused,
+    Usage,
+    mac_hash,
+)
 
 if TYPE_CHECKING:
     from chalicelib.services.address_space import UplinkService
@@ -52,7 +81,8 @@ GIGAWORD = 2**32
 # Acct-Status-Type as rlm_rest sends it (its name) or as a number (with `raw_value`).
 _STATUS_NUMBERS = {1: "Start", 2: "Stop", 3: "Interim-Update", 7: "Accounting-On", 8: "Accounting-Off"}
 _COUNTED = {"Start", "Interim-Update", "Alive", "Stop"}
-_ENDED = {"revoked": "voucher_revoked", "expired": "voucher_expired", "exhausted": "voucher_exhausted"}
+_ENDED = {"revoked": "voucher_revoked", "expired": "voucher_expired", "exhausted": "voucher_exhausted",
+          "paused": "voucher_paused"}  # fmt: skip
 _MAX_CODE = 64
 
 
@@ -123,8 +153,10 @@ class RadiusService:
         interim_seconds: int,
         monotonic: Callable[[], float] = time.monotonic,
         uplinks: UplinkService | None = None,
+        clock: Clock = utc_now,
     ) -> None:
         self._redeem = redeem
+        self._clock = clock
         self._uplinks = uplinks
         self._directory = directory
         self._audit = audit
@@ -153,6 +185,8 @@ class RadiusService:
         at_site, actor_at_site = _at_site(key, actor, nas)
         try:
             admission = self._redeem.redeem(at_site, code, mac, actor_at_site)
+        except (OutsideWindow, PeriodQuotaUsed) as error:
+            return _reject(error.code, language, usable_at=error.next_at, now=self._clock())
         except KuotaError as error:
             return _reject(error.code, language)
         return RadiusReply(200, self._accept(admission, language), "accepted")
@@ -162,11 +196,8 @@ class RadiusService:
         up = int(voucher.rate_up_kbps) if voucher.rate_up_kbps is not None else None
         down = int(voucher.rate_down_kbps) if voucher.rate_down_kbps is not None else None
         data_left = admission.data_remaining_bytes
-        reply: dict[str, Any] = {
-            "control:Auth-Type": "Accept",
-            "reply:Session-Timeout": admission.session_timeout,
-            "reply:Acct-Interim-Interval": self._interim,
-        }
+        reply: dict[str, Any] = {"control:Auth-Type": "Accept", "reply:Acct-Interim-Interval": self._interim}
+        reply.update(_limits("reply", admission.session_timeout, data_left))
         if up is not None or down is not None:
             # RouterOS reads rx/tx from the router's side: rx is what the guest uploads. 0 = unlimited.
             reply["reply:Mikrotik-Rate-Limit"] = f"{f'{up}k' if up else '0'}/{f'{down}k' if down else '0'}"
@@ -174,11 +205,6 @@ class RadiusService:
             reply["reply:WISPr-Bandwidth-Max-Up"] = min(up * 1000, UINT32)
         if down is not None:
             reply["reply:WISPr-Bandwidth-Max-Down"] = min(down * 1000, UINT32)
-        if data_left is not None:
-            reply["reply:Mikrotik-Total-Limit"] = data_left % GIGAWORD
-            reply["reply:Mikrotik-Total-Limit-Gigawords"] = data_left // GIGAWORD
-            # A 32-bit attribute with no gigawords companion in FreeRADIUS's dictionary: capped.
-            reply["reply:ChilliSpot-Max-Total-Octets"] = min(data_left, UINT32)
         reply["reply:Reply-Message"] = welcome(language, admission.session_timeout, data_left)
         return reply
 
@@ -211,16 +237,23 @@ class RadiusService:
         session_time = attributes.number("Acct-Session-Time")
         if len(code) > _MAX_CODE:
             return _accounting_end(status, "invalid_code")
+        now = int(self._clock().timestamp())
+        read_at = event_time(attributes, now)
         at_site, actor_at_site = _at_site(key, actor, nas)
         try:
             usage = self._redeem.account(
                 at_site, code, mac, session_id=_session_key(nas, acct_session, mac), session_time=session_time,
-                octets=octets, actor=actor_at_site, stop=status == "Stop",
+                octets=octets, actor=actor_at_site, stop=status == "Stop", event_time=read_at,
             )  # fmt: skip
         except SessionRefused as refused:
             return _accounting_end(status, refused.reason)
         if usage.ended is not None:
             return _accounting_end(status, _ENDED.get(usage.ended, usage.ended))
+        if usage.limits_changed and status != "Stop":
+            # The NAS counts limits from the session's start: what it used by the report, the time
+            # since the report was read, and what is left now.
+            lag = max(now - read_at, 0) if read_at is not None else 0
+            return RadiusReply(200, _new_limits(usage, session_time + lag, octets), "limits_changed")
         return RadiusReply(200, {}, "counted" if usage.counted else "not_counted")
 
     # --- the request's NAS --------------------------------------------------------------------
@@ -272,8 +305,56 @@ def _refused_before_redeem(code: str, password: str | None, mac: str | None) -> 
     return None
 
 
-def _reject(reason: str, language: str) -> RadiusReply:
-    return RadiusReply(401, {"reply:Reply-Message": rejection(reason, language)}, reason)
+def _limits(prefix: str, session_timeout: int, data_left: int | None) -> dict[str, int]:
+    """A session's time and data limits as RADIUS attributes in list `prefix` (an accept's, or a CoA's)."""
+    limits = {f"{prefix}:Session-Timeout": min(session_timeout, UINT32)}
+    if data_left is not None:
+        limits[f"{prefix}:Mikrotik-Total-Limit"] = data_left % GIGAWORD
+        limits[f"{prefix}:Mikrotik-Total-Limit-Gigawords"] = data_left // GIGAWORD
+        # A 32-bit attribute with no gigawords companion in FreeRADIUS's dictionary: capped.
+        limits[f"{prefix}:ChilliSpot-Max-Total-Octets"] = min(data_left, UINT32)
+    return limits
+
+
+def _new_limits(usage: Usage, session_seconds: int, session_octets: int) -> dict[str, Any]:
+    """The accounting answer after a top-up: FreeRADIUS sends the limits in the control list as a CoA-Request."""
+    data = None if usage.data_remaining_bytes is None else session_octets + usage.data_remaining_bytes
+    return {"control:Kuota-CoA": "topped_up", **_limits("control", session_seconds + usage.session_timeout, data)}
+
+
+def event_time(attributes: Attributes, now: int) -> int | None:
+    """When the NAS read the counters (epoch seconds), if it said: see the module docstring."""
+    for name in ("Kuota-Event-Time", "Event-Timestamp"):
+        read = _epoch(attributes.text(name))
+        if read is not None:
+            return read
+    if attributes.text("Acct-Delay-Time") is not None:
+        return now - attributes.number("Acct-Delay-Time")
+    return None
+
+
+def _epoch(value: str | None) -> int | None:
+    """Seconds since 1970 from a number, ISO 8601, or FreeRADIUS's "Dec  2 2026 01:00:00 UTC";
+    None for anything else (a date printed in a zone named only by its abbreviation is not guessed)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    parts = text.split()
+    try:
+        if len(parts) == 5 and parts[4] in ("UTC", "GMT"):
+            return int(datetime.strptime(" ".join(parts[:4]), "%b %d %Y %H:%M:%S").replace(tzinfo=UTC).timestamp())
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(parsed.timestamp()) if parsed.tzinfo is not None else None
+
+
+def _reject(reason: str, language: str, *, usable_at: datetime | None = None,
+            now: datetime | None = None) -> RadiusReply:  # fmt: skip
+    message = rejection(reason, language, usable_at=usable_at, now=now)
+    return RadiusReply(401, {"reply:Reply-Message": message}, reason)
 
 
 def _accounting_end(status: str, reason: str) -> RadiusReply:

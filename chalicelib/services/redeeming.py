@@ -405,7 +405,7 @@ class RedeemService:
         used_seconds = sum(int(entry["s"]) for entry in sessions.values())
         used_bytes = sum(int(entry["b"]) for entry in sessions.values())
         ending = _ending(voucher, used_seconds, used_bytes, now)
-        by_period = self._by_period(voucher, previous, added, event_time, now, tz)
+        by_period = self._by_period(voucher, previous, added, session_time, event_time, now, tz)
         actions: list[Action] = [Voucher.used_seconds.set(used_seconds), Voucher.used_bytes.set(used_bytes),
                                  *_period_actions(voucher, by_period)]  # fmt: skip
         if ending and voucher.status == "active":
@@ -435,20 +435,25 @@ class RedeemService:
 
     @staticmethod
     def _by_period(
-        voucher: Voucher, previous: dict[str, Any] | None, added: int, event_time: int | None, now: int, tz: ZoneInfo
-    ) -> dict[str, int]:
+        voucher: Voucher, previous: dict[str, Any] | None, added: int, session_time: int, event_time: int | None,
+        now: int, tz: ZoneInfo,
+    ) -> dict[str, int]:  # fmt: skip
         """This report's added bytes by the period they were used in (a plan with data per period only).
 
-        The bytes were used between the session's previous report and when the counters were read
-        (`event_time`, held between that report and now: a NAS clock that is off is not believed past
-        them), spread evenly over that time: a report spanning midnight counts into both days.
+        The bytes were used between the session's previous report (for its first, the session's start:
+        `session_time` before) and when the counters were read (`event_time`, held between that report
+        and now: a NAS clock that is off is not believed past them), spread evenly over that time: a
+        report spanning midnight counts into both days.
         """
         if voucher.quota_period is None or added <= 0:
             return {}
-        since = int(previous["t"]) if previous else now
-        until = min(max(event_time if event_time is not None else now, since), now)
-        if not previous:
-            since = until
+        if previous:
+            since = int(previous["t"])
+            until = min(max(event_time if event_time is not None else now, since), now)
+        else:  # the session's first report: its bytes were used since the session started, after the activation
+            first_use = int(voucher.activated_at or now)
+            until = min(max(event_time if event_time is not None else now, first_use), now)
+            since = max(until - max(session_time, 0), first_use)
         return split_by_period(added, since, until, str(voucher.quota_period), tz)
 
     def _not_counted(self, voucher_hash: str, device: str, site_id: str | None, local: datetime) -> Usage:
@@ -496,7 +501,10 @@ def _period_actions(voucher: Voucher, by_period: dict[str, int]) -> list[Action]
     used: Any = Voucher.period_used
     known = plain_map(voucher.period_used)
     kept = sorted({*known, *by_period})[-2:]
-    actions: list[Action] = [used[key].set((used[key] | 0) + bytes_) for key, bytes_ in sorted(by_period.items())]
+    # Bytes of a period older than the two kept change nothing any login asks about: not written (and one
+    # update may not both set and remove a key).
+    actions: list[Action] = [used[key].set((used[key] | 0) + bytes_) for key, bytes_ in sorted(by_period.items())
+                             if key in kept]  # fmt: skip
     actions += [used[key].remove() for key in known if key not in kept]
     return actions
 

@@ -268,6 +268,7 @@ class VoucherService:
                        # the batch's own shelf-life entry has passed this voucher by: give it one
                        Voucher.gsi2pk.set(expiry_shard(voucher.pk)), Voucher.gsi2sk.set(valid_until)]  # fmt: skip
             after = {"valid_until": iso(valid_until), "minutes": minutes, "reason": reason}
+            unchanged = Voucher.valid_until == voucher.valid_until
         elif voucher.status == "active" or (voucher.status == "expired" and voucher.activated_at is not None):
             extra: list[Any] = []
             if voucher.time_mode == "usage":
@@ -282,9 +283,15 @@ class VoucherService:
                        Voucher.window_seconds.set(window), Voucher.ended_at.remove(), history,
                        Voucher.gsi2pk.set(expiry_shard(voucher.pk)), Voucher.gsi2sk.set(expires_at)]  # fmt: skip
             after = {"status": "active", "expires_at": iso(expires_at), "minutes": minutes, "reason": reason}
+            # Its new limits are computed from this read: a top-up or resume landing meanwhile must not be undone.
+            unchanged = (Voucher.window_seconds == voucher.window_seconds) & (
+                Voucher.duration_minutes == voucher.duration_minutes
+            )
+            if voucher.expires_at is not None:
+                unchanged &= Voucher.expires_at == voucher.expires_at
         else:
             raise Conflict(f"A {voucher.status} voucher cannot be extended.")
-        return self._change(actor, voucher, "voucher.extend", actions, after)
+        return self._change(actor, voucher, "voucher.extend", actions, after, also=unchanged)
 
     def pause(self, actor: Actor, voucher: Voucher, reason: str, *, by: str = "staff") -> Voucher:
         """Stop a running wallclock voucher's clock: its sessions end, logins answer `voucher_paused`.

@@ -210,14 +210,20 @@ def screenshot(page: Any, name: str) -> list[Path]:
     return saved
 
 
-# ---- RADIUS: a venue behind FreeRADIUS, and the NAS that receives its Disconnect-Requests ----------
+# ---- RADIUS: a venue behind FreeRADIUS, and the NAS that receives its Disconnect- and CoA-Requests ---
 
 RADIUS_NAS_SECRET = "e2e-nas-secret"  # the loopback test NAS's, shared with FreeRADIUS's clients.conf
-NAS_DICTIONARIES = ("/usr/share/freeradius/dictionary.rfc2865", "/usr/share/freeradius/dictionary.rfc2866")
+NAS_DICTIONARIES = (
+    "/usr/share/freeradius/dictionary.rfc2865",
+    "/usr/share/freeradius/dictionary.rfc2866",
+    "/usr/share/freeradius/dictionary.mikrotik",
+    "/usr/share/freeradius/dictionary.chillispot",
+)
 
 
 class NasListener:
-    """A NAS's RFC 5176 side on 127.0.0.1 (pyrad): answers every Disconnect-Request with an ACK and keeps it."""
+    """A NAS's RFC 5176 side on 127.0.0.1 (pyrad): answers every Disconnect- and CoA-Request with an ACK and
+    keeps it."""
 
     def __init__(self) -> None:
         from pyrad import dictionary, server
@@ -231,7 +237,14 @@ class NasListener:
                     nas.arrived.notify_all()
                 self.SendReplyPacket(pkt.fd, self.CreateReplyPacket(pkt))
 
+            def HandleCoaPacket(self, pkt: Any) -> None:
+                with nas.arrived:
+                    nas.coas.append({name: list(pkt[name]) for name in pkt.keys()})  # noqa: SIM118 (as above)
+                    nas.arrived.notify_all()
+                self.SendReplyPacket(pkt.fd, self.CreateReplyPacket(pkt))
+
         self.disconnects: list[dict[str, list[Any]]] = []
+        self.coas: list[dict[str, list[Any]]] = []
         self.arrived = threading.Condition()
         self._stop = threading.Event()
         self._server = DisconnectServer(
@@ -262,8 +275,16 @@ class NasListener:
         assert found, f"no Disconnect-Request for session {session_id}; got {self.disconnects}"
         return found
 
-    def _find(self, session_id: str) -> dict[str, list[Any]] | None:
-        return next((d for d in self.disconnects if d.get("Acct-Session-Id") == [session_id]), None)
+    def wait_for_coa(self, session_id: str, timeout: float = 10.0) -> dict[str, list[Any]]:
+        """The CoA-Request for this Acct-Session-Id (fails after `timeout` seconds without one)."""
+        with self.arrived:
+            found = self.arrived.wait_for(lambda: self._find(session_id, self.coas), timeout)
+        assert found, f"no CoA-Request for session {session_id}; got {self.coas}"
+        return found
+
+    def _find(self, session_id: str, packets: list[dict[str, list[Any]]] | None = None) -> dict[str, list[Any]] | None:
+        seen = self.disconnects if packets is None else packets
+        return next((d for d in seen if d.get("Acct-Session-Id") == [session_id]), None)
 
     def close(self) -> None:
         self._stop.set()
