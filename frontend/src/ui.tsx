@@ -180,6 +180,22 @@ export interface Site {
   logo?: string | null;
 }
 
+export type Day = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+export type QuotaPeriod = "day" | "week" | "month";
+
+/** When a voucher may be used, in the site's local time (`end` before `start` runs past midnight). */
+export interface PlanWindow {
+  days: Day[];
+  start: string;
+  end: string;
+}
+
+export interface PlanPause {
+  by: "staff" | "guest";
+  max_pauses: number;
+  max_pause_minutes: number;
+}
+
 export interface Plan {
   plan_id: string;
   name: string;
@@ -192,6 +208,14 @@ export interface Plan {
   rate_down_kbps: number | null;
   max_devices: number;
   archived: boolean;
+  // How venues sell (issue 16); absent from a server that predates them.
+  kind?: "voucher" | "topup";
+  windows?: PlanWindow[] | null;
+  period_quota_mb?: number | null;
+  quota_period?: QuotaPeriod | null;
+  pause?: PlanPause | null;
+  device_policy?: "shared" | "first_devices";
+  idle_release_minutes?: number | null;
 }
 
 export const loadSites = () => api.get<{ sites: Site[] }>(orgPath("/sites")).then((r) => r.sites);

@@ -1,16 +1,17 @@
-// The guest page: enter a code, see what it has left, free a device slot, and continue to
+// The guest page: enter a code, see what it has left (and, where the plan has them, its usage
+// hours, data this period, and pausing), free a device slot, and continue to
 // the hotspot's own login when a controller (MikroTik, openNDS FAS) opened this page; or, where
 // the venue sells online, buy a voucher with QRIS and get its code here.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useSignal } from "../signal";
 import { BrandMark } from "../brandmark";
-import { cachedBrand, fasLogin, fasSession, GuestError, guestBrand, guestStatus, releaseDevice, type GuestStatus } from "./api";
+import { cachedBrand, fasLogin, fasSession, GuestError, guestBrand, guestStatus, pauseVoucher, releaseDevice, type GuestStatus } from "./api";
 import { Buy } from "./Buy";
 import { mikrotikLoginUrl, type PageContext } from "./context";
 import { OrderView } from "./Order";
 import { forgetOrder, rememberOrder, rememberedOrder, showOrderInAddress, type GuestOrder } from "./orders";
-import { bytes, countdown, dateTime, duration, time } from "./format";
+import { bytes, countdown, dateTime, duration, soon, time } from "./format";
 import { hasText, lang, setLang, t, type Lang } from "./strings";
 
 const CONNECTABLE = new Set(["unused", "active"]);
@@ -146,6 +147,22 @@ export function GuestPage({ context }: { context: PageContext }) {
     }
   }
 
+  async function pause(action: "pause" | "resume"): Promise<void> {
+    if (!orgId) return;
+    setError(null);
+    setNotice(null);
+    setBusy(true);
+    try {
+      await pauseVoucher(orgId, checkedCode, action);
+      show(await guestStatus(orgId, checkedCode), checkedCode);
+      setNotice(action === "pause" ? t("pause.done") : t("pause.resumed"));
+    } catch (caught) {
+      setError(message(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
   const secondsLeft = status ? Math.max(0, status.seconds_left - (counting ? Math.floor((now - receivedAt) / 1000) : 0)) : 0;
   const fasMode = controller?.kind === "fas" && !!fasToken;
 
@@ -226,7 +243,11 @@ export function GuestPage({ context }: { context: PageContext }) {
             <div>
               <dt>{t("data.left")}</dt>
               <dd class="g-big" data-testid="data-left">
-                {status.data_remaining_bytes === null ? t("data.unlimited") : bytes(status.data_remaining_bytes)}
+                {status.data_remaining_bytes !== null
+                  ? bytes(status.data_remaining_bytes)
+                  : status.period // no total, but a limit per period: that is what is left to use
+                    ? bytes(status.period.data_remaining_bytes)
+                    : t("data.unlimited")}
               </dd>
             </div>
             {status.expires_at && (
@@ -240,6 +261,45 @@ export function GuestPage({ context }: { context: PageContext }) {
             )}
           </dl>
           {status.status === "unused" && <p class="g-note">{t("unused.note")}</p>}
+
+          {(status.window || status.period) && (
+            <ul class="g-terms">
+              {status.window && (status.window.closes_at || status.window.next_opens_at) && (
+                <li data-testid="window">
+                  {status.window.closes_at
+                    ? t("window.openUntil", { at: soon(status.window.closes_at) })
+                    : t("window.nextOpens", { at: soon(status.window.next_opens_at as string) })}
+                </li>
+              )}
+              {status.period && (
+                <li data-testid="period">
+                  {t(`period.${periodOf(status.period.resets_at)}`, {
+                    left: bytes(status.period.data_remaining_bytes),
+                    at: soon(status.period.resets_at),
+                  })}
+                </li>
+              )}
+            </ul>
+          )}
+
+          {status.pause?.allowed && (status.status === "active" || status.status === "paused") && (
+            <div class="g-pause">
+              <h3>{t("pause.heading")}</h3>
+              <p data-testid="pauses-left">{t("pause.left", { n: status.pause.pauses_left })}</p>
+              {status.status === "active" ? (
+                <>
+                  <button type="button" class="g-secondary" disabled={busy || status.pause.pauses_left < 1} onClick={() => void pause("pause")}>
+                    {t("pause.button")}
+                  </button>
+                  <p class="g-note">{t("pause.hint")}</p>
+                </>
+              ) : (
+                <button type="button" disabled={busy} onClick={() => void pause("resume")}>
+                  {t("pause.resume")}
+                </button>
+              )}
+            </div>
+          )}
 
           <h3>{t("devices.heading")}</h3>
           <p data-testid="devices-used">{t("devices.used", { used: status.devices_used, max: status.max_devices })}</p>
@@ -287,4 +347,23 @@ export function GuestPage({ context }: { context: PageContext }) {
       {siteId && !orderId && <Buy siteId={siteId} onOrder={ordered} />}
     </main>
   );
+}
+
+
+/**
+ * Which period the data left is for, read from when it resets (the status does not name it): a
+ * day resets at the next midnight, a week on a Monday, a month on the 1st. When that could be more
+ * than one of them (tomorrow is a Monday or the 1st), or the phone's clock is not in the venue's
+ * zone (the reset is not at its midnight), the words say only "this period".
+ */
+function periodOf(resetsAt: string): "day" | "week" | "month" | "any" {
+  const at = new Date(resetsAt);
+  if (at.getHours() !== 0 || at.getMinutes() !== 0) return "any";
+  const days = Math.round((at.getTime() - new Date().setHours(0, 0, 0, 0)) / 86_400_000);
+  const monday = at.getDay() === 1;
+  const first = at.getDate() === 1;
+  if (days <= 1) return monday || first ? "any" : "day";
+  if (monday && !first && days <= 7) return "week";
+  if (first && !monday) return "month";
+  return "any";
 }

@@ -28,6 +28,10 @@ export interface GuestStatus {
   devices_used: number;
   max_devices: number;
   devices: DeviceSlot[];
+  // Where the plan has them: its usage hours (closes_at null while closed), data per period, pausing.
+  window?: { closes_at: string | null; next_opens_at: string | null } | null;
+  period?: { data_remaining_bytes: number; resets_at: string } | null;
+  pause?: { allowed: boolean; pauses_left: number } | null;
 }
 
 let apiBase: Promise<string> | null = null;
@@ -118,6 +122,11 @@ export function guestStatus(orgId: string, code: string): Promise<GuestStatus> {
 
 export function releaseDevice(orgId: string, code: string, slot: string): Promise<GuestStatus> {
   return post<GuestStatus>("/v1/guest/release", { org_id: orgId, code, slot });
+}
+
+/** Pause a running voucher (its clock stops) or resume it, where the plan lets guests do so. */
+export function pauseVoucher(orgId: string, code: string, action: "pause" | "resume"): Promise<{ status: string; expires_at: string | null }> {
+  return post<{ status: string; expires_at: string | null }>(`/v1/guest/${action}`, { org_id: orgId, code });
 }
 
 export interface FasSession {

@@ -57,3 +57,17 @@ export function minutesClock(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
   return s >= 3600 ? countdown(s) : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
+
+/**
+ * A moment soon, as short as it can be said: "15:00" today, "Sen 07.00" / "Mon 07:00" within the
+ * week, else "1 Des 00.00" (usage hours opening, a data period resetting).
+ */
+export function soon(iso: string): string {
+  const at = new Date(iso);
+  const now = new Date();
+  const clock: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  if (at.toDateString() === now.toDateString()) return new Intl.DateTimeFormat(locale(), clock).format(at);
+  const withinWeek = at.getTime() - now.getTime() < 6 * 86_400_000;
+  const day: Intl.DateTimeFormatOptions = withinWeek ? { weekday: "short" } : { day: "numeric", month: "short" };
+  return new Intl.DateTimeFormat(locale(), { ...day, ...clock }).format(at);
+}

@@ -43,7 +43,8 @@ export function Batches() {
   const [listError, setListError] = useState<string | null>(null);
   const [listTick, setListTick] = useState(0);
 
-  const activePlans = plans.data?.filter((plan) => !plan.archived) ?? [];
+  // A top-up is never a new voucher: it is sold onto a code from the voucher screen.
+  const activePlans = plans.data?.filter((plan) => !plan.archived && plan.kind !== "topup") ?? [];
   useEffect(() => {
     if (!planId && activePlans.length) setPlanId(activePlans[0].plan_id);
   }, [plans.data]);

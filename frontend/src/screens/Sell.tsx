@@ -32,7 +32,8 @@ export function Sell() {
   // changing the form or finishing the sale starts a new one.
   const [idemKey, setIdemKey] = useState(newIdempotencyKey());
 
-  const activePlans = plans.data?.filter((plan) => !plan.archived) ?? [];
+  // A top-up is never a new voucher: it is sold onto a code from the voucher screen.
+  const activePlans = plans.data?.filter((plan) => !plan.archived && plan.kind !== "topup") ?? [];
   useEffect(() => {
     if (!planId && activePlans.length) setPlanId(activePlans[0].plan_id);
   }, [plans.data]);

@@ -1,12 +1,16 @@
-// Find a voucher by code: status, terms, the timeline of every transition; revoke with a reason.
+// Find a voucher by code: status, terms, the timeline of every transition; revoke with a reason;
+// pause and resume it where its plan allows, and top it up with one of the org's top-up plans.
 
 import { useEffect, useState } from "preact/hooks";
-import { api, errorText } from "../api";
+import { api, ApiError, errorText } from "../api";
 import { bytes, duration, formatTime, groupCode, rupiah } from "../format";
 import { hasKey, t } from "../i18n";
 import { me, mayManage, orgPath } from "../session";
 import { useSignal } from "../signal";
-import { Alert, Field, loadSites, Notice, onInput, Page, type Site, useLoad } from "../ui";
+import { megabytes, planPreview } from "../planPreview";
+import { Alert, Field, loadPlans, loadSites, Notice, onInput, Page, type Plan, type PlanPause, type PlanWindow, type QuotaPeriod, type Site, useLoad } from "../ui";
+
+const MB = 1_048_576;
 
 interface TimelineEvent {
   at: string | null;
@@ -20,7 +24,21 @@ interface TimelineEvent {
 interface Voucher {
   voucher_id: string;
   status: string;
-  plan: { plan_id: string; name: string; price: number; duration_minutes: number; time_mode: string; data_quota_bytes: number | null };
+  plan: {
+    plan_id: string;
+    name: string;
+    price: number;
+    duration_minutes: number;
+    time_mode: "wallclock" | "usage";
+    data_quota_bytes: number | null;
+    // Issue 16's terms (absent from a server that predates them).
+    windows?: PlanWindow[] | null;
+    period_quota_bytes?: number | null;
+    quota_period?: QuotaPeriod | null;
+    pause?: PlanPause | null;
+    device_policy?: "shared" | "first_devices";
+    idle_release_minutes?: number | null;
+  };
   site_id: string | null;
   issued_at: string | null;
   valid_until: string | null;
@@ -34,7 +52,34 @@ interface Voucher {
   used_bytes: number;
   devices: { slot: string; last_seen_at: string | null }[];
   timeline: TimelineEvent[];
+  paused_at?: string | null;
+  pauses_used?: number;
+  period?: { data_remaining_bytes: number; resets_at: string } | null;
+  window?: { open: boolean; closes_at: string | null; next_opens_at: string | null } | null;
 }
+
+/** The voucher's own copy of its plan's terms, in the words the plan editor uses. */
+function voucherTerms(voucher: Voucher): string {
+  const plan = voucher.plan;
+  const mb = (value: number | null | undefined) => (value ? Math.round(value / MB) : null);
+  return planPreview({
+    ...plan,
+    data_quota_mb: mb(plan.data_quota_bytes),
+    period_quota_mb: mb(plan.period_quota_bytes),
+    max_devices: voucher.max_devices,
+  });
+}
+
+/** A refusal with the API's reason after it (why this voucher may not be paused or topped up). */
+function refusalText(error: unknown): string {
+  if (error instanceof ApiError && error.detail && ["pause_not_allowed", "topup_not_allowed"].includes(error.code)) {
+    return `${error.message}: ${error.detail}`;
+  }
+  return errorText(error);
+}
+
+// Pausing stops a running clock; a top-up adds onto any code that can still be used.
+const TOPPABLE = ["issued", "sold", "active", "paused"];
 
 function statusText(status: string): string {
   return hasKey(`vstatus.${status}`) ? t(`vstatus.${status}`) : status;
@@ -65,6 +110,12 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
     } finally {
       setBusy(false);
     }
+  };
+
+  /** Read the voucher again after an action answered with less than the whole voucher. */
+  const reload = async (notice: string) => {
+    setVoucher(await api.get<Voucher>(orgPath(`/vouchers/${encodeURIComponent(shownCode)}`)));
+    setRevokedNotice(notice);
   };
 
   const releaseDevice = async (slot: string) => {
@@ -106,6 +157,20 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
     return people.data?.find((person) => person.user_id === by)?.email ?? by;
   };
   const tz = siteOf(voucher?.site_id)?.timezone ?? sites.data?.[0]?.timezone;
+  const mayTopUp = mayManage(who?.role) || who?.role === "cashier";
+  const topups = useLoad<Plan[]>(
+    () => (mayTopUp ? loadPlans().then((plans) => plans.filter((plan) => plan.kind === "topup" && !plan.archived)) : Promise.resolve([])),
+    [mayTopUp],
+  );
+  const eventNote = (entry: TimelineEvent): string => {
+    if (entry.event !== "topped_up") return entry.reason ?? "";
+    const name = topups.data?.find((plan) => plan.plan_id === entry.plan_id)?.name ?? String(entry.plan_id ?? "");
+    const adds = [
+      typeof entry.minutes === "number" && entry.minutes > 0 ? duration(entry.minutes) : null,
+      typeof entry.data_mb === "number" && entry.data_mb > 0 ? megabytes(entry.data_mb) : null,
+    ].filter(Boolean);
+    return adds.length ? t("vouchers.toppedUpWith", { plan: name, adds: adds.join(", +") }) : name;
+  };
 
   return (
     <Page title={t("vouchers.title")}>
@@ -163,6 +228,40 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
             <dd>
               {duration(Math.round(voucher.used_seconds / 60))} · {bytes(voucher.used_bytes)}
             </dd>
+            {voucher.plan.device_policy !== undefined && (
+              <>
+                <dt>{t("vouchers.terms")}</dt>
+                <dd data-testid="voucher-terms">{voucherTerms(voucher)}</dd>
+              </>
+            )}
+            {voucher.window && (
+              <>
+                <dt>{t("vouchers.window")}</dt>
+                <dd data-testid="voucher-window">{windowText(voucher.window, tz)}</dd>
+              </>
+            )}
+            {voucher.period && voucher.plan.quota_period && (
+              <>
+                <dt>{t(`vouchers.periodLeft.${voucher.plan.quota_period}`)}</dt>
+                <dd data-testid="voucher-period">
+                  {t("vouchers.periodResets", { left: bytes(voucher.period.data_remaining_bytes), at: formatTime(voucher.period.resets_at, tz) })}
+                </dd>
+              </>
+            )}
+            {voucher.paused_at && (
+              <>
+                <dt>{t("vouchers.pausedAt")}</dt>
+                <dd data-testid="voucher-paused-at">{formatTime(voucher.paused_at, tz)}</dd>
+              </>
+            )}
+            {voucher.plan.pause && (
+              <>
+                <dt>{t("vouchers.pausesUsed")}</dt>
+                <dd data-testid="voucher-pauses">
+                  {t("vouchers.pausesOf", { used: voucher.pauses_used ?? 0, max: voucher.plan.pause.max_pauses })}
+                </dd>
+              </>
+            )}
           </dl>
           <h3>{t("vouchers.devices")}</h3>
           {voucher.devices.length === 0 ? (
@@ -211,16 +310,31 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
                       <td data-label={t("vouchers.event")}>{statusText(entry.event)}</td>
                       <td data-label={t("vouchers.by")}>{byName(entry)}</td>
                       <td data-label={t("vouchers.where")}>{where?.name ?? entry.site_id ?? t("common.none")}</td>
-                      <td data-label={t("vouchers.reason")}>{entry.reason ?? ""}</td>
+                      <td data-label={t("vouchers.reason")}>{eventNote(entry)}</td>
                     </tr>
                   );
                 })}
               </tbody>
             </table>
           </div>
-          {mayManage(who?.role) && (
+          {(mayManage(who?.role) || mayTopUp) && (
             <div class="voucher-actions">
-              {EXTENDABLE.includes(voucher.status) && (
+              {mayManage(who?.role) && voucher.status === "active" && voucher.plan.pause && (
+                <PauseForm action="pause" code={shownCode} onDone={() => reload(t("vouchers.paused"))} />
+              )}
+              {mayManage(who?.role) && voucher.status === "paused" && (
+                <PauseForm action="resume" code={shownCode} onDone={() => reload(t("vouchers.resumed"))} />
+              )}
+              {mayTopUp && TOPPABLE.includes(voucher.status) && topups.data && topups.data.length > 0 && (
+                <TopupForm
+                  code={shownCode}
+                  plans={topups.data}
+                  // A code valid at every site, never sold nor used, has no site yet to book the sale at.
+                  sites={!voucher.site_id && !voucher.sold_at && !voucher.activated_at ? (sites.data ?? []) : null}
+                  onDone={(plan) => reload(t("vouchers.toppedUp", { plan: plan.name }))}
+                />
+              )}
+              {mayManage(who?.role) && EXTENDABLE.includes(voucher.status) && (
                 <ExtendForm
                   code={shownCode}
                   onExtended={(updated, minutes) => {
@@ -229,7 +343,7 @@ export function Vouchers({ initialCode }: { initialCode?: string }) {
                   }}
                 />
               )}
-              {voucher.status !== "revoked" && (
+              {mayManage(who?.role) && voucher.status !== "revoked" && (
                 <RevokeForm
                   code={shownCode}
                   onRevoked={(updated) => {
@@ -314,6 +428,110 @@ function RevokeForm({ code, onRevoked }: { code: string; onRevoked: (voucher: Vo
       <Alert message={error} />
       <button type="submit" class="danger" disabled={busy || !reason.trim()}>
         {t("vouchers.revoke")}
+      </button>
+    </form>
+  );
+}
+
+function windowText(window: NonNullable<Voucher["window"]>, tz: string | undefined): string {
+  if (window.open) return window.closes_at ? t("vouchers.windowOpen", { at: formatTime(window.closes_at, tz) }) : t("vouchers.windowOpenNoEnd");
+  return window.next_opens_at ? t("vouchers.windowClosed", { at: formatTime(window.next_opens_at, tz) }) : t("vouchers.windowClosedNoNext");
+}
+
+/** Pause a running voucher, or resume a paused one, with the reason the timeline keeps. */
+function PauseForm({ action, code, onDone }: { action: "pause" | "resume"; code: string; onDone: () => Promise<void> }) {
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const title = action === "pause" ? t("vouchers.pause") : t("vouchers.resume");
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      await api.post(orgPath(`/vouchers/${encodeURIComponent(code)}/${action}`), { reason: reason.trim() });
+      setReason("");
+      await onDone();
+    } catch (err) {
+      setError(refusalText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="form revoke-form" onSubmit={submit} aria-label={title}>
+      <h3>{title}</h3>
+      {action === "pause" && <p class="hint">{t("vouchers.pauseHint")}</p>}
+      <Field label={action === "pause" ? t("vouchers.pauseReason") : t("vouchers.resumeReason")}>
+        {(id) => <input id={id} name="reason" required maxLength={500} value={reason} onInput={onInput(setReason)} />}
+      </Field>
+      <Alert message={error} />
+      <button type="submit" disabled={busy || !reason.trim()}>
+        {title}
+      </button>
+    </form>
+  );
+}
+
+/** Sell one of the org's top-up plans onto this code: its time and data are added. */
+function TopupForm({ code, plans, sites, onDone }: {
+  code: string;
+  plans: Plan[];
+  /** Where the top-up is sold, when the code has no site of its own yet (else null). */
+  sites: Site[] | null;
+  onDone: (plan: Plan) => Promise<void>;
+}) {
+  const [planId, setPlanId] = useState(plans[0].plan_id);
+  const [siteId, setSiteId] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const chosen = plans.find((plan) => plan.plan_id === planId) ?? plans[0];
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const body = { plan_id: chosen.plan_id, ...(sites && siteId ? { site_id: siteId } : {}) };
+      await api.post(orgPath(`/vouchers/${encodeURIComponent(code)}/topup`), body);
+      await onDone(chosen);
+    } catch (err) {
+      setError(refusalText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="form revoke-form" onSubmit={submit} aria-label={t("vouchers.topup")}>
+      <h3>{t("vouchers.topup")}</h3>
+      <p class="hint">{t("vouchers.topupHint")}</p>
+      <Field label={t("vouchers.topupPlan")}>
+        {(id) => (
+          <select id={id} name="plan_id" value={chosen.plan_id} onChange={onInput(setPlanId)}>
+            {plans.map((plan) => (
+              <option key={plan.plan_id} value={plan.plan_id}>
+                {plan.name} · {rupiah(plan.price)} · {planPreview(plan)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {sites && (
+        <Field label={t("vouchers.topupSite")}>
+          {(id) => (
+            <select id={id} name="site_id" required value={siteId} onChange={onInput(setSiteId)}>
+              <option value="">{t("vouchers.chooseSite")}</option>
+              {sites.map((site) => (
+                <option key={site.site_id} value={site.site_id}>
+                  {site.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
+      <Alert message={error} />
+      <button type="submit" disabled={busy || (sites !== null && !siteId)}>
+        {t("vouchers.topup")}
       </button>
     </form>
   );
