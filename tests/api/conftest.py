@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 
 import boto3
 import pytest
 from pytest_localstack.session import RunningSession
 
+from tests.api.local_server import LocalServer
 from tests.support import TEST_STAGE, Api, FakeClock, Providers, Venue, World
 
 
@@ -102,3 +105,25 @@ def venue(world: World) -> Venue:
     key_a, controller_a = world.key(tenant, site_a)
     _, controller_b = world.key(tenant, site_b)
     return Venue(tenant, site_a, site_b, controller_a, controller_b, key_a)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
+    """The local API server (`make dev`'s) on a free port, in this process: the same app and services (and
+    injected clock) as the test; what real FreeRADIUS in front of it reaches."""
+    from infra.api_server import DEFAULT_THREADS, build_server
+
+    monkeypatch.setenv("KUOTA_AWS_MAX_POOL_CONNECTIONS", "8")  # build_server sets it; put it back afterwards
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # As many workers as `make dev`'s: FreeRADIUS keeps a connection per busy thread alive, each holding one.
+    local = build_server(port, "test", threads=DEFAULT_THREADS)
+    thread = threading.Thread(target=local.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LocalServer(port)
+    finally:
+        local.server.shutdown()
+        local.server.server_close()
+        thread.join(timeout=10)

@@ -11,64 +11,16 @@ server passes on the packet source it saw.
 from __future__ import annotations
 
 import base64
-import http.client
-import json
-import socket
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
 from chalicelib.api import deps
+from tests.api.local_server import LocalServer
 from tests.support import Api, Venue, World, issue
 
 REGISTERED, UNREGISTERED = "127.0.0.2", "127.0.0.3"
-
-
-class LocalServer:
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def call(self, method: str, path: str, body: Any = None, *, token: str | None = None, source: str = "127.0.0.1",
-             headers: dict[str, str] | None = None, form: bool = False) -> tuple[int, Any]:  # fmt: skip
-        """One request on a connection whose socket is bound to `source`."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=(source, 0))
-        try:
-            sent = {"Content-Type": "application/x-www-form-urlencoded" if form else "application/json",
-                    **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}  # fmt: skip
-            data = urlencode(body) if form else (json.dumps(body) if body is not None else None)
-            connection.request(method, path, body=data, headers=sent)
-            response = connection.getresponse()
-            raw = response.read()
-            try:
-                return response.status, json.loads(raw) if raw else None
-            except ValueError:
-                return response.status, raw.decode()
-        finally:
-            connection.close()
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
-    from infra.api_server import build_server
-
-    monkeypatch.setenv("KUOTA_AWS_MAX_POOL_CONNECTIONS", "8")  # build_server sets it; put it back afterwards
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    local = build_server(port, "test", threads=4)
-    thread = threading.Thread(target=local.server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LocalServer(port)
-    finally:
-        local.server.shutdown()
-        local.server.server_close()
-        thread.join(timeout=10)
 
 
 def test_controllers_on_registered_and_unregistered_loopback_addresses(
