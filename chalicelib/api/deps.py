@@ -165,7 +165,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
             redeem, nas_directory, audit, interim_seconds=settings.radius_interim_seconds, monotonic=monotonic,
             uplinks=uplinks, clock=clock,
         ),
-        guest=GuestService(settings, vouchers, redeem.sites, clock),
+        guest=GuestService(settings, vouchers, clock),
         topups=TopupService(audit, plans, sites, vouchers, gate, clock),
         fas=FasService(settings, audit, redeem, clock, uplinks=uplinks),
         shifts=ShiftService(audit, sites, clock),

@@ -94,6 +94,7 @@ def pos_sale(ctx: RequestContext, body: PosSaleIn) -> SaleReceiptOut:
 )  # fmt: skip
 def pos_topup(ctx: RequestContext, body: PosTopupIn) -> TopupOut:
     """Once per Idempotency-Key: a repeat is answered from the top-up the first attempt made."""
+    from chalicelib.api.schemas import TopupOut
     from chalicelib.api.vouchers import topup_out
 
     request = bp.current_request
@@ -109,8 +110,6 @@ def pos_topup(ctx: RequestContext, body: PosTopupIn) -> TopupOut:
 
     result = run_once("topup", scope=f"{pos.kind}:{pos.id}", key=str(key), payload=body.model_dump(mode="json"),
                       run=top_up, lambda_context=request.lambda_context)  # fmt: skip
-    from chalicelib.api.schemas import TopupOut
-
     return TopupOut.model_validate(result)
 
 

@@ -29,7 +29,6 @@ from chalicelib.services.ratelimit import FailureLimiter, scope_key
 from chalicelib.services.redeeming import (
     Blocklist,
     InvalidCode,
-    SiteCache,
     data_remaining,
     session_timeout,
 )
@@ -56,8 +55,8 @@ class GuestStatus:
     pause: dict[str, Any] | None = None  # allowed (for the guest, now), pauses_left
 
 
-def guest_status(voucher: Voucher, now: int, tz: ZoneInfo | None = None) -> GuestStatus:
-    """`tz`: the site's timezone, which the plan's windows and periods are in (Jakarta when unknown)."""
+def guest_status(voucher: Voucher, now: int, tz: ZoneInfo = JAKARTA) -> GuestStatus:
+    """`tz`: the site's timezone, which the plan's windows and periods are in."""
     status = str(voucher.status)
     quota_used = voucher.quota_bytes is not None and int(voucher.used_bytes) >= int(voucher.quota_bytes)
     if status in UNUSED:
@@ -72,7 +71,7 @@ def guest_status(voucher: Voucher, now: int, tz: ZoneInfo | None = None) -> Gues
         expires_at, seconds_left = as_utc(voucher.expires_at), session_timeout(voucher, now)
     else:
         expires_at, seconds_left = as_utc(voucher.ended_at or voucher.expires_at or voucher.valid_until), 0
-    local = datetime.fromtimestamp(now, tz or JAKARTA)
+    local = datetime.fromtimestamp(now, tz)
     window = window_now(voucher, local)
     if window is not None:
         del window["open"]  # the guest reads it from closes_at
@@ -99,10 +98,9 @@ def guest_status(voucher: Voucher, now: int, tz: ZoneInfo | None = None) -> Gues
 
 
 class GuestService:
-    def __init__(self, settings: Settings, vouchers: VoucherService, sites: SiteCache, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: Settings, vouchers: VoucherService, clock: Clock = utc_now) -> None:
         self._clock = clock
         self._vouchers = vouchers
-        self._sites = sites
         self._window = settings.redeem_window_seconds
         self._limiter = FailureLimiter(settings.guest_max_failures_per_address, self._window, clock)
         self._releases = FailureLimiter(settings.guest_max_releases_per_voucher, RELEASE_WINDOW_SECONDS, clock)
@@ -122,9 +120,7 @@ class GuestService:
         return self._vouchers.resume(actor, voucher, "resumed by the guest", by="guest")
 
     def _status(self, voucher: Voucher) -> GuestStatus:
-        site_id = voucher.site_id or voucher.activated_site_id or voucher.rev_site
-        tz = self._sites.timezone(str(voucher.org_id), site_id) if site_id else None
-        return guest_status(voucher, int(self._clock().timestamp()), tz)
+        return guest_status(voucher, int(self._clock().timestamp()), self._vouchers.timezone(voucher))
 
     def release(self, org_id: str, code: str, slot: str, actor: Actor) -> GuestStatus:
         voucher = self._find(org_id, code, actor.meta.source_ip)

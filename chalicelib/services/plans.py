@@ -98,7 +98,10 @@ class PlanService:
         if plan.archived_at is not None:
             raise Conflict("An archived plan cannot be edited.")
         before = plan_view(plan)
+        attributes = Plan.get_attributes()
         for name, value in changes.items():
+            if value is None and not attributes[name].null:
+                raise ValidationFailed(f"{name}: cannot be cleared; leave it out to keep it", field=name)
             setattr(plan, name, set(value) if name == "online_sites" and value else value)
         _check_terms(plan)
         _check_online(org_id, plan)

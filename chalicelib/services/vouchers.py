@@ -228,9 +228,12 @@ class VoucherService:
         self._sites = sites
 
     def view(self, voucher: Voucher) -> dict[str, Any]:
+        return voucher_view(voucher, int(self._clock().timestamp()), self.timezone(voucher))
+
+    def timezone(self, voucher: Voucher) -> ZoneInfo:
+        """The timezone its windows and periods are in: its site's, or where it was used or sold."""
         site_id = voucher.site_id or voucher.activated_site_id or voucher.rev_site
-        tz = self._sites.timezone(voucher.org_id, site_id) if self._sites and site_id else JAKARTA
-        return voucher_view(voucher, int(self._clock().timestamp()), tz)
+        return self._sites.timezone(voucher.org_id, site_id) if self._sites and site_id else JAKARTA
 
     def find(self, org_id: str, code: str) -> Voucher:
         try:

@@ -284,6 +284,17 @@ def test_terms_are_copied_into_vouchers_and_editing_the_plan_changes_only_later_
     assert plan["device_policy"] == "first_devices"
 
 
+@pytest.mark.parametrize("field", ["name", "price", "time_mode", "kind", "device_policy", "sold_online"])
+def test_a_term_every_plan_has_cannot_be_cleared(api: Api, world: World, field: str) -> None:
+    tenant = world.org()
+    plan_id = world.plan(tenant)
+    reply = api.patch(f"/v1/orgs/{tenant.org_id}/plans/{plan_id}", {field: None}, token=tenant.owner.token)
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", field)
+    cleared = api.patch(f"/v1/orgs/{tenant.org_id}/plans/{plan_id}", {"windows": None, "data_quota_mb": None},
+                        token=tenant.owner.token)  # fmt: skip
+    assert cleared.status == 200 and cleared.json["windows"] is None and cleared.json["data_quota_mb"] is None
+
+
 def test_a_topup_plan_is_never_sold_as_a_new_voucher(api: Api, world: World) -> None:
     tenant = world.org()
     site_id = world.site(tenant)
