@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import boto3
@@ -37,7 +37,10 @@ def sell(api: Api, shop: dict[str, Any], key: str, quantity: int = 2) -> dict[st
 
 
 def verify(api: Api, tenant: Tenant, day: str) -> dict[str, Any]:
-    reply = api.get(f"/v1/orgs/{tenant.org_id}/audit/verify?from={day}&to={day}", token=tenant.owner.token)
+    """Verify the UTC day `day` (the chains' days) and the next: after 16:00 UTC the shop's WITA day (its
+    revenue lines' day) is already the next one."""
+    following = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    reply = api.get(f"/v1/orgs/{tenant.org_id}/audit/verify?from={day}&to={following}", token=tenant.owner.token)
     assert reply.status == 200, reply.body
     return dict(reply.json)
 
@@ -251,7 +254,8 @@ def test_refunds_and_voids_reverse_each_voucher_once(api: Api, world: World, sho
     assert reply.status == 200, reply.body
     lines = {item["rev_kind"]["S"]: int(item["rev_amount"]["N"]) for item in _ledger_items(tenant.org_id)}
     assert lines == {"sale": 15_000, "refund": -5000, "void": -10_000}
-    report = api.get(f"/v1/orgs/{tenant.org_id}/reports/sales?from={clock.now.date()}&to={clock.now.date()}"
+    utc_day = clock.now.date()
+    report = api.get(f"/v1/orgs/{tenant.org_id}/reports/sales?from={utc_day}&to={utc_day + timedelta(days=1)}"
                      f"&group_by=site", token=tenant.owner.token)  # fmt: skip
     assert report.json["total"]["amount"] == 0
     assert verify(api, tenant, clock.now.date().isoformat())["totals"]["audit"] == 0

@@ -17,6 +17,8 @@ MAC_1, MAC_2 = "AA:BB:CC:00:00:01", "AA:BB:CC:00:00:02"
 def test_plan_batch_sale_redeem_accounting_expiry_revoke_void_and_report(api: Api, world: World) -> None:
     clock = FakeClock()
     deps.configure(clock=clock, monotonic=clock.monotonic)
+    # The day everything is sold on, at the site: the expiry an hour later may fall on the next one.
+    day = clock.now.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
     tenant = world.org("Warung Kopi Senja")
     owner = tenant.owner.token
     org = f"/v1/orgs/{tenant.org_id}"
@@ -69,7 +71,6 @@ def test_plan_batch_sale_redeem_accounting_expiry_revoke_void_and_report(api: Ap
 
     # The report: computed here independently from what happened above.
     expected = {"count": 2 + 1 + 1 - 1, "amount": 5000 * (2 + 1 + 1 - 1)}
-    day = clock.now.astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
     query = f"{org}/reports/sales?from={day}&to={day}&group_by=day"
     json_report = api.get(query, token=owner).json
     assert {k: json_report["total"][k] for k in ("count", "amount")} == expected

@@ -312,7 +312,9 @@ def test_a_sessions_reports_count_their_bytes_into_the_periods_they_were_used_in
     """One long session, its interim updates under a day apart: the bytes between two updates spread over
     the time between them, so an update after midnight counts only its share into the new day."""
     till = tills[zone.key]
-    terms: dict[str, Any] = {"duration_minutes": 60 * 24 * 60, "period_quota_mb": 10_000, "quota_period": period}
+    # A shelf life past the latest start (31 days), so the first login is never refused for it.
+    terms: dict[str, Any] = {"duration_minutes": 60 * 24 * 60, "validity_days": 60, "period_quota_mb": 10_000,
+                             "quota_period": period}  # fmt: skip
     (code,) = issue(api, world, venue, **terms)
     model = Model(terms, zone)
     now = whole_seconds(clock, start)
