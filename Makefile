@@ -12,7 +12,7 @@ DDB_LOCAL := infra/dynamodb-local
 DDB_STAMP := $(DDB_LOCAL)/node_modules/.kuota-npm-ci
 
 .PHONY: dev test lint typecheck unit install console java system-deps dynamodb-local reset console-screenshots clean
-.PHONY: radius verify-ledger
+.PHONY: radius verify-ledger fuzz bandit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -89,8 +89,18 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # The suite prints its wall time and the pytest process's peak memory at the end.
-test: lint typecheck console system-deps dynamodb-local checkov
+test: lint typecheck bandit console system-deps dynamodb-local checkov
 	$(VENV)/bin/pytest
+
+# The long randomised runs: schema fuzzing and fault injection with more examples and a new seed each run
+# (printed; KUOTA_FUZZ_SEED=<seed> make fuzz repeats one). `make test` runs the same tests bounded, seed fixed.
+FUZZ_TESTS := tests/api/test_schema_fuzz.py tests/api/test_fault_invariants.py
+fuzz: install system-deps dynamodb-local
+	KUOTA_FUZZ=1 $(VENV)/bin/pytest -p no:randomly -s $(FUZZ_TESTS)
+
+# Static security check of the application code; accepted findings are listed, with why, in pyproject.toml.
+bandit: install
+	$(VENV)/bin/bandit -q -c pyproject.toml -r app.py chalicelib infra
 
 # After a green browser-test run: the screenshots docs/console.md shows, ready to commit.
 console-screenshots:

@@ -262,3 +262,23 @@ def run_batch_jobs() -> int:
             finish_batch_job(receipt)
             done += 1
     return done
+
+
+def fuzz_seed(default: int) -> int:
+    """The seed a randomised test runs with: `default` under `make test`, so CI is reproducible; under `make fuzz`
+    (KUOTA_FUZZ=1) a new one each run unless KUOTA_FUZZ_SEED names one. The caller prints it, to reproduce a failure."""
+    import os
+    import random
+
+    if os.environ.get("KUOTA_FUZZ_SEED"):
+        return int(os.environ["KUOTA_FUZZ_SEED"])
+    if os.environ.get("KUOTA_FUZZ") == "1":
+        return random.SystemRandom().randrange(2**32)
+    return default
+
+
+def fuzzing() -> bool:
+    """True under `make fuzz`: the randomised tests run longer."""
+    import os
+
+    return os.environ.get("KUOTA_FUZZ") == "1"
