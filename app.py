@@ -30,6 +30,7 @@ from chalicelib.api import (
     sites,
     vouchers,
 )
+from chalicelib.api.http import security_headers
 from chalicelib.config import get_settings
 from chalicelib.observability import log_requests
 
@@ -41,6 +42,7 @@ app.api.cors = CORSConfig(
     max_age=600,
 )
 app.register_middleware(log_requests, "http")
+app.register_middleware(security_headers, "http")
 
 for module in (auth, orgs, sites, plans, batches, redeem, radius, vouchers, pos, reports, dashboard, audit, alerts,
                guest, fas, shifts, platform, compliance, brand, address_space, quality, payments, openapi):

@@ -69,6 +69,9 @@ class Settings:
     password_time_cost: int
     password_memory_kib: int
     max_body_bytes: int
+    # Vouchers an organization may issue (batches) per hour: two of the largest batches, and a stop
+    # to a script or a stolen owner's session printing codes without end.
+    issue_max_vouchers_per_hour: int
     # How long an ended voucher stays in the table (its TTL) for lookups and disputes.
     voucher_retention_days: int
     # `make dev` only: how often the expiry job runs (production: the EventBridge rate in chalicelib/jobs.py).
@@ -128,6 +131,7 @@ def get_settings() -> Settings:
         password_time_cost=_int("KUOTA_PASSWORD_TIME_COST", 3),
         password_memory_kib=_int("KUOTA_PASSWORD_MEMORY_KIB", 64 * 1024),
         max_body_bytes=_int("KUOTA_MAX_BODY_BYTES", 64 * 1024),
+        issue_max_vouchers_per_hour=max(_int("KUOTA_ISSUE_MAX_VOUCHERS_PER_HOUR", 200_000), 1),
         voucher_retention_days=max(_int("KUOTA_VOUCHER_RETENTION_DAYS", 180), 1),
         expiry_interval_seconds=max(_int("KUOTA_EXPIRY_INTERVAL", 60), 1),
         aws_max_pool_connections=max(_int("KUOTA_AWS_MAX_POOL_CONNECTIONS", 10), 1),

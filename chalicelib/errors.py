@@ -73,6 +73,18 @@ class IdempotencyMismatch(KuotaError):
     default_message = "This Idempotency-Key was already used with a different request body."
 
 
+class RateLimited(KuotaError):
+    """A budget of work per window (vouchers issued per organization) is spent; Retry-After says when it refills."""
+
+    status = 429
+    code = "rate_limited"
+    default_message = "Too many requests of this kind; try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class TooManyAttempts(KuotaError):
     status = 429
     code = "too_many_attempts"

@@ -49,7 +49,6 @@ def get_agreement(ctx: RequestContext, org_id: str) -> AgreementOut:
     from chalicelib.services.compliance import agreement_view
 
     agreement = services().compliance.get_agreement(org_id)
-    assert agreement is not None
     return AgreementOut.model_validate(agreement_view(agreement))
 
 

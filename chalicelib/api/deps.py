@@ -100,6 +100,7 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
     from chalicelib.services.quality import QualityService
     from chalicelib.services.radius import RadiusService
     from chalicelib.services.radius_keys import RadiusKeyService
+    from chalicelib.services.ratelimit import Budget
     from chalicelib.services.redeeming import RedeemService
     from chalicelib.services.reporting import ReportingService
     from chalicelib.services.selling import SellingService
@@ -149,7 +150,9 @@ def configure(clock: Clock = utc_now, monotonic: Callable[[], float] = time.mono
         sites=sites,
         audit=audit,
         plans=plans,
-        issuing=IssuingService(audit, send_batch_job, gate, clock),
+        issuing=IssuingService(
+            audit, send_batch_job, gate, Budget(settings.issue_max_vouchers_per_hour, 3600, clock), clock
+        ),
         redeem=redeem,
         vouchers=vouchers,
         selling=selling,

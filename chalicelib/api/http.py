@@ -28,6 +28,7 @@ from chalicelib.errors import (
     KuotaError,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
     TooManyAttempts,
     Unauthorized,
     ValidationFailed,
@@ -100,7 +101,7 @@ class RequestContext:
 
 def error_response(error: KuotaError) -> Response:
     headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
-    if isinstance(error, TooManyAttempts) and error.retry_after is not None:
+    if isinstance(error, TooManyAttempts | RateLimited) and error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     return Response(body=error.to_body(), status_code=error.status, headers=headers)
 
@@ -251,6 +252,28 @@ def parse_query(request: Request, model: type[BaseModel]) -> BaseModel:
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Sent with every API answer. The API answers JSON (and CSV downloads), never a page to render: nothing may
+# frame it, sniff it into HTML or keep it in a shared cache; a route that is public and cacheable (the brand)
+# sets its own Cache-Control, which is kept.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Cache-Control": "no-store",
+}
+
+
+def security_headers(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: the security headers on every answer, errors and unknown routes included."""
+    response = get_response(event)
+    for name, value in SECURITY_HEADERS.items():
+        if not any(existing.lower() == name.lower() for existing in response.headers):
+            response.headers[name] = value
+    return response
 
 
 def text_cell(value: str) -> str:

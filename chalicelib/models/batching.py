@@ -47,7 +47,7 @@ def write_items(
                 stats.retries += 1
                 if attempt >= max_attempts:
                     raise BatchWriteFailed(f"{len(pending)} items unwritten after {attempt} attempts")
-                sleep(min(2.0, 0.02 * 2**attempt) * random.uniform(0.5, 1.0))  # noqa: S311 (jitter)
+                sleep(min(2.0, 0.02 * 2**attempt) * random.uniform(0.5, 1.0))  # noqa: S311 (jitter)  # nosec B311
             attempt += 1
             stats.requests += 1
             try:

@@ -35,7 +35,7 @@ from chalicelib.payments.http import basic_auth, call
 
 DEFAULT_URL = "https://api.xendit.co"
 API_VERSION = "2022-07-31"
-CALLBACK_TOKEN_HEADER = "x-callback-token"  # noqa: S105 (a header name)
+CALLBACK_TOKEN_HEADER = "x-callback-token"  # noqa: S105 (a header name)  # nosec B105
 PAID = ("SUCCEEDED", "COMPLETED")  # the 2022-07-31 callback says SUCCEEDED, the older flat one COMPLETED
 # Xendit accepts only these refund reasons; the owner's own words stay in Kuota's records.
 REFUND_REASONS = ("FRAUDULENT", "DUPLICATE", "REQUESTED_BY_CUSTOMER", "CANCELLATION", "OTHERS")

@@ -68,7 +68,7 @@ def head_key(record: Record, lane: int) -> HeadKey:
 
 
 def pick_lane() -> int:
-    return random.randrange(LANES)  # noqa: S311 (spreading writers, not a secret)
+    return random.randrange(LANES)  # noqa: S311 (spreading writers, not a secret)  # nosec B311
 
 
 @dataclass
@@ -113,7 +113,7 @@ def lost_race(error: TransactWriteError, moves: int) -> bool:
 
 
 def back_off(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 (jitter, not a secret)
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # noqa: S311 (jitter, not a secret)  # nosec B311
 
 
 # --- the signing key --------------------------------------------------------------------------------

@@ -279,7 +279,7 @@ class ComplianceService:
         if not _PHONE.match(fields["contact_phone"]):
             raise ValidationFailed("contact_phone: a phone number, digits with an optional leading +",
                                    field="contact_phone")  # fmt: skip
-        before = self.get_agreement(org_id, missing_ok=True)
+        before = self.find_agreement(org_id)
         now = self._clock()
         # The job acts on the end once: the index entry goes when it has; a new end date puts it back.
         ends_at = datetime.combine(ends_on + timedelta(days=1), datetime.min.time(), AGREEMENT_ZONE)
@@ -301,19 +301,23 @@ class ComplianceService:
         self._audit.save_with_event(agreement, event)
         return agreement
 
-    def get_agreement(self, org_id: str, *, missing_ok: bool = False) -> Agreement | None:
+    def find_agreement(self, org_id: str) -> Agreement | None:
         try:
             return Agreement.get(*Agreement.key(org_id), consistent_read=True)
         except DoesNotExist:
-            if missing_ok:
-                return None
-            raise NotFound("This organization has no agreement recorded.") from None
+            return None
+
+    def get_agreement(self, org_id: str) -> Agreement:
+        agreement = self.find_agreement(org_id)
+        if agreement is None:
+            raise NotFound("This organization has no agreement recorded.")
+        return agreement
 
     def export_agreements(self, actor: Actor) -> list[dict[str, Any]]:
         """Every organisation's agreement with its contact, for the platform (audited: personal data)."""
         rows = []
         for org in self._accounts.list_orgs():
-            agreement = self.get_agreement(org.org_id, missing_ok=True)
+            agreement = self.find_agreement(org.org_id)
             if agreement is not None:
                 rows.append({"org_name": org.name, **agreement_view(agreement)})
         self._audit.record(self._audit.event(actor, org_id=None, action="agreement.exported",
@@ -407,15 +411,14 @@ class ComplianceService:
                 if exc.cause_response_code != "ConditionalCheckFailedException":
                     raise
         if self.quality is not None:
-            self._check_quality(actor, now)
+            self._check_quality(actor, now, self.quality)
         if self.overdue is not None:
-            self._check_settlements(actor, now)
+            self._check_settlements(actor, now, self.overdue)
         return moved
 
-    def _check_settlements(self, actor: Actor, now: datetime) -> None:
+    def _check_settlements(self, actor: Actor, now: datetime, overdue: OverdueSource) -> None:
         """Organisations still owing on a settlement past its due day (UTC days, like the settlement's)."""
-        assert self.overdue is not None
-        for item in self.overdue(now.date(), self.policy().settlement_due_days):
+        for item in overdue(now.date(), self.policy().settlement_due_days):
             self.trigger(actor, item.org_id, None, "settlement_overdue",
                          f"Settlement {item.period_from} to {item.period_to}: {item.outstanding} rupiah outstanding, "
                          f"due {item.due_on}.")  # fmt: skip
@@ -432,18 +435,17 @@ class ComplianceService:
             moved += 1
         return moved
 
-    def _check_quality(self, actor: Actor, now: datetime) -> None:
+    def _check_quality(self, actor: Actor, now: datetime, quality: QualitySource) -> None:
         """Yesterday's figures against the thresholds, once a UTC day (every site's local day is over by
         00:00 UTC in Indonesia). A site whose controller has never called Kuota is not set up yet, not
         failing: it is left out."""
-        assert self.quality is not None
         if not self._claim(None, None, "quality_check", now):
             return  # done today
         thresholds = self.policy().quality
         day = (now - timedelta(days=1)).date()
         for org in self._accounts.list_orgs():
             uplinks = self.uplinks(org.org_id) if self.uplinks else {}
-            for figures in self.quality(org.org_id, day, day):
+            for figures in quality(org.org_id, day, day):
                 if not (uplinks.get(figures.site_id) or {}).get("last_seen_at"):
                     continue
                 breaches = []
@@ -545,12 +547,14 @@ class ComplianceService:
 
     def resellers(self) -> list[dict[str, Any]]:
         """Every organisation with its stage, agreement end, worst uplink, quality and this month's revenue."""
-        today = self._clock().date()
+        # Sales are dated by their site's local day: up to today in the easternmost zone (WIT), the latest
+        # local day any Indonesian site is in (UTC's date missed a Jakarta sale after 17:00 UTC).
+        today = self._clock().astimezone(ZoneInfo("Asia/Jayapura")).date()
         month_start = today.replace(day=1)
         rows = []
         for org in self._accounts.list_orgs():
             standing = self.gate.standing(org.org_id)
-            agreement = self.get_agreement(org.org_id, missing_ok=True)
+            agreement = self.find_agreement(org.org_id)
             uplinks = self.uplinks(org.org_id) if self.uplinks else {}
             statuses = {entry.get("status") for entry in uplinks.values()}
             uplink = next((status for status in ("unregistered", "registered") if status in statuses), "unknown")

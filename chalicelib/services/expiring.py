@@ -34,6 +34,7 @@ from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.issuing import IssuingService
 from chalicelib.services.outbox import outbox_actions, outbox_entry
+from chalicelib.services.ratelimit import Budget
 from chalicelib.services.vouchers import end_long_pause
 
 UNUSED = ("issued", "sold")
@@ -96,7 +97,8 @@ class ExpiryService:
         self._retention = timedelta(days=days)
         self._page_size = page_size  # None: DynamoDB's 1 MB pages; tests use small pages
         # Only to re-derive a batch's codes: its vouchers' keys are not stored anywhere else.
-        self._issuing = IssuingService(AuditLog(clock), _no_enqueue, ComplianceGate(ttl_seconds=0), clock)
+        budget = Budget(get_settings().issue_max_vouchers_per_hour, 3600, clock)  # never spent here
+        self._issuing = IssuingService(AuditLog(clock), _no_enqueue, ComplianceGate(ttl_seconds=0), budget, clock)
 
     def run(self, deadline: Deadline | None = None, *, request_id: str | None = None) -> ExpiryReport:
         """Expire what is due now; stop early (report.complete False) when `deadline()` reaches 0."""

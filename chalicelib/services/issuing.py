@@ -26,6 +26,7 @@ from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
 from chalicelib.services.plans import TERMS, plan_view
+from chalicelib.services.ratelimit import Budget
 
 SYNC_LIMIT = 500  # batches up to this size are issued within the request
 CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most this many
@@ -156,10 +157,12 @@ class IssuingService:
         audit: AuditLog,
         enqueue: Callable[[str, str], None],
         gate: ComplianceGate,
+        issue_budget: Budget,
         clock: Clock = utc_now,
     ) -> None:
         self._audit = audit
         self._gate = gate
+        self._issue_budget = issue_budget
         self._enqueue = enqueue
         self._clock = clock
         self.shapes = CodeShapes()
@@ -209,9 +212,16 @@ class IssuingService:
             after={"plan_id": plan.plan_id, "site_id": site_id, "quantity": quantity, "shape": shape.shape_id,
                    "entropy_bits": shape.entropy_bits},
         )  # fmt: skip
-        with self._audit.transaction() as tx:
-            tx.save(batch, condition=Batch.pk.does_not_exist())
-            tx.append(event)
+        # Spent before the batch is written, given back if that write fails: a refused or failed
+        # request never spends it, and a written batch has its vouchers issued (now or by the worker).
+        give_back = self._issue_budget.take(f"issue:{org_id}", quantity, what="vouchers issued", field="quantity")
+        try:
+            with self._audit.transaction() as tx:
+                tx.save(batch, condition=Batch.pk.does_not_exist())
+                tx.append(event)
+        except Exception:
+            give_back()
+            raise
         if quantity <= SYNC_LIMIT:
             return self.issue(org_id, batch_id)
         self._enqueue(org_id, batch_id)

@@ -1,13 +1,14 @@
-"""Fixed-window counters of failed attempts (login now, redeem later)."""
+"""Fixed-window counters: failed attempts (login, redeem), counted events (alerts), budgets (issuing)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.errors import TooManyAttempts
+from chalicelib.errors import RateLimited, TooManyAttempts
 from chalicelib.models import RateCounter
 from chalicelib.services import Clock, utc_now
 
@@ -88,3 +89,47 @@ class EventCounter:
                 raise
             return None
         return int(counter.failures), list(counter.events or [])
+
+
+class Budget:
+    """An amount of work a scope may do per fixed window (vouchers an organization issues per hour).
+
+    Taken with one conditional ADD, so concurrent requests never overspend it; a request that
+    would pass the limit takes nothing and is refused with when the window ends.
+    """
+
+    def __init__(self, limit: int, window_seconds: int, clock: Clock = utc_now) -> None:
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._clock = clock
+
+    def _window(self) -> tuple[str, int]:
+        now = int(self._clock().timestamp())
+        start = now - now % self.window_seconds
+        return str(start), start + self.window_seconds - now
+
+    def take(self, scope: str, amount: int, *, what: str, field: str | None = None) -> Callable[[], None]:
+        """Spend `amount`, or raise RateLimited naming `what`; returns how to give it back (when the work failed)."""
+        window, retry_after = self._window()
+        counter = RateCounter(f"RL#{scope}", window)
+        try:
+            counter.update(
+                actions=[
+                    RateCounter.failures.add(amount),
+                    RateCounter.ttl.set(self._clock() + timedelta(seconds=2 * self.window_seconds)),
+                ],
+                condition=RateCounter.failures.does_not_exist() | (RateCounter.failures <= self.limit - amount),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            minutes = max(1, -(-retry_after // 60))
+            raise RateLimited(
+                f"At most {self.limit} {what} per {self.window_seconds // 60} minutes; try again in {minutes} min.",
+                retry_after=retry_after, field=field,
+            ) from exc  # fmt: skip
+
+        def give_back() -> None:
+            RateCounter(f"RL#{scope}", window).update(actions=[RateCounter.failures.add(-amount)])
+
+        return give_back

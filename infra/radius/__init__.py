@@ -131,8 +131,7 @@ class RadiusOutput:
         threading.Thread(target=self._read, args=(process,), daemon=True).start()
 
     def _read(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
+        for line in process.stdout or ():
             self.lines.append(line)
             if self._echo:
                 print(line, end="", flush=True)
