@@ -37,7 +37,7 @@ def _view(batch: Batch) -> BatchOut:
 @endpoint(
     bp, BATCHES, "POST", summary="Issue a batch of vouchers (201 when done, 202 while it runs)", tag="batches",
     roles=OWNER_MANAGER, body=Schema("BatchIn"), response=Schema("BatchOut"), status=201,
-    extra_responses={202: "accepted"},
+    extra_responses={202: "accepted", 429: "rate_limited"},
 )  # fmt: skip
 def create_batch(ctx: RequestContext, org_id: str, body: BatchIn) -> Response:
     registry = services()

@@ -182,6 +182,23 @@ class IssuingService:
             raise Conflict("This plan is archived; choose a current plan.", field="plan_id")
         if not 1 <= quantity <= 100_000:
             raise ValidationFailed("quantity: must be between 1 and 100000", field="quantity")
+        # Spent before anything is written, given back if the batch is not: a refused or failed request
+        # spends nothing, and a written batch has its vouchers issued (now or by the worker).
+        give_back = self._issue_budget.take(f"issue:{org_id}", quantity, what="vouchers issued", field="quantity")
+        try:
+            batch = self._write_batch(actor, org_id, plan=plan, site_id=site_id, quantity=quantity, shape=shape)
+        except Exception:
+            give_back()
+            raise
+        batch_id = batch.batch_id
+        if quantity <= SYNC_LIMIT:
+            return self.issue(org_id, batch_id)
+        self._enqueue(org_id, batch_id)
+        return batch
+
+    def _write_batch(
+        self, actor: Actor, org_id: str, *, plan: Plan, site_id: str | None, quantity: int, shape: CodeShape
+    ) -> Batch:
         first = self.shapes.take(org_id, shape, quantity)
         now = self._clock()
         batch_id = uuid.uuid4().hex[:12]
@@ -212,19 +229,9 @@ class IssuingService:
             after={"plan_id": plan.plan_id, "site_id": site_id, "quantity": quantity, "shape": shape.shape_id,
                    "entropy_bits": shape.entropy_bits},
         )  # fmt: skip
-        # Spent before the batch is written, given back if that write fails: a refused or failed
-        # request never spends it, and a written batch has its vouchers issued (now or by the worker).
-        give_back = self._issue_budget.take(f"issue:{org_id}", quantity, what="vouchers issued", field="quantity")
-        try:
-            with self._audit.transaction() as tx:
-                tx.save(batch, condition=Batch.pk.does_not_exist())
-                tx.append(event)
-        except Exception:
-            give_back()
-            raise
-        if quantity <= SYNC_LIMIT:
-            return self.issue(org_id, batch_id)
-        self._enqueue(org_id, batch_id)
+        with self._audit.transaction() as tx:
+            tx.save(batch, condition=Batch.pk.does_not_exist())
+            tx.append(event)
         return batch
 
     def list_batches(self, org_id: str) -> list[Batch]:
