@@ -21,6 +21,8 @@ queries an index, never scans):
 | refresh token by hash               | app           | PK=RT#<sha256(token)>, SK=META                   | 1 RCU         |
 | refresh token family                | app           | PK=RTF#<family>, SK=META                         | 1 RCU         |
 | rate-limit counter (login, redeem)  | app           | PK=RL#<scope>, SK=<window start>, TTL            | 1 WCU         |
+| issue budget of an org (per hour)   | app           | UpdateItem PK=RL#issue:<org>, SK=<hour start>: ADD quantity if the sum stays <= the limit (given back if the batch is not written), TTL | 1 WCU (2 on a failed write) |
+| room check before a create (sites, users, plans, NASes, active keys) | app (GSI1 for keys) | Query Select=COUNT over the listing above (limits in chalicelib/services/limits.py) | query, on creates only |
 | get / list plans of an org            | app           | PK=ORG#<org>, SK=PLAN#<id> / begins PLAN#            | 1 RCU / query |
 | code shapes of an org (+ counters)   | app           | PK=ORG#<org>, SK=SHAPES / SHAPE#<shape>             | 1 RCU, 1 WCU  |
 | get batch                            | app           | PK=ORG#<org>, SK=BATCH#<id>                         | 1 RCU         |

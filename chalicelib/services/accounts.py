@@ -19,6 +19,7 @@ from chalicelib.models import EmailClaim, Org, RefreshToken, TokenFamily, User
 from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.limits import MAX_USERS_PER_ORG, require_room
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
 
 
@@ -238,6 +239,9 @@ class AccountService:
 
     def create_user(self, actor: Actor, org_id: str | None, email: str, password: str, role: Role) -> User:
         email = normalise_email(email)
+        if org_id is not None:
+            require_room(User.count(f"ORG#{org_id}", User.sk.startswith("USER#")), MAX_USERS_PER_ORG, "users",
+                         "this organization")  # fmt: skip
         user_id = uuid.uuid4().hex
         user = User(
             *User.key(org_id, user_id),

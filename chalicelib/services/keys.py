@@ -17,6 +17,7 @@ from chalicelib.models import ApiKey, Site
 from chalicelib.models.base import failed_condition
 from chalicelib.services import Clock
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.limits import MAX_ACTIVE_KEYS, require_room
 
 KeyView = Callable[[ApiKey], dict[str, object]]
 
@@ -40,6 +41,9 @@ class KeyLifecycle:
         site: Site | None = None,
     ) -> tuple[ApiKey, str]:
         """A new key and its secret (shown this once)."""
+        active = ApiKey.by_site.count(listing_key, filter_condition=ApiKey.revoked_at.does_not_exist())
+        where = "this site" if site_id else "this organization" if org_id else "the platform"
+        require_room(active, MAX_ACTIVE_KEYS, "active keys", where)
         key_id, api_key, secret_hash = new_api_key()
         key = ApiKey(
             *ApiKey.key(key_id),

@@ -24,6 +24,7 @@ from chalicelib.models import Nas, NasClaim, Site
 from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.limits import MAX_NAS_PER_SITE, require_room
 
 
 def normalise_ip(value: str) -> str:
@@ -111,6 +112,8 @@ class NasService:
         if not nas_identifier and not nas_ip:
             raise ValidationFailed("nas_identifier or nas_ip: give at least one", field="nas_identifier")
         address = normalise_ip(nas_ip) if nas_ip else None
+        registered = Nas.count(f"ORG#{site.org_id}", Nas.sk.startswith(Nas.site_prefix(site.site_id)))
+        require_room(registered, MAX_NAS_PER_SITE, "NAS", "this site")
         nas_id = uuid.uuid4().hex[:12]
         nas = Nas(
             *Nas.key(site.org_id, site.site_id, nas_id),

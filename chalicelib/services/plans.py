@@ -14,6 +14,7 @@ from chalicelib.models.payments import SiteRef
 from chalicelib.plan_rules import check_plan, validate_windows
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.limits import MAX_PLANS_PER_ORG, require_room
 
 TERMS = (
     "name", "price", "duration_minutes", "validity_days", "time_mode", "data_quota_mb",
@@ -70,6 +71,8 @@ class PlanService:
         self._clock = clock
 
     def create(self, actor: Actor, org_id: str, terms: dict[str, Any]) -> Plan:
+        require_room(Plan.count(f"ORG#{org_id}", Plan.sk.startswith("PLAN#")), MAX_PLANS_PER_ORG, "plans",
+                     "this organization")  # fmt: skip
         plan_id = uuid.uuid4().hex[:12]
         online_sites = terms.pop("online_sites", None)
         plan = Plan(*Plan.key(org_id, plan_id), plan_id=plan_id, org_id=org_id, created_at=self._clock(), **terms)

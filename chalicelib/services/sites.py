@@ -13,6 +13,7 @@ from chalicelib.models import ApiKey, Site
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.keys import KeyLifecycle
+from chalicelib.services.limits import MAX_SITES_PER_ORG, require_room
 
 REQUIRED_SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "language")
 SITE_FIELDS = ("name", "timezone", "opens_at", "closes_at", "venue_name", "ssid", "logo", "language")
@@ -54,6 +55,8 @@ class SiteService:
     def create_site(
         self, actor: Actor, org_id: str, *, name: str, timezone: str, opens: str, closes: str, language: str = "id"
     ) -> Site:
+        require_room(Site.count(f"ORG#{org_id}", Site.sk.startswith("SITE#")), MAX_SITES_PER_ORG, "sites",
+                     "this organization")  # fmt: skip
         site_id = uuid.uuid4().hex[:12]
         site = Site(
             *Site.key(org_id, site_id),

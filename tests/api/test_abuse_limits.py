@@ -182,3 +182,37 @@ def test_fields_a_caller_may_not_set_are_refused_by_name(
     assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", field)
     assert field in reply.json["error"]["message"]
     assert dump_app_table() == before
+
+
+def test_collections_listed_whole_have_a_cap(
+    api: Api, world: World, venue: Venue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sites, users, plans, NASes and keys are listed on one page: a create past the cap is a 409, writing nothing."""
+    from chalicelib.services import accounts, keys, nas, plans, sites
+
+    tenant, owner = venue.tenant, venue.tenant.owner.token
+    org = f"/v1/orgs/{tenant.org_id}"
+    plan_body = {"name": "P", "price": 1000, "duration_minutes": 60, "validity_days": 1}
+    user_body = {"email": "one-more@example.com", "password": "long enough password", "role": "cashier"}
+    cases: list[tuple[Any, str, str, dict[str, Any], str]] = [
+        (sites, "MAX_SITES_PER_ORG", f"{org}/sites", {"name": "C", "timezone": "Asia/Jakarta"}, "sites"),
+        (accounts, "MAX_USERS_PER_ORG", f"{org}/users", user_body, "users"),
+        (plans, "MAX_PLANS_PER_ORG", f"{org}/plans", plan_body, "plans"),
+        (nas, "MAX_NAS_PER_SITE", f"{org}/sites/{venue.site_a}/nas", {"name": "n", "nas_ip": "10.0.0.9"}, "NAS"),
+        (keys, "MAX_ACTIVE_KEYS", f"{org}/sites/{venue.site_a}/keys", {"kind": "pos", "name": "k"}, "active keys"),
+    ]
+    world.plan(tenant)
+    for module, cap, path, body, what in cases:
+        held = {"sites": 2, "users": 1, "plans": 1, "NAS": 0, "active keys": 1}[what]  # what the venue has
+        monkeypatch.setattr(module, cap, held + 1)
+        assert api.post(path, body, token=owner).status == 201, path
+        before = dump_app_table()
+        again = {**body, "email": "two-more@example.com", "nas_ip": "10.0.0.10"}  # not refused as a duplicate
+        reply = api.post(path, {name: again[name] for name in body}, token=owner)
+        assert (reply.status, reply.error_code) == (409, "conflict"), path
+        assert f"already has {held + 1} {what}" in reply.json["error"]["message"]
+        assert dump_app_table() == before
+    # A revoked key no longer counts.
+    key_id = api.get(f"{org}/sites/{venue.site_a}/keys", token=owner).json["keys"][-1]["key_id"]
+    assert api.call("DELETE", f"{org}/sites/{venue.site_a}/keys/{key_id}", token=owner).status == 204
+    assert api.post(f"{org}/sites/{venue.site_a}/keys", {"kind": "pos", "name": "k"}, token=owner).status == 201
