@@ -46,11 +46,13 @@ for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
-def options(description: str) -> argparse.Namespace:
-    """The command line every benchmark shares: which DynamoDB to measure on."""
+def options(description: str, more: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """The command line every benchmark shares: which DynamoDB to measure on (`more` adds a benchmark's own)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--dynamodb", choices=("local", "moto"), default="local",
                         help="AWS's DynamoDB Local (default) or moto server")  # fmt: skip
+    if more is not None:
+        more(parser)
     return parser.parse_args()
 
 
