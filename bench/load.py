@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import stack
 from radius import Api, percentile
 
 KINDS = ("sale", "redeem", "accounting")
+WARM_UP = 5  # guest cycles before the run, not measured: caches, connections, DynamoDB Local's JIT
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
 
@@ -43,14 +45,15 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main() -> int:
+    started = time.monotonic()
     options = stack.options(__doc__.splitlines()[0], _arguments)
-    stop = stack.start(options.dynamodb)
+    stop = stack.start(options.dynamodb, options.dynamodb_endpoint)
     from chalicelib.api.deps import configure
     from infra import api_server
     from tests.e2e.processes import free_ports
 
     registry = configure()
-    email, password = "bench-admin@example.com", uuid.uuid4().hex
+    email, password = f"bench-admin-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex  # a reused DynamoDB has one
     registry.accounts.ensure_platform_admin(email, password)
     (api_port,) = free_ports(1)
     threads = options.threads or api_server.DEFAULT_THREADS
@@ -58,7 +61,10 @@ def main() -> int:
     threading.Thread(target=server.server.serve_forever, daemon=True).start()
     workdir = Path(tempfile.mkdtemp(prefix="kuota-load-"))
     try:
-        world = _world(Api(api_port), registry, email, password, options.printed)
+        api = Api(api_port)
+        world = _world(api, registry, email, password, options.printed + WARM_UP)
+        _warm_up(api, world)
+        print(f"stack, venue and warm-up ready in {time.monotonic() - started:.1f} s")
         world_file = workdir / "world.json"
         world_file.touch(mode=0o600)  # keys and codes: readable by this user only, removed at the end
         world_file.write_text(json.dumps(world))
@@ -72,7 +78,7 @@ def main() -> int:
     return _report(options, threads, results, load_before, load_after)
 
 
-def _world(api: Api, registry: Any, email: str, password: str, printed: int) -> dict[str, object]:
+def _world(api: Api, registry: Any, email: str, password: str, printed: int) -> dict[str, Any]:
     """A venue set up through the API as an operator would: its keys, a plan and printed codes."""
     token = api.call("POST", "/v1/auth/login", {"email": email, "password": password})["access_token"]
     admin = {"Authorization": f"Bearer {token}"}
@@ -84,13 +90,26 @@ def _world(api: Api, registry: Any, email: str, password: str, printed: int) -> 
     plan = {"name": "1 Jam", "price": 5000, "duration_minutes": 60, "validity_days": 30}
     plan_id = api.call("POST", f"{base}/plans", plan, admin)["plan_id"]
     codes: list[str] = []
-    if printed > 0:
+    if printed:
         batch = api.call("POST", f"{base}/batches", {"plan_id": plan_id, "quantity": printed}, admin)
         if batch["status"] != "done":  # a large batch is issued by the queue worker in production: here, at once
             registry.issuing.issue(org_id, batch["batch_id"])
         codes = api.call("GET", f"{base}/batches/{batch['batch_id']}/codes", headers=admin)["codes"]
         assert len(codes) == printed, len(codes)
     return {"controller_key": keys["controller"], "pos_key": keys["pos"], "plan_id": plan_id, "codes": codes}
+
+
+def _warm_up(api: Api, world: dict[str, Any]) -> None:
+    """A few guest cycles, as locust will send them, on printed codes taken from the world's."""
+    controller, pos = ({"Authorization": f"Bearer {world[key]}"} for key in ("controller_key", "pos_key"))
+    for index in range(WARM_UP):
+        code, mac = world["codes"].pop(), f"02:4b:00:00:00:{index:02x}"
+        api.call("POST", "/v1/pos/sales", {"plan_id": world["plan_id"], "quantity": 1},
+                 {**pos, "Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+        api.call("POST", "/v1/redeem", {"code": code, "mac": mac}, controller)
+        for event, seconds in (("start", 0), ("interim", 60), ("stop", 120)):
+            usage = {"code": code, "mac": mac, "session_id": f"warm-{index}", "event": event, "session_time": seconds}
+            api.call("POST", "/v1/accounting", usage, controller)
 
 
 def _run_locust(options: argparse.Namespace, port: int, world_file: Path, workdir: Path) -> dict[str, object]:

@@ -129,4 +129,4 @@ def _write_results(environment: Environment, **_: Any) -> None:
         json.dump(results, file)
 
 
-events.test_stop.add_listener(_write_results)
+events.test_stop.add_listener(_write_results)  # type: ignore[no-untyped-call]  # locust leaves it unannotated
