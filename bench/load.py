@@ -68,12 +68,15 @@ def main() -> int:
         world_file = workdir / "world.json"
         world_file.touch(mode=0o600)  # keys and codes: readable by this user only, removed at the end
         world_file.write_text(json.dumps(world))
-        load_before = os.getloadavg()[0]
-        results = _run_locust(options, api_port, world_file, workdir)
-        load_after = os.getloadavg()[0]
+        load_before, cpu_before = os.getloadavg()[0], time.process_time()
+        with stack.counting() as calls:  # every DynamoDB request the API makes during the run
+            results = _run_locust(options, api_port, world_file, workdir)
+        load_after, results["api_cpu"] = os.getloadavg()[0], time.process_time() - cpu_before
+        results["dynamodb"] = dict(calls.requests)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         server.server.shutdown()
+        server.server.server_close()  # requests still queued are dropped before the emulators stop
         stop()
     return _report(options, threads, results, load_before, load_after)
 
@@ -112,7 +115,7 @@ def _warm_up(api: Api, world: dict[str, Any]) -> None:
             api.call("POST", "/v1/accounting", usage, controller)
 
 
-def _run_locust(options: argparse.Namespace, port: int, world_file: Path, workdir: Path) -> dict[str, object]:
+def _run_locust(options: argparse.Namespace, port: int, world_file: Path, workdir: Path) -> dict[str, Any]:
     """Locust, headless, in its own process for `--seconds`; what the locustfile measured."""
     results_file = workdir / "results.json"
     log_file = workdir / "locust.log"
@@ -131,17 +134,17 @@ def _run_locust(options: argparse.Namespace, port: int, world_file: Path, workdi
     if not results_file.is_file():
         sys.stdout.write(log_file.read_text()[-4000:])
         raise SystemExit(f"locust wrote no results (exit {finished.returncode})")
-    results: dict[str, object] = json.loads(results_file.read_text())
+    results: dict[str, Any] = json.loads(results_file.read_text())
     results["exit"] = finished.returncode
     return results
 
 
-def _report(options: argparse.Namespace, threads: int, results: dict[str, object], load_before: float,
+def _report(options: argparse.Namespace, threads: int, results: dict[str, Any], load_before: float,
             load_after: float) -> int:  # fmt: skip
-    latencies: dict[str, list[float]] = results["latencies_ms"]  # type: ignore[assignment]
-    errors: dict[str, dict[str, int]] = results["errors"]  # type: ignore[assignment]
-    seconds = float(results["seconds"])  # type: ignore[arg-type]
-    redeemed: dict[str, int] = results["redeemed"]  # type: ignore[assignment]
+    latencies: dict[str, list[float]] = results["latencies_ms"]
+    errors: dict[str, dict[str, int]] = results["errors"]
+    seconds = float(results["seconds"])
+    redeemed: dict[str, int] = results["redeemed"]
     every = [value for kind in KINDS for value in latencies[kind]]
     error_count = sum(sum(reasons.values()) for reasons in errors.values())
     figures: dict[str, str] = {"users": str(options.users), "seconds": f"{seconds:.1f}"}
@@ -156,9 +159,15 @@ def _report(options: argparse.Namespace, threads: int, results: dict[str, object
     for kind in KINDS:
         for reason, count in sorted(errors[kind].items()):
             print(f"error: {kind} {reason} x {count}")
+    api_cpu = float(results["api_cpu"])
     print(f"redeemed: {redeemed['printed']} printed cards, {redeemed['sold']} vouchers just sold; "
-          f"API server {threads} worker threads; {os.cpu_count()} CPUs, load average {load_before:.2f} before, "
-          f"{load_after:.2f} after")  # fmt: skip
+          f"API server {threads} worker threads, its process's CPU {api_cpu:.1f} s "
+          f"({api_cpu / max(len(every), 1) * 1000:.1f} ms a request); {os.cpu_count()} CPUs, load average "
+          f"{load_before:.2f} before, {load_after:.2f} after")  # fmt: skip
+    dynamodb: dict[str, int] = results["dynamodb"]
+    total = sum(dynamodb.values())
+    print(f"DynamoDB requests during the run: {total} ({total / max(len(every), 1):.1f} an API request): "
+          f"{dict(sorted(dynamodb.items()))}")  # fmt: skip
     if results["exit"] not in (0, 1):  # 1: locust saw failures, counted above
         print(f"locust exited {results['exit']}")
         error_count += 1
