@@ -9,7 +9,9 @@ printed codes. Each locust user repeats a guest's cycle (bench/locustfile.py): a
 its own Idempotency-Key, a redeem of a fresh code (a printed card while any are left, else the
 voucher just sold) with a new MAC, and that session's accounting start, interim and stop. Every
 request should be 2xx by design; anything else is an error, and any error exits 1.
-Run: .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--rate 0] [--printed 3000]
+A user keeps its connection open, as controllers and tills do, and the server gives each open
+connection a worker thread: more users than worker threads (64) leave the rest waiting.
+Run: .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--rate 0] [--printed 2000]
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=int, default=60, help="how long the load runs")
     parser.add_argument("--rate", type=float, default=0.0,
                         help="requests a second per user (0: the next as soon as one is answered)")  # fmt: skip
-    parser.add_argument("--printed", type=int, default=3000, help="printed codes issued before the run")
+    parser.add_argument("--printed", type=int, default=2000, help="printed codes issued before the run")
     parser.add_argument("--threads", type=int, default=0, help="the API server's worker threads (0: its default)")
 
 
@@ -57,6 +59,8 @@ def main() -> int:
     registry.accounts.ensure_platform_admin(email, password)
     (api_port,) = free_ports(1)
     threads = options.threads or api_server.DEFAULT_THREADS
+    if options.users > threads:
+        print(f"note: {options.users} users keep more connections open than the server's {threads} workers serve")
     server = api_server.build_server(api_port, "dev", threads)
     threading.Thread(target=server.server.serve_forever, daemon=True).start()
     workdir = Path(tempfile.mkdtemp(prefix="kuota-load-"))

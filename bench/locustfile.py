@@ -72,9 +72,9 @@ class Guests(FastHttpUser):
         self._session = {}
         if code is None:  # the sale before failed (counted): nothing to redeem this cycle
             return
-        _redeemed[source] += 1
         mac = _mac()
         if self._post("redeem", "/v1/redeem", {"code": code, "mac": mac}, WORLD["controller_key"]) is not None:
+            _redeemed[source] += 1
             self._session = {"code": code, "mac": mac, "session_id": uuid.uuid4().hex[:16]}
 
     def _start(self) -> None:
