@@ -33,7 +33,6 @@ import stack
 from radius import Api, percentile
 
 KINDS = ("sale", "redeem", "accounting")
-WARM_UP = 5  # guest cycles before the run, not measured: caches, connections, DynamoDB Local's JIT
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
 
@@ -43,6 +42,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=0.0,
                         help="requests a second per user (0: the next as soon as one is answered)")  # fmt: skip
     parser.add_argument("--printed", type=int, default=2000, help="printed codes issued before the run")
+    parser.add_argument("--warm-up", type=int, default=5,
+                        help="guest cycles before the run, not measured (caches, the emulator's JIT)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=0, help="the API server's worker threads (0: its default)")
 
 
@@ -66,9 +67,12 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kuota-load-"))
     try:
         api = Api(api_port)
-        world = _world(api, registry, email, password, options.printed + WARM_UP)
-        _warm_up(api, world)
-        print(f"stack, venue and warm-up ready in {time.monotonic() - started:.1f} s")
+        ready = time.monotonic()
+        world = _world(api, registry, email, password, options.printed + options.warm_up)
+        venue = time.monotonic()
+        _warm_up(api, world, options.warm_up)
+        print(f"ready in {time.monotonic() - started:.1f} s: the stack {ready - started:.1f} s, the venue "
+              f"{venue - ready:.1f} s, the warm-up {time.monotonic() - venue:.1f} s")  # fmt: skip
         world_file = workdir / "world.json"
         world_file.touch(mode=0o600)  # keys and codes: readable by this user only, removed at the end
         world_file.write_text(json.dumps(world))
@@ -106,10 +110,10 @@ def _world(api: Api, registry: Any, email: str, password: str, printed: int) -> 
     return {"controller_key": keys["controller"], "pos_key": keys["pos"], "plan_id": plan_id, "codes": codes}
 
 
-def _warm_up(api: Api, world: dict[str, Any]) -> None:
+def _warm_up(api: Api, world: dict[str, Any], cycles: int) -> None:
     """A few guest cycles, as locust will send them, on printed codes taken from the world's."""
     controller, pos = ({"Authorization": f"Bearer {world[key]}"} for key in ("controller_key", "pos_key"))
-    for index in range(WARM_UP):
+    for index in range(cycles):
         code, mac = world["codes"].pop(), f"02:4b:00:00:00:{index:02x}"
         api.call("POST", "/v1/pos/sales", {"plan_id": world["plan_id"], "quantity": 1},
                  {**pos, "Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
