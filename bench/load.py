@@ -10,7 +10,8 @@ its own Idempotency-Key, a redeem of a fresh code (a printed card while any are 
 voucher just sold) with a new MAC, and that session's accounting start, interim and stop. Every
 request should be 2xx by design; anything else is an error, and any error exits 1.
 A user keeps its connection open, as controllers and tills do, and the server gives each open
-connection a worker thread: more users than worker threads (64) leave the rest waiting.
+connection a worker thread: with more users than worker threads (64) they take turns (each answer
+closes its connection while another waits), and each request waits longer.
 Run: .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--rate 0] [--printed 2000]
 """
 
@@ -61,7 +62,7 @@ def main() -> int:
     (api_port,) = free_ports(1)
     threads = options.threads or api_server.DEFAULT_THREADS
     if options.users > threads:
-        print(f"note: {options.users} users keep more connections open than the server's {threads} workers serve")
+        print(f"note: {options.users} users share the server's {threads} workers (connections closed in turn)")
     server = api_server.build_server(api_port, "dev", threads)
     threading.Thread(target=server.server.serve_forever, daemon=True).start()
     workdir = Path(tempfile.mkdtemp(prefix="kuota-load-"))
