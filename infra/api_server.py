@@ -5,7 +5,9 @@ thread per connection, so a burst of a few dozen connections gets resets. This
 serves the same app through Chalice's own local gateway and request handler
 (`chalice.local.LocalDevServer`, the app still the one source of routes) with a
 server class that has a deep listen backlog and a bounded pool of worker
-threads, and sizes botocore's connection pools to that pool.
+threads, and sizes botocore's connection pools to that pool. A kept-alive connection holds
+its worker; while more connections are open than there are workers, each answer closes
+its own, so clients that keep theirs busy take turns instead of starving the rest.
 
 Run: python -m infra.api_server --port 8000 [--stage dev] [--threads 64]
 (`make dev` runs it as a child process; SIGTERM or SIGINT stops it.)
