@@ -46,23 +46,31 @@ for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
 logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
-def options(description: str) -> argparse.Namespace:
-    """The command line every benchmark shares: which DynamoDB to measure on."""
+def options(description: str, more: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """The command line every benchmark shares: which DynamoDB to measure on (`more` adds a benchmark's own)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--dynamodb", choices=("local", "moto"), default="local",
                         help="AWS's DynamoDB Local (default) or moto server")  # fmt: skip
+    parser.add_argument("--dynamodb-endpoint", metavar="URL",
+                        help="a DynamoDB already running (a test session's) instead of either")  # fmt: skip
+    if more is not None:
+        more(parser)
     return parser.parse_args()
 
 
-def start(dynamodb: str = "local") -> Callable[[], None]:
-    """Start the emulators and create the tables; return the function that stops them."""
+def start(dynamodb: str = "local", endpoint: str | None = None) -> Callable[[], None]:
+    """Start the emulators and create the tables; return the function that stops them.
+
+    `endpoint`: a DynamoDB already running, used (its `kuota-bench-*` tables) instead of starting one."""
     from moto.server import ThreadedMotoServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     stops: list[Callable[[], None]] = [moto.stop]
     os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
-    if dynamodb == "local":
+    if endpoint:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+    elif dynamodb == "local":
         from infra import dynamodb_local
 
         server = dynamodb_local.start()
@@ -71,7 +79,8 @@ def start(dynamodb: str = "local") -> Callable[[], None]:
     from chalicelib.models.tables import ensure_tables
 
     ensure_tables()
-    print(f"DynamoDB: {'DynamoDB Local' if dynamodb == 'local' else 'moto server'}")
+    named = {"local": "DynamoDB Local", "moto": "moto server"}[dynamodb]
+    print(f"DynamoDB: {f'the one running at {endpoint}' if endpoint else named}")
 
     def stop() -> None:
         for each in stops:

@@ -5,7 +5,9 @@ thread per connection, so a burst of a few dozen connections gets resets. This
 serves the same app through Chalice's own local gateway and request handler
 (`chalice.local.LocalDevServer`, the app still the one source of routes) with a
 server class that has a deep listen backlog and a bounded pool of worker
-threads, and sizes botocore's connection pools to that pool.
+threads, and sizes botocore's connection pools to that pool. A kept-alive connection holds
+its worker; while more connections are open than there are workers, each answer closes
+its own, so clients that keep theirs busy take turns instead of starving the rest.
 
 Run: python -m infra.api_server --port 8000 [--stage dev] [--threads 64]
 (`make dev` runs it as a child process; SIGTERM or SIGINT stops it.)
@@ -40,10 +42,20 @@ class PooledHTTPServer(HTTPServer):
 
     def __init__(self, address: tuple[str, int], handler: Any, threads: int = DEFAULT_THREADS) -> None:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="api")
+        self._threads = threads
+        self._connections = 0  # accepted and not yet closed: with a worker, or waiting for one
+        self._connections_lock = threading.Lock()
         super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections += 1
         self._pool.submit(self._handle, request, client_address)
+
+    def connections_waiting(self) -> bool:
+        """Whether some connection waits for a worker (every worker holds one open)."""
+        with self._connections_lock:
+            return self._connections > self._threads
 
     def _handle(self, request: Any, client_address: Any) -> None:
         try:
@@ -52,6 +64,8 @@ class PooledHTTPServer(HTTPServer):
             self.handle_error(request, client_address)
         finally:
             self.shutdown_request(request)
+            with self._connections_lock:
+                self._connections -= 1
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hung up mid-response is routine under load, not worth a traceback.
@@ -86,6 +100,14 @@ def build_server(port: int, stage: str, threads: int) -> Any:
         # Headers and body go out in separate writes: with Nagle on, the body waits for the client's
         # delayed ACK of the headers (about 40 ms on Linux) whenever the client does not ACK at once.
         disable_nagle_algorithm = True
+
+        def end_headers(self) -> None:
+            # A kept-alive connection holds its worker until it is idle for IDLE_CONNECTION_SECONDS, so
+            # clients that keep theirs busy (more controllers or tills than workers) would starve the rest:
+            # while any connection waits, each answer closes its own, and the clients take turns.
+            if isinstance(self.server, PooledHTTPServer) and self.server.connections_waiting():
+                self.send_header("Connection", "close")  # and the handler closes it after this answer
+            super().end_headers()
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the app logs every request itself (JSON, by route template, never the raw path)
