@@ -24,6 +24,7 @@ queries an index, never scans):
 | get / list plans of an org            | app           | PK=ORG#<org>, SK=PLAN#<id> / begins PLAN#            | 1 RCU / query |
 | code shapes of an org (+ counters)   | app           | PK=ORG#<org>, SK=SHAPES / SHAPE#<shape>             | 1 RCU, 1 WCU  |
 | get batch                            | app           | PK=ORG#<org>, SK=BATCH#<id>                         | 1 RCU         |
+| batches of an org (list)             | app           | PK=ORG#<org>, SK begins BATCH#, in batch id order (ids are random: no time order), page <= 200 | query |
 | voucher by code (redeem, lookup)     | app           | PK=V#<hmac(org, code)>, SK=META                     | 1 WCU redeem  |
 | guest status (code + org)            | app           | GetItem V#<hmac(org, code)> (+ RL#guest-ip:<hash> counter read; a write per unknown code) | 1-2 RCU |
 | release a device slot (guest)        | app           | UpdateItem V#: DELETE devices, ADD released_devices, outbox entry, if contains(devices) | 1 RCU + 1 WCU |
