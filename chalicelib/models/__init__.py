@@ -57,7 +57,7 @@ queries an index, never scans):
 | a console sale's shift               | app           | PK=ORG#<org>, SK=OPENSHIFT#<seller> (before the sell transaction) | 1 RCU |
 | void: sale_before_shift              | app           | the voider's OPENSHIFT# and SHIFT#, the sale's SHIFT# | 1-3 RCU     |
 | close a shift                        | app, audit    | TransactWriteItems: update SHIFT#<id> if status=open, delete OPENSHIFT#<user> if shift_id=, event | 2 WCU x 3 |
-| shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time); a cashier's: filtered on user_id | query |
+| shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time), newest first, page <= 200; a cashier's: filtered on user_id | query |
 | sales of an org by time (list, takings) | app GSI1   | GSI1PK=ORG#<org>#SALES, GSI1SK between <iso from> and <iso to>~, newest first, page <= 200; a cashier's: filtered on seller_id; a shift's: filtered on shift_id | query |
 | alerts of an org, by time (+ kind filter) | app     | PK=ORG#<org>, SK between ALERT#<from> and ALERT#<to>~, newest first, limit <= 200 | query |
 | raise an alert from an audit event  | app           | PutItem ALERT#<event time>#<hash(kind, event)> if not exists (+ 1 RCU site/user/org to name them) | 1 WCU |
@@ -87,7 +87,7 @@ queries an index, never scans):
 | an order by its id (guest's link, webhook) | app    | PK=ORDER#<id>, SK=META (+ UpdateItem checked_at if <= now - 10 s, tried only when the read says so: one provider read per order per 10 s of polls) | 1 RCU (+1 WCU per 10 s) |
 | fulfil a paid order (exactly once)  | app, audit    | TransactWriteItems: PAYMENT#<provider>#<payment id> if absent, SALE#, V#, LEDGER# line, event, chain head, ORDER# if unpaid and no sale_id | 2 WCU x 7 + 3 RCU |
 | orders near or past expiry (reconciler) | app GSI2  | GSI2PK=PAYDUE, GSI2SK <= now + 120 s (sparse: dropped when fulfilled, a day after an unpaid order's expiry) | 1 query/run + 1 RCU per due order |
-| orders of an org, from..to (UTC days) | app GSI1    | GSI1PK=ORG#<org>#ORDERS, GSI1SK between <from> and <to>~, newest first | query |
+| orders of an org, from..to (UTC days) | app GSI1    | GSI1PK=ORG#<org>#ORDERS, GSI1SK between <from> and <to>~, newest first, page <= 200; a status: filtered | query |
 | every merchant account (daily check) | app GSI1     | GSI1PK=PAYACCOUNTS                               | query         |
 | refund an online sale               | app, audit    | the voucher refund's transaction above + UpdateItem ORDER# if fulfilled (one event) | 2 WCU x 5 + 1 RCU |
 | webhooks as received (redacted)    | app           | PutItem PK=WEBHOOK#<account_id>, SK=<iso time>#<id>, TTL 400 days | 1 WCU |

@@ -19,10 +19,16 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
 
 
 def decode_cursor(
-    cursor: str | None, *, attributes: frozenset[str], partition: tuple[str, str], sort_prefix: str | None = None
+    cursor: str | None,
+    *,
+    attributes: frozenset[str],
+    partition: tuple[str, str],
+    sort_prefix: str | None = None,
+    sort_range: tuple[str, str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """The key in `cursor`, if it has exactly `attributes`, `partition` = (name, value), and its
-    sort key (SK) starts with `sort_prefix`."""
+    """The key in `cursor`, if it has exactly `attributes`, `partition` = (name, value), its
+    sort key (SK) starts with `sort_prefix`, and `sort_range` = (name, low, high) holds its sort key
+    (DynamoDB refuses a start key outside the query's range: a cursor of another from..to)."""
     if not cursor:
         return None
     try:
@@ -34,4 +40,8 @@ def decode_cursor(
         raise ValidationFailed("cursor is not valid", field="cursor")
     if sort_prefix is not None and not str((key.get("SK") or {}).get("S", "")).startswith(sort_prefix):
         raise ValidationFailed("cursor is not valid", field="cursor")
+    if sort_range is not None:
+        sort_name, low, high = sort_range
+        if not low <= str((key.get(sort_name) or {}).get("S", "")) <= high:
+            raise ValidationFailed("cursor is not valid for this from..to", field="cursor")
     return key
