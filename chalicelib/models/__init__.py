@@ -7,7 +7,7 @@ queries an index, never scans):
 |-------------------------------------|---------------|--------------------------------------------------|---------------|
 | get org                             | app           | PK=ORG#<org>, SK=META                            | 1 RCU         |
 | change org settings (pos_only_sales) | app, audit   | TransactWriteItems: UpdateItem ORG#<org>/META if exists + event | 2 WCU x 2 |
-| list orgs (platform admin)          | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#                  | query         |
+| list orgs (platform admin)          | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#, in id order, page <= 200 (the jobs: every page) | query |
 | login: email -> user                | app           | PK=EMAIL#<email>, SK=META (uniqueness claim)     | 1 RCU + 1 RCU |
 | get user (every authenticated call) | app           | PK=ORG#<org> or PLATFORM, SK=USER#<id>           | 1 RCU         |
 | list users / sites of an org        | app           | PK=ORG#<org>, SK begins USER# / SITE#            | query         |
@@ -40,7 +40,7 @@ queries an index, never scans):
 | sales report, from..to (<= 366 days) | app GSI3, app | one query per local day above, rev_* read; names: one query of the org's SITE# / PLAN# / USER# | days + extra 1 MB pages + 1 (a month: <= 31 + pages + 1) |
 | monthly statement of a site          | app, app GSI3 | get SITE#; one query per local day of the month, filtered to rev_site; one query PLAN# for names | <= 31 + pages + 2 |
 | revenue share history of an org      | app           | PK=ORG#<org>, SK begins SHARE# (<effective_from>#<set_at>#<id>); set: put if absent + event | query / 1 WCU x 2 |
-| settlements, a settlement + adjustments | app        | PK=PLATFORM, SK begins SETTLEMENT# / SETTLEMENT#<id> | query         |
+| settlements, a settlement + adjustments | app        | PK=PLATFORM, SK begins SETTLEMENT# / SETTLEMENT#<id>; the list: filtered on kind, newest period first, page <= 200 | query |
 | issue a settlement                   | app, audit    | per org with sales: the sales report by day (days queries) + its shares query; then TransactWriteItems: SETTLEMENTS counter (issued = n), SETTLEMENT#<id>, one LedgerEntry PLATFORM/LEDGER#<time>#settlement#<id> holding every line (no GSI3 keys), event, chain heads: <= 500 orgs with sales per settlement (item size) | orgs x (days + 1) queries + ~14 WCU |
 | adjust a settlement                  | app, audit    | TransactWriteItems: SETTLEMENT#<id>#ADJ#<at>#<adj>, LedgerEntry PLATFORM/LEDGER#<time>#settlement_adjustment#<adj>, event, chain heads | 2 WCU x 5 |
 | record a settlement payment         | app, audit    | the settlement query above (balance), then TransactWriteItems: SETTLEMENT#<id>#PAID#<org> (paid so far) if amount = read (or absent), SETTLEMENT#<id>#PAY#<at>#<payment> if absent, event, chain head | query + 2 WCU x 4 |
