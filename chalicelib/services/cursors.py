@@ -38,10 +38,14 @@ def decode_cursor(
     name, value = partition
     if not isinstance(key, dict) or set(key) != attributes or key[name] != {"S": value}:
         raise ValidationFailed("cursor is not valid", field="cursor")
-    if sort_prefix is not None and not str((key.get("SK") or {}).get("S", "")).startswith(sort_prefix):
+    # Every key attribute of these listings is a string: anything else would reach DynamoDB as a bad key.
+    strings = {attribute: part.get("S") for attribute, part in key.items() if isinstance(part, dict) and len(part) == 1}
+    if not all(isinstance(strings.get(attribute), str) for attribute in attributes):
+        raise ValidationFailed("cursor is not valid", field="cursor")
+    if sort_prefix is not None and not str(strings.get("SK", "")).startswith(sort_prefix):
         raise ValidationFailed("cursor is not valid", field="cursor")
     if sort_range is not None:
         sort_name, low, high = sort_range
-        if not low <= str((key.get(sort_name) or {}).get("S", "")) <= high:
+        if not low <= str(strings.get(sort_name, "")) <= high:
             raise ValidationFailed("cursor is not valid for this from..to", field="cursor")
     return key
