@@ -213,10 +213,17 @@ def _requeue_unfinished_batches(registry: Services) -> None:
     from chalicelib.messaging import send_batch_job
 
     for org in registry.accounts.list_orgs():
-        for batch in registry.issuing.list_batches(org.org_id):
-            if batch.status in ("pending", "running"):
-                send_batch_job(org.org_id, batch.batch_id)
-                print(f"Queued batch {batch.batch_id} again ({batch.issued} of {batch.quantity} issued)", flush=True)
+        cursor: str | None = None
+        while True:
+            page = registry.issuing.list_batches(org.org_id, limit=200, cursor=cursor)
+            for batch in page.batches:
+                if batch.status in ("pending", "running"):
+                    send_batch_job(org.org_id, batch.batch_id)
+                    progress = f"{batch.issued} of {batch.quantity} issued"
+                    print(f"Queued batch {batch.batch_id} again ({progress})", flush=True)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
 
 
 class ConsoleHandler(SimpleHTTPRequestHandler):

@@ -229,6 +229,24 @@ class FakeClock:
         self.ticks += seconds
 
 
+def walk_pages(api: Api, path: str, items: str, *, token: str, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Every item of a paged list, following next_cursor from the first page to the last, and the
+    number of pages read; each page holds at most `limit` items."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    pages = 0
+    joiner = "&" if "?" in path else "?"
+    while True:
+        reply = api.get(f"{path}{joiner}limit={limit}" + (f"&cursor={cursor}" if cursor else ""), token=token)
+        assert reply.status == 200, reply.body
+        pages += 1
+        assert len(reply.json[items]) <= limit
+        found.extend(reply.json[items])
+        cursor = reply.json["next_cursor"]
+        if cursor is None:
+            return found, pages
+
+
 def audit_events(org_id: str | None) -> list[dict[str, Any]]:
     """Every audit event of an org (or of the platform), oldest first, read directly."""
     from chalicelib.models import AuditEvent

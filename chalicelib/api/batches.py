@@ -13,7 +13,7 @@ from chalicelib.codes import ALPHABETS, WEAK_BITS, CodeShape, display, normalise
 from chalicelib.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from chalicelib.api.schemas import BatchIn, BatchListOut, BatchOut, CodesOut
+    from chalicelib.api.schemas import BatchIn, BatchListOut, BatchListQuery, BatchOut, CodesOut
     from chalicelib.models import Batch
 
 bp = Blueprint(__name__)
@@ -56,12 +56,15 @@ def create_batch(ctx: RequestContext, org_id: str, body: BatchIn) -> Response:
                     headers={"Content-Type": "application/json"})  # fmt: skip
 
 
-@endpoint(bp, BATCHES, "GET", summary="The organization's batches, newest first", tag="batches", roles=ORG_ROLES,
-          response=Schema("BatchListOut"))  # fmt: skip
-def list_batches(ctx: RequestContext, org_id: str) -> BatchListOut:
+@endpoint(
+    bp, BATCHES, "GET", summary="The organization's batches, a page at a time in batch id order (not by time)",
+    tag="batches", roles=ORG_ROLES, query=Schema("BatchListQuery"), response=Schema("BatchListOut"),
+)  # fmt: skip
+def list_batches(ctx: RequestContext, org_id: str, query: BatchListQuery) -> BatchListOut:
     from chalicelib.api.schemas import BatchListOut
 
-    return BatchListOut(batches=[_view(batch) for batch in services().issuing.list_batches(org_id)])
+    page = services().issuing.list_batches(org_id, limit=query.limit, cursor=query.cursor)
+    return BatchListOut(batches=[_view(batch) for batch in page.batches], next_cursor=page.next_cursor)
 
 
 @endpoint(bp, BATCHES + "/{batch_id}", "GET", summary="A batch and its progress", tag="batches", roles=ORG_ROLES,

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.api.schemas import (
         OrgIn,
         OrgListOut,
+        OrgListQuery,
         OrgOut,
         OrgUpdateIn,
         UserCreatedOut,
@@ -50,12 +51,13 @@ def create_org(ctx: RequestContext, body: OrgIn) -> OrgOut:
     return _org(services().accounts.create_org(ctx.actor, body.name))
 
 
-@endpoint(bp, "/v1/orgs", "GET", summary="List organizations", tag="orgs", roles=PLATFORM_ONLY,
-          response=Schema("OrgListOut"))  # fmt: skip
-def list_orgs(ctx: RequestContext) -> OrgListOut:
+@endpoint(bp, "/v1/orgs", "GET", summary="The organizations, in pages, in id order (not by time)", tag="orgs",
+          roles=PLATFORM_ONLY, query=Schema("OrgListQuery"), response=Schema("OrgListOut"))  # fmt: skip
+def list_orgs(ctx: RequestContext, query: OrgListQuery) -> OrgListOut:
     from chalicelib.api.schemas import OrgListOut
 
-    return OrgListOut(orgs=[_org(org) for org in services().accounts.list_orgs()])
+    page = services().accounts.orgs_page(limit=query.limit, cursor=query.cursor)
+    return OrgListOut(orgs=[_org(org) for org in page.orgs], next_cursor=page.next_cursor)
 
 
 @endpoint(bp, "/v1/orgs/{org_id}", "GET", summary="One organization", tag="orgs", roles=ORG_ROLES,

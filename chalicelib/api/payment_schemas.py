@@ -103,6 +103,8 @@ class OrdersQuery(Strict):
     from_: Day = Field(alias="from")
     to: Day
     status: OrderStatus | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
 
 
 class OrderOut(Out):
@@ -122,6 +124,7 @@ class OrderOut(Out):
 
 class OrdersOut(Out):
     orders: list[OrderOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next (older) page; null at the end")
 
 
 class OrderRefundIn(Strict):

@@ -137,7 +137,7 @@ def delete_payment_account(ctx: RequestContext, org_id: str, provider: str) -> N
 
 
 @endpoint(
-    bp, "/v1/orgs/{org_id}/orders", "GET", summary="Online orders, newest first, by creation day (UTC)",
+    bp, "/v1/orgs/{org_id}/orders", "GET", summary="Online orders by creation day (UTC), newest first, in pages",
     tag="payments", roles=REPORT_READERS, query=Schema("OrdersQuery", SCHEMAS), response=Schema("OrdersOut", SCHEMAS),
 )  # fmt: skip
 def list_orders(ctx: RequestContext, org_id: str, query: OrdersQuery) -> OrdersOut:
@@ -147,8 +147,10 @@ def list_orders(ctx: RequestContext, org_id: str, query: OrdersQuery) -> OrdersO
         raise ValidationFailed("to: must not be before from", field="to")
     if (query.to - query.from_).days > 92:
         raise ValidationFailed("to: at most 93 days at a time", field="to")
-    orders = services().payments.list_orders(org_id, query.from_, query.to, query.status)
-    return OrdersOut(orders=[_order(order) for order in orders])
+    page = services().payments.list_orders(
+        org_id, query.from_, query.to, query.status, limit=query.limit, cursor=query.cursor
+    )
+    return OrdersOut(orders=[_order(order) for order in page.orders], next_cursor=page.next_cursor)
 
 
 @endpoint(

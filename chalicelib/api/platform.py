@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ReversalIn,
         SettlementIn,
         SettlementListOut,
+        SettlementListQuery,
         SettlementOut,
         SettlementQuery,
         ShareIn,
@@ -100,15 +101,18 @@ def issue_settlement(ctx: RequestContext, body: SettlementIn) -> SettlementOut:
     bp,
     "/v1/platform/settlements",
     "GET",
-    summary="Every settlement issued, newest period first",
+    summary="The settlements issued, newest period first, in pages",
     tag="platform",
     roles=PLATFORM_ONLY,
+    query=Schema("SettlementListQuery", SCHEMAS),
     response=Schema("SettlementListOut", SCHEMAS),
 )
-def list_settlements(ctx: RequestContext) -> SettlementListOut:
+def list_settlements(ctx: RequestContext, query: SettlementListQuery) -> SettlementListOut:
     from chalicelib.api.platform_schemas import SettlementListOut, SettlementSummaryOut, SettlementTotalsOut
 
+    page = services().settlements.settlements(limit=query.limit, cursor=query.cursor)
     return SettlementListOut(
+        next_cursor=page.next_cursor,
         settlements=[
             SettlementSummaryOut(
                 settlement_id=str(record.settlement_id),
@@ -119,7 +123,7 @@ def list_settlements(ctx: RequestContext) -> SettlementListOut:
                 organizations=len(record.lines or []),
                 totals=SettlementTotalsOut.model_validate(record.totals),
             )
-            for record in services().settlements.settlements()
+            for record in page.settlements
         ]
     )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.api.report_schemas import Day
 from chalicelib.api.schemas import Out, Strict
@@ -164,5 +164,11 @@ class SettlementSummaryOut(Out):
     totals: SettlementTotalsOut
 
 
+class SettlementListQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=200)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
 class SettlementListOut(Out):
     settlements: list[SettlementSummaryOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next (older) page; null at the end")

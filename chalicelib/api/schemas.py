@@ -121,8 +121,14 @@ class OrgUpdateIn(Strict):
     pos_only_sales: bool
 
 
+class OrgListQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=200)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
 class OrgListOut(Out):
     orgs: list[OrgOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
 
 
 class UserIn(Strict):
@@ -440,8 +446,14 @@ class BatchOut(Out):
     created_at: datetime | None = None
 
 
+class BatchListQuery(Strict):
+    limit: Annotated[int, Field(ge=1, le=200)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=2048)] | None = None
+
+
 class BatchListOut(Out):
     batches: list[BatchOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
 
 
 class CodesOut(Out):

@@ -49,10 +49,13 @@ class ShiftListQuery(Strict):
 
     from_: Day = Field(alias="from", description="YYYY-MM-DD, UTC day the shift opened")
     to: Day
+    limit: Annotated[int, Field(ge=1, le=200)] = 100
+    cursor: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class ShiftListOut(Out):
     shifts: list[ShiftOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next (older) page; null at the end")
 
 
 class SalesListQuery(Strict):

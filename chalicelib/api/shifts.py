@@ -66,12 +66,16 @@ def close_shift(ctx: RequestContext, org_id: str, shift_id: str, body: ShiftClos
 
 
 @endpoint(
-    bp, SHIFTS, "GET", summary="Shifts opened on UTC days from..to, newest first (a cashier: their own)",
+    bp, SHIFTS, "GET", summary="Shifts opened on UTC days from..to, newest first, in pages (a cashier: their own)",
     tag="shifts", roles=ORG_ROLES, query=Schema("ShiftListQuery", SCHEMAS), response=Schema("ShiftListOut", SCHEMAS),
 )  # fmt: skip
 def list_shifts(ctx: RequestContext, org_id: str, query: ShiftListQuery) -> ShiftListOut:
     from chalicelib.api.shift_schemas import ShiftListOut, ShiftOut
     from chalicelib.services.shifts import shift_view
 
-    shifts = services().shifts.list(org_id, query.from_, query.to, only_user=_own_only(ctx))
-    return ShiftListOut(shifts=[ShiftOut.model_validate(shift_view(shift)) for shift in shifts])
+    page = services().shifts.list(
+        org_id, query.from_, query.to, only_user=_own_only(ctx), limit=query.limit, cursor=query.cursor
+    )
+    return ShiftListOut(
+        shifts=[ShiftOut.model_validate(shift_view(shift)) for shift in page.shifts], next_cursor=page.next_cursor
+    )

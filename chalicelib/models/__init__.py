@@ -7,7 +7,7 @@ queries an index, never scans):
 |-------------------------------------|---------------|--------------------------------------------------|---------------|
 | get org                             | app           | PK=ORG#<org>, SK=META                            | 1 RCU         |
 | change org settings (pos_only_sales) | app, audit   | TransactWriteItems: UpdateItem ORG#<org>/META if exists + event | 2 WCU x 2 |
-| list orgs (platform admin)          | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#                  | query         |
+| list orgs (platform admin)          | app GSI1      | GSI1PK=ORGS, GSI1SK begins ORG#, in id order, page <= 200 (the jobs: every page) | query |
 | login: email -> user                | app           | PK=EMAIL#<email>, SK=META (uniqueness claim)     | 1 RCU + 1 RCU |
 | get user (every authenticated call) | app           | PK=ORG#<org> or PLATFORM, SK=USER#<id>           | 1 RCU         |
 | list users / sites of an org        | app           | PK=ORG#<org>, SK begins USER# / SITE#            | query         |
@@ -26,6 +26,7 @@ queries an index, never scans):
 | get / list plans of an org            | app           | PK=ORG#<org>, SK=PLAN#<id> / begins PLAN#            | 1 RCU / query |
 | code shapes of an org (+ counters)   | app           | PK=ORG#<org>, SK=SHAPES / SHAPE#<shape>             | 1 RCU, 1 WCU  |
 | get batch                            | app           | PK=ORG#<org>, SK=BATCH#<id>                         | 1 RCU         |
+| batches of an org (list)             | app           | PK=ORG#<org>, SK begins BATCH#, in batch id order (ids are random: no time order), page <= 200 | query |
 | voucher by code (redeem, lookup)     | app           | PK=V#<hmac(org, code)>, SK=META                     | 1 WCU redeem  |
 | guest status (code + org)            | app           | GetItem V#<hmac(org, code)> (+ RL#guest-ip:<hash> counter read; a write per unknown code) | 1-2 RCU |
 | release a device slot (guest)        | app           | UpdateItem V#: DELETE devices, ADD released_devices, outbox entry, if contains(devices) | 1 RCU + 1 WCU |
@@ -41,7 +42,7 @@ queries an index, never scans):
 | sales report, from..to (<= 366 days) | app GSI3, app | one query per local day above, rev_* read; names: one query of the org's SITE# / PLAN# / USER# | days + extra 1 MB pages + 1 (a month: <= 31 + pages + 1) |
 | monthly statement of a site          | app, app GSI3 | get SITE#; one query per local day of the month, filtered to rev_site; one query PLAN# for names | <= 31 + pages + 2 |
 | revenue share history of an org      | app           | PK=ORG#<org>, SK begins SHARE# (<effective_from>#<set_at>#<id>); set: put if absent + event | query / 1 WCU x 2 |
-| settlements, a settlement + adjustments | app        | PK=PLATFORM, SK begins SETTLEMENT# / SETTLEMENT#<id> | query         |
+| settlements, a settlement + adjustments | app        | PK=PLATFORM, SK begins SETTLEMENT# / SETTLEMENT#<id>; the list: filtered on kind, newest period first, page <= 200 | query |
 | issue a settlement                   | app, audit    | per org with sales: the sales report by day (days queries) + its shares query; then TransactWriteItems: SETTLEMENTS counter (issued = n), SETTLEMENT#<id>, one LedgerEntry PLATFORM/LEDGER#<time>#settlement#<id> holding every line (no GSI3 keys), event, chain heads: <= 500 orgs with sales per settlement (item size) | orgs x (days + 1) queries + ~14 WCU |
 | adjust a settlement                  | app, audit    | TransactWriteItems: SETTLEMENT#<id>#ADJ#<at>#<adj>, LedgerEntry PLATFORM/LEDGER#<time>#settlement_adjustment#<adj>, event, chain heads | 2 WCU x 5 |
 | record a settlement payment         | app, audit    | the settlement query above (balance), then TransactWriteItems: SETTLEMENT#<id>#PAID#<org> (paid so far) if amount = read (or absent), SETTLEMENT#<id>#PAY#<at>#<payment> if absent, event, chain head | query + 2 WCU x 4 |
@@ -58,7 +59,7 @@ queries an index, never scans):
 | a console sale's shift               | app           | PK=ORG#<org>, SK=OPENSHIFT#<seller> (before the sell transaction) | 1 RCU |
 | void: sale_before_shift              | app           | the voider's OPENSHIFT# and SHIFT#, the sale's SHIFT# | 1-3 RCU     |
 | close a shift                        | app, audit    | TransactWriteItems: update SHIFT#<id> if status=open, delete OPENSHIFT#<user> if shift_id=, event | 2 WCU x 3 |
-| shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time); a cashier's: filtered on user_id | query |
+| shifts of an org, from..to (UTC days) | app          | PK=ORG#<org>, SK between SHIFT#<from> and SHIFT#<to>~ (ids start with the opening time), newest first, page <= 200; a cashier's: filtered on user_id | query |
 | sales of an org by time (list, takings) | app GSI1   | GSI1PK=ORG#<org>#SALES, GSI1SK between <iso from> and <iso to>~, newest first, page <= 200; a cashier's: filtered on seller_id; a shift's: filtered on shift_id | query |
 | alerts of an org, by time (+ kind filter) | app     | PK=ORG#<org>, SK between ALERT#<from> and ALERT#<to>~, newest first, limit <= 200 | query |
 | raise an alert from an audit event  | app           | PutItem ALERT#<event time>#<hash(kind, event)> if not exists (+ 1 RCU site/user/org to name them) | 1 WCU |
@@ -88,7 +89,7 @@ queries an index, never scans):
 | an order by its id (guest's link, webhook) | app    | PK=ORDER#<id>, SK=META (+ UpdateItem checked_at if <= now - 10 s, tried only when the read says so: one provider read per order per 10 s of polls) | 1 RCU (+1 WCU per 10 s) |
 | fulfil a paid order (exactly once)  | app, audit    | TransactWriteItems: PAYMENT#<provider>#<payment id> if absent, SALE#, V#, LEDGER# line, event, chain head, ORDER# if unpaid and no sale_id | 2 WCU x 7 + 3 RCU |
 | orders near or past expiry (reconciler) | app GSI2  | GSI2PK=PAYDUE, GSI2SK <= now + 120 s (sparse: dropped when fulfilled, a day after an unpaid order's expiry) | 1 query/run + 1 RCU per due order |
-| orders of an org, from..to (UTC days) | app GSI1    | GSI1PK=ORG#<org>#ORDERS, GSI1SK between <from> and <to>~, newest first | query |
+| orders of an org, from..to (UTC days) | app GSI1    | GSI1PK=ORG#<org>#ORDERS, GSI1SK between <from> and <to>~, newest first, page <= 200; a status: filtered | query |
 | every merchant account (daily check) | app GSI1     | GSI1PK=PAYACCOUNTS                               | query         |
 | refund an online sale               | app, audit    | the voucher refund's transaction above + UpdateItem ORDER# if fulfilled (one event) | 2 WCU x 5 + 1 RCU |
 | webhooks as received (redacted)    | app           | PutItem PK=WEBHOOK#<account_id>, SK=<iso time>#<id>, TTL 400 days | 1 WCU |

@@ -19,8 +19,15 @@ from chalicelib.models import EmailClaim, Org, RefreshToken, TokenFamily, User
 from chalicelib.models.base import cancelled_by_condition, failed_condition
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 from chalicelib.services.limits import MAX_USERS_PER_ORG, require_room
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
+
+
+@dataclass(frozen=True)
+class OrgPage:
+    orgs: list[Org]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -346,4 +353,17 @@ class AccountService:
             raise NotFound("No such organization.") from exc
 
     def list_orgs(self) -> list[Org]:
+        """Every organization (the platform's jobs go through them all)."""
         return list(Org.by_listing.query("ORGS", Org.gsi1sk.startswith("ORG#")))
+
+    def orgs_page(self, *, limit: int, cursor: str | None = None) -> OrgPage:
+        """A page of the organizations in id order (ids are random: no time order)."""
+        results = Org.by_listing.query(
+            "ORGS", Org.gsi1sk.startswith("ORG#"), limit=limit,
+            last_evaluated_key=decode_cursor(
+                cursor, attributes=frozenset({"PK", "SK", "GSI1PK", "GSI1SK"}), partition=("GSI1PK", "ORGS"),
+                sort_range=("GSI1SK", "ORG#", "ORG#~"),
+            ),
+        )  # fmt: skip
+        orgs = list(results)
+        return OrgPage(orgs=orgs, next_cursor=encode_cursor(results.last_evaluated_key))

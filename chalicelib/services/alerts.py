@@ -416,7 +416,7 @@ class AlertService:
             scan_index_forward=False,
             limit=limit,
             last_evaluated_key=decode_cursor(cursor, attributes=frozenset({"PK", "SK"}), partition=("PK", partition),
-                                             sort_prefix=ALERT_PREFIX),
+                                             sort_range=("SK", low, high)),
         )
         alerts = list(results)
         last_key = results.last_evaluated_key

@@ -227,7 +227,9 @@ class AuditLog:
             filter_condition=filter_condition,
             scan_index_forward=False,  # newest first, as an auditor reads
             limit=limit,
-            last_evaluated_key=decode_cursor(cursor, attributes=_KEY, partition=("PK", org_pk(org_id))),
+            last_evaluated_key=decode_cursor(
+                cursor, attributes=_KEY, partition=("PK", org_pk(org_id)), sort_range=("SK", low, high)
+            ),
         )
         events = list(results)
         last_key = results.last_evaluated_key

@@ -19,10 +19,16 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
 
 
 def decode_cursor(
-    cursor: str | None, *, attributes: frozenset[str], partition: tuple[str, str], sort_prefix: str | None = None
+    cursor: str | None,
+    *,
+    attributes: frozenset[str],
+    partition: tuple[str, str],
+    sort_prefix: str | None = None,
+    sort_range: tuple[str, str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """The key in `cursor`, if it has exactly `attributes`, `partition` = (name, value), and its
-    sort key (SK) starts with `sort_prefix`."""
+    """The key in `cursor`, if it has exactly `attributes`, `partition` = (name, value), its
+    sort key (SK) starts with `sort_prefix`, and `sort_range` = (name, low, high) holds its sort key
+    (DynamoDB refuses a start key outside the query's range: a cursor of another from..to)."""
     if not cursor:
         return None
     try:
@@ -32,6 +38,14 @@ def decode_cursor(
     name, value = partition
     if not isinstance(key, dict) or set(key) != attributes or key[name] != {"S": value}:
         raise ValidationFailed("cursor is not valid", field="cursor")
-    if sort_prefix is not None and not str((key.get("SK") or {}).get("S", "")).startswith(sort_prefix):
+    # Every key attribute of these listings is a string: anything else would reach DynamoDB as a bad key.
+    strings = {attribute: part.get("S") for attribute, part in key.items() if isinstance(part, dict) and len(part) == 1}
+    if not all(isinstance(strings.get(attribute), str) for attribute in attributes):
         raise ValidationFailed("cursor is not valid", field="cursor")
+    if sort_prefix is not None and not str(strings.get("SK", "")).startswith(sort_prefix):
+        raise ValidationFailed("cursor is not valid", field="cursor")
+    if sort_range is not None:
+        sort_name, low, high = sort_range
+        if not low <= str(strings.get(sort_name, "")) <= high:
+            raise ValidationFailed("cursor is not valid for this from..to", field="cursor")
     return key

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,11 +26,18 @@ from chalicelib.plan_rules import MB, window_hours
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
 from chalicelib.services.compliance import ComplianceGate
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 from chalicelib.services.plans import TERMS, plan_view
 from chalicelib.services.ratelimit import Budget
 
 SYNC_LIMIT = 500  # batches up to this size are issued within the request
 CHUNK = 1000  # progress is saved after every chunk, so a resume repeats at most this many
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    batches: list[Batch]
+    next_cursor: str | None
 
 
 def terms_of(plan: Plan) -> dict[str, Any]:
@@ -234,9 +242,20 @@ class IssuingService:
             tx.append(event)
         return batch
 
-    def list_batches(self, org_id: str) -> list[Batch]:
-        batches = Batch.query(f"ORG#{org_id}", Batch.sk.startswith("BATCH#"))
-        return sorted(batches, key=lambda batch: batch.created_at, reverse=True)
+    def list_batches(self, org_id: str, *, limit: int, cursor: str | None = None) -> BatchPage:
+        """A page of the organization's batches in key (batch id) order: ids are random, so the
+        order says nothing about time; a reader wanting newest first reads every page and sorts."""
+        partition, prefix = Batch.key(org_id, "")
+        results = Batch.query(
+            partition,
+            Batch.sk.startswith(prefix),
+            limit=limit,
+            last_evaluated_key=decode_cursor(
+                cursor, attributes=frozenset({"PK", "SK"}), partition=("PK", partition), sort_prefix=prefix
+            ),
+        )
+        batches = list(results)
+        return BatchPage(batches=batches, next_cursor=encode_cursor(results.last_evaluated_key))
 
     def get_batch(self, org_id: str, batch_id: str) -> Batch:
         try:

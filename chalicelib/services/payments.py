@@ -62,6 +62,7 @@ from chalicelib.payments import (
 )
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 from chalicelib.services.ratelimit import FailureLimiter, scope_key
 from chalicelib.services.selling import SALE_SHAPE, SellingService, sale_id_for
 from chalicelib.services.vouchers import Along, VoucherService
@@ -81,6 +82,13 @@ WEBHOOK_RETENTION_DAYS = 400
 CREATE_ATTEMPTS = 2
 FULFIL_ATTEMPTS = 6
 SECRET_FIELDS = {"midtrans": ("server_key",), "xendit": ("secret_key", "callback_token")}
+_ORDER_CURSOR_KEYS = frozenset({"PK", "SK", "GSI1PK", "GSI1SK"})
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    next_cursor: str | None
 
 
 class OnlineSalesUnavailable(KuotaError):
@@ -397,12 +405,23 @@ class PaymentService:
 
     # --- the organisation's side ---------------------------------------------------
 
-    def list_orders(self, org_id: str, start: date, end: date, status: str | None) -> list[Order]:
-        query = Order.by_org.query(
-            Order.list_key(org_id), Order.gsi1sk.between(start.isoformat(), f"{end.isoformat()}~"),
-            scan_index_forward=False,
+    def list_orders(
+        self, org_id: str, start: date, end: date, status: str | None, *, limit: int, cursor: str | None = None
+    ) -> OrderPage:
+        """A page of orders created on UTC days start..end, newest first; a page read with a `status`
+        holds only those (and may hold fewer than `limit` while more follow)."""
+        partition, low, high = Order.list_key(org_id), start.isoformat(), f"{end.isoformat()}~"
+        results = Order.by_org.query(
+            partition, Order.gsi1sk.between(low, high),
+            filter_condition=(Order.status == status) if status is not None else None,
+            scan_index_forward=False, limit=limit,
+            last_evaluated_key=decode_cursor(
+                cursor, attributes=_ORDER_CURSOR_KEYS, partition=("GSI1PK", partition),
+                sort_range=("GSI1SK", low, high),
+            ),
         )  # fmt: skip
-        return [order for order in query if status is None or order.status == status]
+        orders = list(results)
+        return OrderPage(orders=orders, next_cursor=encode_cursor(results.last_evaluated_key))
 
     def refund(self, actor: Actor, org_id: str, order_id: str, reason: str) -> Order:
         """Money back through the provider (idempotent key), then the voucher revoked and a reversal booked."""

@@ -35,14 +35,16 @@ def list_sales(
         raise ValidationFailed("to: must not be before from", field="to")
     if end - start > timedelta(days=MAX_DAYS):
         raise ValidationFailed(f"to: at most {MAX_DAYS} days after from", field="to")
-    partition = Sale.list_key(org_id)
+    partition, low, high = Sale.list_key(org_id), start.isoformat(), f"{end.isoformat()}T~"
     results = Sale.by_time.query(
         partition,
-        Sale.gsi1sk.between(start.isoformat(), f"{end.isoformat()}T~"),
+        Sale.gsi1sk.between(low, high),
         filter_condition=(Sale.seller_id == seller_id) if seller_id else None,
         scan_index_forward=False,
         limit=min(max(limit, 1), MAX_PAGE),
-        last_evaluated_key=decode_cursor(cursor, attributes=_CURSOR_KEYS, partition=("GSI1PK", partition)),
+        last_evaluated_key=decode_cursor(
+            cursor, attributes=_CURSOR_KEYS, partition=("GSI1PK", partition), sort_range=("GSI1SK", low, high)
+        ),
     )
     sales = cast(list[Sale], list(results))
     names = seller_names(org_id, {sale.seller_id for sale in sales})

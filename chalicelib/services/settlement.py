@@ -45,6 +45,7 @@ from chalicelib.models import LedgerEntry, Org, RevenueShare, SettlementCounter,
 from chalicelib.models.base import cancelled_by_condition
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog, Changes
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 from chalicelib.services.reporting import ReportingService
 
 MAX_SETTLEMENT_DAYS = 31
@@ -158,6 +159,12 @@ class SettlementView:
 
     def balance(self, org_id: str) -> Balance | None:
         return next((balance for balance in self.balances() if balance.org_id == org_id), None)
+
+
+@dataclass(frozen=True)
+class SettlementPage:
+    settlements: list[SettlementRecord]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -304,9 +311,22 @@ class SettlementService:
             raise
         return SettlementView(record=record, adjustments=[])
 
-    def settlements(self) -> list[SettlementRecord]:
-        """Every settlement as issued, newest period first."""
-        return sorted(self._settlements(), key=lambda record: (str(record.period_from), record.at), reverse=True)
+    def settlements(self, *, limit: int, cursor: str | None = None) -> SettlementPage:
+        """A page of the settlements as issued, newest period first (in key order: an id starts with its
+        period's first and last day). A page reads `limit` records of any kind and keeps the settlements,
+        so it may hold fewer while more follow."""
+        partition, _ = SettlementRecord.key("")
+        results = SettlementRecord.query(
+            partition, SettlementRecord.sk.startswith(SettlementRecord.PREFIX),
+            filter_condition=SettlementRecord.kind == "settlement", consistent_read=True,
+            scan_index_forward=False, limit=limit,
+            last_evaluated_key=decode_cursor(
+                cursor, attributes=frozenset({"PK", "SK"}), partition=("PK", partition),
+                sort_prefix=SettlementRecord.PREFIX,
+            ),
+        )  # fmt: skip
+        settlements = list(results)
+        return SettlementPage(settlements=settlements, next_cursor=encode_cursor(results.last_evaluated_key))
 
     def get(self, settlement_id: str) -> SettlementView:
         partition, sk = SettlementRecord.key(settlement_id)

@@ -26,10 +26,16 @@ from chalicelib.models import OpenShiftClaim, Sale, Shift
 from chalicelib.models.base import failed_condition
 from chalicelib.services import Clock, utc_now
 from chalicelib.services.audit import AuditLog
+from chalicelib.services.cursors import decode_cursor, encode_cursor
 from chalicelib.services.sites import SiteService
 
-MAX_LISTED = 500  # shifts in one list answer; a day of a big venue has a few dozen
 MAX_LIST_DAYS = 92
+
+
+@dataclass(frozen=True)
+class ShiftPage:
+    shifts: list[Shift]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -245,16 +251,30 @@ class ShiftService:
         shift.note = note or None
         return shift
 
-    def list(self, org_id: str, start: date, end: date, *, only_user: str | None = None) -> list[Shift]:
-        """Shifts opened on UTC days start..end, newest first; with `only_user`, that person's."""
+    def list(
+        self,
+        org_id: str,
+        start: date,
+        end: date,
+        *,
+        only_user: str | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> ShiftPage:
+        """A page of shifts opened on UTC days start..end, newest first; with `only_user`, that person's
+        (a page may then hold fewer than `limit` while more follow)."""
         if end < start:
             raise ValidationFailed("to: must not be before from", field="to")
         if (end - start) > timedelta(days=MAX_LIST_DAYS):
             raise ValidationFailed(f"to: at most {MAX_LIST_DAYS} days after from", field="to")
-        low, high = f"SHIFT#{start:%Y%m%d}", f"SHIFT#{end:%Y%m%d}~"
-        results: Iterable[Shift] = Shift.query(
-            f"ORG#{org_id}", Shift.sk.between(low, high),
+        partition, low, high = f"ORG#{org_id}", f"SHIFT#{start:%Y%m%d}", f"SHIFT#{end:%Y%m%d}~"
+        results = Shift.query(
+            partition, Shift.sk.between(low, high),
             filter_condition=(Shift.user_id == only_user) if only_user else None,
-            scan_index_forward=False, limit=MAX_LISTED,
+            scan_index_forward=False, limit=limit,
+            last_evaluated_key=decode_cursor(
+                cursor, attributes=frozenset({"PK", "SK"}), partition=("PK", partition), sort_range=("SK", low, high)
+            ),
         )  # fmt: skip
-        return list(results)
+        shifts = list(results)
+        return ShiftPage(shifts=shifts, next_cursor=encode_cursor(results.last_evaluated_key))

@@ -170,6 +170,19 @@ export const api = {
   del: <T>(path: string) => request<T>(path, { method: "DELETE" }),
 };
 
+/** Every item of a paged list (`limit`/`cursor` in, `next_cursor` out), for a screen that needs the
+ * whole list (a dropdown, a list it sorts itself): reads the largest pages until `next_cursor` is null. */
+export async function getAllPages<T>(path: string, field: string, query: RequestOptions["query"] = {}): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Record<string, unknown> = await request<Record<string, unknown>>(path, { query: { ...query, limit: 200, cursor } });
+    items.push(...((page[field] as T[] | undefined) ?? []));
+    cursor = (page.next_cursor as string | null | undefined) ?? null;
+  } while (cursor !== null);
+  return items;
+}
+
 /** Fetch a file with the session's token (a CSV export) and hand it to the browser as a download. */
 export async function download(path: string, query: RequestOptions["query"], filename: string): Promise<void> {
   const response = await request<Response>(path, { query, raw: true });

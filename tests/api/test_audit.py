@@ -134,6 +134,10 @@ def test_a_cursor_from_another_org_is_rejected(api: Api, world: World) -> None:
     page = api.get(f"/v1/orgs/{first.org_id}/audit?limit=1", token=first.owner.token).json
     reply = api.get(f"/v1/orgs/{second.org_id}/audit?cursor={page['next_cursor']}", token=second.owner.token)
     assert (reply.status, reply.error_code) == (400, "validation_error")
+    # A cursor of other days: its key lies outside the range asked (DynamoDB would refuse it: a 500).
+    reply = api.get(f"/v1/orgs/{first.org_id}/audit?from=2020-01-01&to=2020-01-02&cursor={page['next_cursor']}",
+                    token=first.owner.token)  # fmt: skip
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", "cursor")
 
 
 def _hhmm(moment: datetime) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelib.codes import normalise
-from tests.support import Api, Tenant, World, audit_events, dump_app_table, run_batch_jobs
+from tests.support import Api, Tenant, World, audit_events, dump_app_table, run_batch_jobs, walk_pages
 
 
 def _batch(api: Api, tenant: Tenant, **body: Any) -> Any:
@@ -159,3 +159,21 @@ def test_make_dev_queues_again_a_batch_its_restart_lost(api: Api, world: World) 
     reply = api.get(f"/v1/orgs/{tenant.org_id}/batches/{waiting}", token=tenant.owner.token).json
     assert (reply["status"], reply["issued"]) == ("done", 600)
     assert api.get(f"/v1/orgs/{tenant.org_id}/batches/{done}", token=tenant.owner.token).json["status"] == "done"
+
+
+def test_the_batch_list_comes_a_page_at_a_time_each_batch_once(api: Api, world: World) -> None:
+    tenant, other = world.org(), world.org()
+    plan_id = world.plan(tenant)
+    made = {_batch(api, tenant, plan_id=plan_id, quantity=1).json["batch_id"] for _ in range(5)}
+    path = f"/v1/orgs/{tenant.org_id}/batches"
+    listed, pages = walk_pages(api, path, "batches", token=world.member(tenant, "cashier").token, limit=2)
+    assert pages >= 3 and len(listed) == 5 and {batch["batch_id"] for batch in listed} == made
+    whole = api.get(path, token=tenant.owner.token).json  # the default page holds them all
+    assert len(whole["batches"]) == 5 and whole["next_cursor"] is None
+
+    _batch(api, other, plan_id=world.plan(other), quantity=1)
+    _batch(api, other, plan_id=world.plan(other), quantity=1)
+    foreign = api.get(f"/v1/orgs/{other.org_id}/batches?limit=1", token=other.owner.token).json["next_cursor"]
+    assert foreign
+    reply = api.get(f"{path}?cursor={foreign}", token=tenant.owner.token)
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", "cursor")

@@ -11,6 +11,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from chalicelib.services.selling import sale_id_for
 from tests.fakes.midtrans import FakeMidtrans
 from tests.fakes.xendit import FakeXendit
-from tests.support import Api, FakeClock, Tenant, World, audit_events, dump_app_table, redeem
+from tests.support import Api, FakeClock, Tenant, World, audit_events, dump_app_table, redeem, walk_pages
 
 MAC = "02:11:22:33:44:55"
 POLL_SECONDS = 11  # past the guests' shared status read (10 s)
@@ -434,6 +435,30 @@ def test_orders_are_read_by_owner_manager_and_auditor_only(api: Api, world: Worl
     for role, status in (("manager", 200), ("auditor", 200), ("cashier", 403)):
         assert api.get(path, token=world.member(shop.tenant, role).token).status == status
     assert api.get(path, token=world.org("Lain").owner.token).status in (403, 404)
+
+
+def test_the_order_list_comes_a_page_at_a_time_each_order_once(api: Api, world: World, shop: Shop) -> None:
+    made = [_order(api, shop).json["order_id"] for _ in range(5)]
+    cancelled = made[1:3]
+    for order_id in cancelled:
+        assert api.post(f"/v1/guest/orders/{order_id}/cancel", {}).status == 200
+    today = datetime.now(UTC).date()
+    days = f"from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    path = f"/v1/orgs/{shop.tenant.org_id}/orders?{days}"
+    every, pages = walk_pages(api, path, "orders", token=shop.tenant.owner.token, limit=2)
+    assert pages == 3 and sorted(order["order_id"] for order in every) == sorted(made)
+    # Filtered on a status, the pages hold only those (a page may be short), each once.
+    only, _ = walk_pages(api, f"{path}&status=cancelled", "orders", token=shop.tenant.owner.token, limit=1)
+    assert sorted(order["order_id"] for order in only) == sorted(cancelled)
+
+    cursor = api.get(f"{path}&limit=1", token=shop.tenant.owner.token).json["next_cursor"]
+    stranger = world.org("Lain")
+    reply = api.get(f"/v1/orgs/{stranger.org_id}/orders?{days}&cursor={cursor}", token=stranger.owner.token)
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", "cursor")
+    later = today + timedelta(days=5)  # a cursor of other days: its key is outside these
+    reply = api.get(f"/v1/orgs/{shop.tenant.org_id}/orders?from={later}&to={later}&cursor={cursor}",
+                    token=shop.tenant.owner.token)  # fmt: skip
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", "cursor")
 
 
 # --- Xendit -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 
 from chalicelib.models import LedgerEntry
 from tests.api.month_of_sales import FIRST, LAST, Month, seed_month
-from tests.support import Api, FakeClock, World, audit_events
+from tests.support import Api, FakeClock, World, audit_events, walk_pages
 
 SHARES = {
     "Kopi Nusantara": [("10", "2026-10-01"), ("12.5", "2026-11-16")],  # changes mid-month
@@ -251,3 +251,20 @@ def test_only_days_that_are_over_can_be_settled(api: Api, world: World, clock: F
     assert (reply.status, reply.json["error"]["field"]) == (400, "to")
     assert issue(api, world, (today - timedelta(days=3)).isoformat(), (today - timedelta(days=1)).isoformat()).status \
         == 201  # fmt: skip
+
+
+def test_the_settlement_list_comes_a_page_at_a_time_newest_period_first(api: Api, world: World) -> None:
+    months = [("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28"), ("2026-03-01", "2026-03-31"),
+              ("2026-04-01", "2026-04-30"), ("2026-05-01", "2026-05-31")]  # fmt: skip
+    made = [issue(api, world, start, end).json["settlement_id"] for start, end in months]
+    listed, pages = walk_pages(api, "/v1/platform/settlements", "settlements", token=world.admin.token, limit=2)
+    assert pages >= 3 and [s["settlement_id"] for s in listed] == made[::-1]
+    assert [s["from"] for s in listed] == [start for start, _ in months[::-1]]
+
+    tenant = world.org()  # a cursor of another list (an org's batches) reads nothing here
+    plan_id = world.plan(tenant)
+    for _ in range(2):
+        api.post(f"/v1/orgs/{tenant.org_id}/batches", {"plan_id": plan_id, "quantity": 1}, token=tenant.owner.token)
+    other = api.get(f"/v1/orgs/{tenant.org_id}/batches?limit=1", token=tenant.owner.token).json["next_cursor"]
+    reply = api.get(f"/v1/platform/settlements?cursor={other}", token=world.admin.token)
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", "cursor")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from chalicelib.models import Sale
-from tests.support import Api, FakeClock, Member, Reply, Tenant, World, audit_events
+from tests.support import Api, FakeClock, Member, Reply, Tenant, World, audit_events, walk_pages
 
 
 @dataclass
@@ -309,3 +309,34 @@ def test_a_void_of_a_sale_of_a_closed_shift(api: Api, shop: Shop, clock: FakeClo
     clock.advance(60)
     void(api, shop, counted)  # its cash was counted at close already
     assert void_flag(shop, counted) is True
+
+
+def test_the_shift_list_comes_a_page_at_a_time_each_shift_once(
+    api: Api, world: World, shop: Shop, clock: FakeClock
+) -> None:
+    other = world.user_in(shop.tenant.org_id, "cashier", as_token=shop.tenant.owner.token)
+    stranger = world.org("Lain")  # before the clock moves: tokens are checked on the real clock
+    world.site(stranger)
+    mine: list[str] = []
+    theirs: list[str] = []
+    for _ in range(3):
+        for who, ids in ((shop.cashier, mine), (other, theirs)):
+            shift_id = open_shift(api, shop, who).json["shift_id"]
+            close_shift(api, shop, who, shift_id, declared=100_000)
+            ids.append(shift_id)
+            clock.advance(60)
+    today = datetime.now(UTC).date()
+    path = f"{shop.org}/shifts?from={today - timedelta(days=1)}&to={today + timedelta(days=1)}"
+    every, pages = walk_pages(api, path, "shifts", token=shop.manager.token, limit=4)
+    assert pages == 2 and [row["shift_id"] for row in every] == sorted(mine + theirs, reverse=True)
+    # A cashier's pages hold only their own shifts (some pages short), each once.
+    own, _ = walk_pages(api, path, "shifts", token=shop.cashier.token, limit=2)
+    assert [row["shift_id"] for row in own] == sorted(mine, reverse=True)
+
+    cursor = api.get(f"{path}&limit=1", token=shop.manager.token).json["next_cursor"]
+    days = path.split("?")[1]
+    reply = api.get(f"/v1/orgs/{stranger.org_id}/shifts?{days}&cursor={cursor}", token=stranger.owner.token)
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", "cursor")
+    later = today + timedelta(days=5)  # a cursor of other days: its key is outside these (was a 500)
+    reply = api.get(f"{shop.org}/shifts?from={later}&to={later}&cursor={cursor}", token=shop.manager.token)
+    assert (reply.status, reply.error_code, reply.json["error"]["field"]) == (400, "validation_error", "cursor")

@@ -1,8 +1,8 @@
 // Batches: issue vouchers with a live progress bar, and the organization's batches
-// from GET /v1/orgs/{org}/batches (newest first); unfinished ones are polled until done.
+// from GET /v1/orgs/{org}/batches (every page, shown newest first); unfinished ones are polled until done.
 
 import { useEffect, useState } from "preact/hooks";
-import { api, errorText } from "../api";
+import { api, errorText, getAllPages } from "../api";
 import { formatTime } from "../format";
 import { t } from "../i18n";
 import { orgPath } from "../session";
@@ -21,7 +21,11 @@ export interface Batch {
   created_at?: string | null;
 }
 
-export const loadBatches = () => api.get<{ batches: Batch[] }>(orgPath("/batches")).then((r) => r.batches);
+// The API pages batches in id order, which says nothing about time: read them all, sort newest first.
+export const loadBatches = () =>
+  getAllPages<Batch>(orgPath("/batches"), "batches").then((batches) =>
+    batches.sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? "")),
+  );
 
 const unfinished = (batch: Batch) => batch.status === "pending" || batch.status === "running";
 

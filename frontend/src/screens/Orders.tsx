@@ -4,7 +4,7 @@
 // reversal is written in the ledger).
 
 import { useState } from "preact/hooks";
-import { api } from "../api";
+import { api, getAllPages } from "../api";
 import { DEFAULT_TZ, formatTime, rupiah } from "../format";
 import { hasKey, t } from "../i18n";
 import { mayRefund, me, orgPath } from "../session";
@@ -58,7 +58,8 @@ export function Orders() {
   const [form, setForm] = useState<Query>({ from: utcDate(6), to: utcDate(), status: "" });
   const [query, setQuery] = useState<Query>(form);
   const orders = useLoad(
-    () => api.get<{ orders: Order[] }>(orgPath("/orders"), { ...query }).then((r) => r.orders),
+    // Every page: the summary above the table counts and sums the whole range.
+    () => getAllPages<Order>(orgPath("/orders"), "orders", { ...query }),
     [query.from, query.to, query.status],
   );
   const [refunding, setRefunding] = useState<Order | null>(null);

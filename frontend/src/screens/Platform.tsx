@@ -1,7 +1,7 @@
 // Platform admins: organizations, create one, revenue per organization, pick one to act in.
 
 import { useState } from "preact/hooks";
-import { api } from "../api";
+import { api, getAllPages } from "../api";
 import { localDate, rupiah } from "../format";
 import { t } from "../i18n";
 import { navigate } from "../router";
@@ -11,7 +11,7 @@ import { Alert, Field, Loading, Notice, onInput, Page, useLoad, useSubmit } from
 import type { SalesReport } from "./Reports";
 
 export function Platform() {
-  const orgs = useLoad(() => api.get<{ orgs: Org[] }>("/v1/orgs").then((r) => r.orgs));
+  const orgs = useLoad(() => getAllPages<Org>("/v1/orgs", "orgs"));
   const acting = useSignal(actingOrg);
   const [name, setName] = useState("");
   const { submit: create, error, notice, busy } = useSubmit(async () => {

@@ -4,7 +4,7 @@
 // Routes: #/shares, #/settlements, #/settlements/<id>.
 
 import { useState } from "preact/hooks";
-import { api, download, errorText } from "../api";
+import { api, download, errorText, getAllPages } from "../api";
 import { formatTime, localDate, rupiah } from "../format";
 import { t } from "../i18n";
 import { navigate } from "../router";
@@ -97,7 +97,7 @@ interface SettlementSummary {
   totals: Totals;
 }
 
-const loadOrgs = () => api.get<{ orgs: Org[] }>("/v1/orgs").then((r) => r.orgs);
+const loadOrgs = () => getAllPages<Org>("/v1/orgs", "orgs");
 const sharePath = (orgId: string) => `/v1/platform/orgs/${encodeURIComponent(orgId)}/share`;
 const percentText = (value: number) => `${value.toLocaleString("id-ID", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`;
 
@@ -236,7 +236,7 @@ function firstOfLastMonth(): [string, string] {
 }
 
 export function SettlementsScreen() {
-  const list = useLoad(() => api.get<{ settlements: SettlementSummary[] }>("/v1/platform/settlements").then((r) => r.settlements));
+  const list = useLoad(() => getAllPages<SettlementSummary>("/v1/platform/settlements", "settlements"));
   const [defaultFrom, defaultTo] = firstOfLastMonth();
   const [from, setFrom] = useState(defaultFrom);
   const [to, setTo] = useState(defaultTo);

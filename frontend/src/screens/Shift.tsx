@@ -3,7 +3,7 @@
 // and auditors also see every shift; a cashier sees their own.
 
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, errorText } from "../api";
+import { api, ApiError, errorText, getAllPages } from "../api";
 import { DEFAULT_TZ, formatTime, rupiah } from "../format";
 import { t } from "../i18n";
 import { me, orgPath } from "../session";
@@ -273,7 +273,7 @@ function ShiftList({ siteOf, mine, tick }: { siteOf: (id: string) => Site | unde
     setError(null);
     setLoading(true);
     try {
-      setShifts((await api.get<{ shifts: Shift[] }>(orgPath("/shifts"), { from, to })).shifts);
+      setShifts(await getAllPages<Shift>(orgPath("/shifts"), "shifts", { from, to }));
     } catch (err) {
       setError(errorText(err));
     } finally {
