@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import random
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from chalicelib.api import deps
 from chalicelib.auth.principal import Actor, RequestMeta
@@ -18,75 +13,18 @@ from chalicelib.codes import CodeShape
 from chalicelib.config import get_settings
 from chalicelib.models import Voucher
 from chalicelib.models.base import dynamodb_client
+from tests.api.faults import Faults, injected
 from tests.support import World
 
 ACTOR = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="test", request_id="faults"))
 
 
-class Faults:
-    """Botocore event hooks that make BatchWriteItem behave like a busy table."""
-
-    def __init__(self, seed: int = 7) -> None:
-        self.random = random.Random(seed)
-        self.held_back: dict[int, list[dict[str, Any]]] = {}
-        self.unprocessed = 0
-        self.throttled = 0
-        self.crash_after_requests: int | None = None
-        self.requests = 0
-
-    def before_parameter_build(self, params: dict[str, Any], **_: Any) -> None:
-        """Drop part of the request before it is sent, to report it unprocessed afterwards."""
-        self.requests += 1
-        if self.crash_after_requests is not None and self.requests > self.crash_after_requests:
-            self.crash_after_requests = None
-            raise ConnectionError("the worker lost its connection")
-        ((table, requests),) = params["RequestItems"].items()
-        if len(requests) > 1 and self.random.random() < 0.3:
-            keep = self.random.randrange(1, len(requests))
-            params["RequestItems"][table] = requests[:keep]
-            self.held_back[threading.get_ident()] = requests[keep:]
-            self.unprocessed += len(requests) - keep
-
-    def after_call(self, parsed: dict[str, Any], **_: Any) -> None:
-        held = self.held_back.pop(threading.get_ident(), None)
-        if held:
-            parsed.setdefault("UnprocessedItems", {})[get_settings().app_table] = held
-
-    def before_send(self, request: Any, **_: Any) -> AWSResponse | None:
-        if self.random.random() < 0.1:
-            self.throttled += 1
-            body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                               "message": "Rate of requests exceeds the allowed throughput."})  # fmt: skip
-            return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ProvisionedThroughputExceededException"},
-                               _Raw(body.encode()))  # fmt: skip
-        return None
-
-
-class _Raw:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-    def read(self, *_: Any) -> bytes:
-        return self._data
-
-
 @pytest.fixture
 def faults() -> Iterator[Faults]:
-    events = dynamodb_client(Voucher).meta.events
-    injected = Faults()
-    hooks: list[tuple[str, Callable[..., Any]]] = [
-        ("before-parameter-build.dynamodb.BatchWriteItem", injected.before_parameter_build),
-        ("after-call.dynamodb.BatchWriteItem", injected.after_call),
-        ("before-send.dynamodb.BatchWriteItem", injected.before_send),
-    ]
-    for event, handler in hooks:
-        events.register(event, handler)
-    yield injected
-    for event, handler in hooks:
-        events.unregister(event, handler)
+    """BatchWriteItem behaving like a busy table: part of a request unprocessed, attempts throttled (botocore
+    retries those), and, when a test asks, the worker's connection lost part way."""
+    with injected(Faults(7, unprocessed=0.3, throttle_sends=0.1), [dynamodb_client(Voucher)], "BatchWriteItem") as on:
+        yield on
 
 
 def _vouchers_of(batch_id: str) -> list[str]:

@@ -1,0 +1,212 @@
+"""DynamoDB faults injected through botocore's event hooks on the app's own clients; seeded, so reproducible.
+
+Two layers, because botocore retries some failures by itself:
+
+- *above botocore's retries* (`rate`): the `before-call` hook answers a call with a throttling or 5xx error
+  instead of sending it, and the `after-call` hook raises a read timeout or a dropped connection after the
+  request went through (a write has landed; the caller cannot know). botocore's retry handler never sees
+  these: the app's own code, or the client of the API retrying with the same Idempotency-Key, must cope;
+- *below them* (`throttle_sends`): `before-send` answers an HTTP attempt with a throttling error, which
+  botocore's standard retry mode absorbs with its own back-off;
+
+and partial batch results (`unprocessed`): a BatchWriteItem sends only part of its items and reports the rest
+as UnprocessedItems, as a busy table does.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+THROTTLES = ("ProvisionedThroughputExceededException", "ThrottlingException")
+SERVER_ERRORS = ("InternalServerError", "ServiceUnavailable")
+WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+
+class Faults:
+    """Decides, per call and per thread, which fault a DynamoDB call meets; counts calls and faults."""
+
+    def __init__(
+        self,
+        seed: int = 7,
+        *,
+        rate: float = 0.0,
+        unprocessed: float = 0.0,
+        throttle_sends: float = 0.0,
+        operations: frozenset[str] | None = None,
+    ) -> None:
+        self.random = random.Random(seed)
+        self.rate = rate
+        self.unprocessed_rate = unprocessed
+        self.throttle_sends = throttle_sends
+        self.operations = operations  # None: every operation
+        self.enabled = True
+        self.crash_after_requests: int | None = None
+        self.calls: Counter[str] = Counter()  # API calls the app made, by operation
+        self.injected: Counter[str] = Counter()  # faults, by kind
+        self.failed_calls = 0  # calls whose caller saw an error (above botocore's retries)
+        self._lock = threading.Lock()
+        self._pending: dict[int, tuple[str, Any]] = {}  # per thread: the fault the call in hand meets
+
+    # Counts kept for the BatchWriteItem tests, by their old names.
+    @property
+    def unprocessed(self) -> int:
+        return self.injected["unprocessed_items"]
+
+    @property
+    def throttled(self) -> int:
+        return self.injected["throttled_send"]
+
+    @property
+    def fraction(self) -> float:
+        total = sum(self.calls.values())
+        return self.failed_calls / total if total else 0.0
+
+    def _chance(self, probability: float) -> bool:
+        with self._lock:
+            return self.random.random() < probability
+
+    def _choice(self, options: tuple[str, ...]) -> str:
+        with self._lock:
+            return self.random.choice(options)
+
+    def _targeted(self, operation: str) -> bool:
+        return self.enabled and (self.operations is None or operation in self.operations)
+
+    def before_parameter_build(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        """Decide the call's fault; a partial batch drops part of its items before they are sent."""
+        operation: str = model.name
+        if not self._targeted(operation):
+            return
+        with self._lock:
+            self.calls[operation] += 1
+            if self.crash_after_requests is not None and self.calls[operation] > self.crash_after_requests:
+                self.crash_after_requests = None
+                self.failed_calls += 1
+                self.injected["crash"] += 1
+                raise ConnectionError("the worker lost its connection")
+        me = threading.get_ident()
+        self._pending.pop(me, None)
+        if self._chance(self.rate):
+            kind = self._choice(("throttle", "server_error", "lost_response"))
+            self._pending[me] = (kind, None)
+            return
+        if operation == "BatchWriteItem" and self._chance(self.unprocessed_rate):
+            ((table, requests),) = params["RequestItems"].items()
+            if len(requests) > 1:
+                keep = self.random.randrange(1, len(requests))
+                params["RequestItems"][table] = requests[:keep]
+                self._pending[me] = ("unprocessed", {table: requests[keep:]})
+                self.injected["unprocessed_items"] += len(requests) - keep
+                self.injected["partial_batch"] += 1
+
+    def before_call(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        """Answer instead of DynamoDB: an error the caller sees, past botocore's retry handler."""
+        pending = self._pending.get(threading.get_ident())
+        if pending is None or pending[0] not in ("throttle", "server_error"):
+            return None
+        del self._pending[threading.get_ident()]
+        if pending[0] == "throttle":
+            code, status, message = self._choice(THROTTLES), 400, "Rate of requests exceeds the allowed throughput."
+        else:
+            code, status, message = self._choice(SERVER_ERRORS), 500, "The server encountered an internal error."
+        self._failed(pending[0])
+        parsed = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("http://dynamodb.faults", status, {"x-amzn-ErrorType": code}, _Raw(b"{}")), parsed
+
+    def after_call(self, parsed: dict[str, Any], http_response: Any, model: Any, **_: Any) -> None:
+        """The call went through: lose its response, or add the items held back to its UnprocessedItems."""
+        pending = self._pending.pop(threading.get_ident(), None)
+        if pending is None or http_response.status_code >= 300:
+            return
+        kind, held = pending
+        if kind == "unprocessed":
+            ((table, requests),) = held.items()
+            parsed.setdefault("UnprocessedItems", {}).setdefault(table, []).extend(requests)
+        elif kind == "lost_response":
+            self._failed("lost_write_response" if model.name in WRITES else "lost_read_response")
+            if self._chance(0.5):
+                raise ReadTimeoutError(endpoint_url="http://dynamodb.faults")
+            raise ConnectionClosedError(endpoint_url="http://dynamodb.faults")
+
+    def before_send(self, request: Any, **_: Any) -> AWSResponse | None:
+        """An HTTP attempt throttled: botocore's own retries absorb it."""
+        if not self.enabled or not self._chance(self.throttle_sends):
+            return None
+        with self._lock:
+            self.injected["throttled_send"] += 1
+        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                           "message": "Rate of requests exceeds the allowed throughput."})  # fmt: skip
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ProvisionedThroughputExceededException"},
+                           _Raw(body.encode()))  # fmt: skip
+
+    def _failed(self, kind: str) -> None:
+        with self._lock:
+            self.injected[kind] += 1
+            self.failed_calls += 1
+
+    def summary(self) -> str:
+        calls = sum(self.calls.values())
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.injected.items()))
+        return f"DynamoDB calls {calls}, failed {self.failed_calls} ({self.fraction:.1%}); faults: {kinds}"
+
+
+class _Raw:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+    def read(self, *_: Any) -> bytes:
+        return self._data
+
+
+def app_clients() -> list[Any]:
+    """Every botocore client the app's models and transactions go through (PynamoDB: one per model)."""
+    from pynamodb.models import Model
+
+    import chalicelib.models  # noqa: F401 (every model class defined)
+    from chalicelib.models.base import dynamodb_client, transaction_client
+
+    def models(cls: type[Model]) -> Iterator[type[Model]]:
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from models(sub)
+
+    clients = [transaction_client()]
+    for model in models(Model):
+        meta = getattr(model, "Meta", None)
+        if meta is not None and getattr(meta, "table_name", None):
+            clients.append(dynamodb_client(model))
+    unique: dict[int, Any] = {id(client): client for client in clients}
+    return list(unique.values())
+
+
+@contextmanager
+def injected(faults: Faults, clients: list[Any] | None = None, operation: str = "*") -> Iterator[Faults]:
+    """Hook `faults` into `clients` (default: all of the app's) for the block."""
+    hooks: list[tuple[str, Callable[..., Any]]] = [
+        (f"before-parameter-build.dynamodb.{operation}", faults.before_parameter_build),
+        (f"before-call.dynamodb.{operation}", faults.before_call),
+        (f"after-call.dynamodb.{operation}", faults.after_call),
+        (f"before-send.dynamodb.{operation}", faults.before_send),
+    ]
+    targets = app_clients() if clients is None else clients
+    for client in targets:
+        for event, handler in hooks:
+            client.meta.events.register(event, handler)
+    try:
+        yield faults
+    finally:
+        for client in targets:
+            for event, handler in hooks:
+                client.meta.events.unregister(event, handler)
