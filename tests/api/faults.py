@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+from botocore.session import Session
 
 THROTTLES = ("ProvisionedThroughputExceededException", "ThrottlingException")
 SERVER_ERRORS = ("InternalServerError", "ServiceUnavailable")
@@ -42,12 +43,14 @@ class Faults:
         unprocessed: float = 0.0,
         throttle_sends: float = 0.0,
         operations: frozenset[str] | None = None,
+        kinds: tuple[str, ...] = ("throttle", "server_error", "lost_response"),
     ) -> None:
         self.random = random.Random(seed)
         self.rate = rate
         self.unprocessed_rate = unprocessed
         self.throttle_sends = throttle_sends
         self.operations = operations  # None: every operation
+        self.kinds = kinds  # what a call failing at `rate` meets
         self.enabled = True
         self.crash_after_requests: int | None = None
         self.calls: Counter[str] = Counter()  # API calls the app made, by operation
@@ -96,7 +99,7 @@ class Faults:
         me = threading.get_ident()
         self._pending.pop(me, None)
         if self._chance(self.rate):
-            kind = self._choice(("throttle", "server_error", "lost_response"))
+            kind = self._choice(self.kinds)
             self._pending[me] = (kind, None)
             return
         if operation == "BatchWriteItem" and self._chance(self.unprocessed_rate):
@@ -171,11 +174,10 @@ class _Raw:
 
 
 def app_clients() -> list[Any]:
-    """Every botocore client the app's models and transactions go through (PynamoDB: one per model)."""
+    """The botocore clients the app's models and transactions already use (PynamoDB: one per model)."""
     from pynamodb.models import Model
 
-    import chalicelib.models  # noqa: F401 (every model class defined)
-    from chalicelib.models.base import dynamodb_client, transaction_client
+    from chalicelib.models.base import transaction_client
 
     def models(cls: type[Model]) -> Iterator[type[Model]]:
         for sub in cls.__subclasses__():
@@ -184,29 +186,46 @@ def app_clients() -> list[Any]:
 
     clients = [transaction_client()]
     for model in models(Model):
-        meta = getattr(model, "Meta", None)
-        if meta is not None and getattr(meta, "table_name", None):
-            clients.append(dynamodb_client(model))
-    unique: dict[int, Any] = {id(client): client for client in clients}
-    return list(unique.values())
+        connection = model.__dict__.get("_connection")  # set once the model was first used
+        client = connection.connection._client if connection is not None else None
+        if client is not None:
+            clients.append(client)
+    return list({id(client): client for client in clients}.values())
 
 
 @contextmanager
 def injected(faults: Faults, clients: list[Any] | None = None, operation: str = "*") -> Iterator[Faults]:
-    """Hook `faults` into `clients` (default: all of the app's) for the block."""
+    """Hook `faults` into `clients`; by default into the app's, and every DynamoDB client made meanwhile (a
+    model used for the first time makes its own: hooking all of them up front would make forty)."""
     hooks: list[tuple[str, Callable[..., Any]]] = [
         (f"before-parameter-build.dynamodb.{operation}", faults.before_parameter_build),
         (f"before-call.dynamodb.{operation}", faults.before_call),
         (f"after-call.dynamodb.{operation}", faults.after_call),
         (f"before-send.dynamodb.{operation}", faults.before_send),
     ]
-    targets = app_clients() if clients is None else clients
-    for client in targets:
+    targets = app_clients() if clients is None else list(clients)
+
+    def hook(client: Any) -> None:
         for event, handler in hooks:
             client.meta.events.register(event, handler)
+
+    for client in targets:
+        hook(client)
+    create_client = Session.create_client
+
+    def create_hooked(session: Session, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(session, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            hook(client)
+            targets.append(client)
+        return client
+
+    if clients is None:
+        Session.create_client = create_hooked
     try:
         yield faults
     finally:
+        Session.create_client = create_client
         for client in targets:
             for event, handler in hooks:
                 client.meta.events.unregister(event, handler)

@@ -12,9 +12,9 @@ from chalicelib.auth.principal import Actor, RequestMeta
 from chalicelib.codes import CodeShape
 from chalicelib.config import get_settings
 from chalicelib.models import Voucher
-from chalicelib.models.base import dynamodb_client
+from chalicelib.models.base import dynamodb_client, transaction_client
 from tests.api.faults import Faults, injected
-from tests.support import World
+from tests.support import Api, World, run_batch_jobs
 
 ACTOR = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="test", request_id="faults"))
 
@@ -75,3 +75,37 @@ def test_an_interrupted_batch_resumes_without_duplicates(world: World, faults: F
     assert (done.status, done.issued) == ("done", 3_000)
     keys = _vouchers_of(batch_id)
     assert len(keys) == len(set(keys)) == 3_000
+
+
+def _batch_request(api: Api, world: World) -> tuple[str, str, dict[str, object]]:
+    tenant = world.org()
+    body = {"plan_id": world.plan(tenant), "quantity": 60}
+    return tenant.org_id, tenant.owner.token, body
+
+
+def test_a_small_batch_that_fails_within_the_request_is_finished_by_the_worker(api: Api, world: World) -> None:
+    org_id, token, body = _batch_request(api, world)
+    crash = Faults(3)
+    crash.crash_after_requests = 1  # the second of its three BatchWriteItem requests
+    with injected(crash, [dynamodb_client(Voucher)], "BatchWriteItem"):
+        reply = api.post(f"/v1/orgs/{org_id}/batches", body, token=token)
+    assert reply.status == 202, reply.body  # not a 500 leaving a batch part-written that nobody resumes
+    assert run_batch_jobs() >= 1
+    done = api.get(f"/v1/orgs/{org_id}/batches/{reply.json['batch_id']}", token=token).json
+    assert (done["status"], done["issued"]) == ("done", 60)
+    assert len(set(_vouchers_of(reply.json["batch_id"]))) == 60
+
+
+@pytest.mark.parametrize("fault", ["lost_response", "server_error"])
+def test_a_batch_whose_creation_failed_is_issued_by_the_worker_if_it_landed(api: Api, world: World, fault: str) -> None:
+    org_id, token, body = _batch_request(api, world)
+    failing = Faults(3, rate=1.0, kinds=(fault,), operations=frozenset({"TransactWriteItems"}))
+    with injected(failing, [transaction_client()]):
+        reply = api.post(f"/v1/orgs/{org_id}/batches", body, token=token)
+    assert reply.status == 500 and failing.failed_calls >= 1
+    run_batch_jobs()
+    batches = api.get(f"/v1/orgs/{org_id}/batches", token=token).json["batches"]
+    if fault == "lost_response":  # it landed, its answer did not: the worker issued it
+        assert [(batch["status"], batch["issued"]) for batch in batches] == [("done", 60)]
+    else:  # it never landed: the worker found nothing to do
+        assert batches == []
