@@ -49,7 +49,7 @@ ATTEMPTS = 40  # a client gives up after this many 5xx answers to one operation
 PRICE = 5000
 MAX_DEVICES = 2
 MACS = [f"02:00:00:00:00:{n:02X}" for n in range(4)]  # more devices than a voucher admits
-MIX = {"sale": 30, "resend": 5, "batch": 4, "redeem": 30, "accounting": 23, "void": 6, "expiry": 2}
+MIX = {"sale": 22, "resend": 4, "batch": 3, "redeem": 36, "accounting": 27, "void": 6, "expiry": 2}
 
 
 @dataclass
