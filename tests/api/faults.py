@@ -45,7 +45,8 @@ class Faults:
         operations: frozenset[str] | None = None,
         kinds: tuple[str, ...] = ("throttle", "server_error", "lost_response"),
     ) -> None:
-        self.random = random.Random(seed)
+        self.seed = seed
+        self._streams: dict[str, random.Random] = {}  # per thread name: the same draws whatever the interleaving
         self.rate = rate
         self.unprocessed_rate = unprocessed
         self.throttle_sends = throttle_sends
@@ -73,13 +74,18 @@ class Faults:
         total = sum(self.calls.values())
         return self.failed_calls / total if total else 0.0
 
-    def _chance(self, probability: float) -> bool:
+    def _stream(self) -> random.Random:
+        name = threading.current_thread().name
         with self._lock:
-            return self.random.random() < probability
+            if name not in self._streams:
+                self._streams[name] = random.Random(f"{self.seed}:{name}")
+            return self._streams[name]
+
+    def _chance(self, probability: float) -> bool:
+        return self._stream().random() < probability
 
     def _choice(self, options: tuple[str, ...]) -> str:
-        with self._lock:
-            return self.random.choice(options)
+        return self._stream().choice(options)
 
     def _targeted(self, operation: str) -> bool:
         return self.enabled and (self.operations is None or operation in self.operations)
@@ -105,7 +111,7 @@ class Faults:
         if operation == "BatchWriteItem" and self._chance(self.unprocessed_rate):
             ((table, requests),) = params["RequestItems"].items()
             if len(requests) > 1:
-                keep = self.random.randrange(1, len(requests))
+                keep = self._stream().randrange(1, len(requests))
                 params["RequestItems"][table] = requests[:keep]
                 self._pending[me] = ("unprocessed", {table: requests[keep:]})
                 self.injected["unprocessed_items"] += len(requests) - keep
