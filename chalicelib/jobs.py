@@ -114,5 +114,6 @@ def issue_batches(event: SQSEvent) -> None:
 
     for record in event:
         org_id, batch_id = parse_batch_job(record.body)
-        batch = services().issuing.issue(org_id, batch_id)
-        get_logger().info("batch issued", extra={"batch_id": batch_id, "issued": int(batch.issued)})
+        batch = services().issuing.resume(org_id, batch_id)
+        issued = None if batch is None else int(batch.issued)  # None: its creation failed, nothing to do
+        get_logger().info("batch issued", extra={"batch_id": batch_id, "issued": issued})

@@ -276,7 +276,7 @@ def run_batch_jobs() -> int:
     done = 0
     while jobs := receive_batch_jobs():
         for org_id, batch_id, receipt in jobs:
-            services().issuing.issue(org_id, batch_id)
+            services().issuing.resume(org_id, batch_id)
             finish_batch_job(receipt)
             done += 1
     return done

@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 
 from chalicelib.auth.principal import Actor
 from chalicelib.codes import CodeGenerator, CodeShape, code_hash, overlaps
 from chalicelib.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.models import Batch, Plan, ShapeCounter, ShapeRegistry, Voucher
+from chalicelib.models.base import failed_condition
 from chalicelib.models.batching import WriteStats, write_items
 from chalicelib.models.vouchers import expiry_shard
+from chalicelib.observability import get_logger
 from chalicelib.plan_rules import MB, window_hours
 from chalicelib.services import Clock, epoch, utc_now
 from chalicelib.services.audit import AuditLog
@@ -198,10 +200,16 @@ class IssuingService:
         except Exception:
             give_back()
             raise
-        batch_id = batch.batch_id
         if quantity <= SYNC_LIMIT:
-            return self.issue(org_id, batch_id)
-        self._enqueue(org_id, batch_id)
+            try:
+                return self.issue(org_id, batch.batch_id)
+            except Exception:
+                # Nobody would resume a small batch left part-written (nor its caller, who would start
+                # another): the worker finishes it as it does a large one, and the answer says it runs.
+                get_logger().warning("batch left to the worker", extra={"batch_id": batch.batch_id})
+                self._enqueue(org_id, batch.batch_id)
+                return batch
+        self._enqueue(org_id, batch.batch_id)
         return batch
 
     def _write_batch(
@@ -237,9 +245,15 @@ class IssuingService:
             after={"plan_id": plan.plan_id, "site_id": site_id, "quantity": quantity, "shape": shape.shape_id,
                    "entropy_bits": shape.entropy_bits},
         )  # fmt: skip
-        with self._audit.transaction() as tx:
-            tx.save(batch, condition=Batch.pk.does_not_exist())
-            tx.append(event)
+        try:
+            with self._audit.transaction() as tx:
+                tx.save(batch, condition=Batch.pk.does_not_exist())
+                tx.append(event)
+        except TransactWriteError as exc:
+            if not failed_condition(exc):
+                # It may have landed with its answer lost: the worker issues it then, or finds none.
+                self._enqueue(org_id, batch_id)
+            raise
         return batch
 
     def list_batches(self, org_id: str, *, limit: int, cursor: str | None = None) -> BatchPage:
@@ -295,6 +309,13 @@ class IssuingService:
             raise
         batch.update(actions=[Batch.status.set("done")])
         return batch
+
+    def resume(self, org_id: str, batch_id: str) -> Batch | None:
+        """The worker's job: finish the batch from where it stopped; None when its creation never landed."""
+        try:
+            return self.issue(org_id, batch_id)
+        except NotFound:
+            return None
 
     def codes(self, batch: Batch, start: int = 0, count: int | None = None) -> Iterator[str]:
         generator = CodeGenerator(batch.org_id, _batch_shape(batch))

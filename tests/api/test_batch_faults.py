@@ -2,91 +2,29 @@
 
 from __future__ import annotations
 
-import json
-import random
-import threading
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 
 from chalicelib.api import deps
 from chalicelib.auth.principal import Actor, RequestMeta
 from chalicelib.codes import CodeShape
 from chalicelib.config import get_settings
 from chalicelib.models import Voucher
-from chalicelib.models.base import dynamodb_client
-from tests.support import World
+from chalicelib.models.base import dynamodb_client, transaction_client
+from tests.api.faults import Faults, injected
+from tests.support import Api, World, run_batch_jobs
 
 ACTOR = Actor(principal=None, meta=RequestMeta(source_ip=None, user_agent="test", request_id="faults"))
 
 
-class Faults:
-    """Botocore event hooks that make BatchWriteItem behave like a busy table."""
-
-    def __init__(self, seed: int = 7) -> None:
-        self.random = random.Random(seed)
-        self.held_back: dict[int, list[dict[str, Any]]] = {}
-        self.unprocessed = 0
-        self.throttled = 0
-        self.crash_after_requests: int | None = None
-        self.requests = 0
-
-    def before_parameter_build(self, params: dict[str, Any], **_: Any) -> None:
-        """Drop part of the request before it is sent, to report it unprocessed afterwards."""
-        self.requests += 1
-        if self.crash_after_requests is not None and self.requests > self.crash_after_requests:
-            self.crash_after_requests = None
-            raise ConnectionError("the worker lost its connection")
-        ((table, requests),) = params["RequestItems"].items()
-        if len(requests) > 1 and self.random.random() < 0.3:
-            keep = self.random.randrange(1, len(requests))
-            params["RequestItems"][table] = requests[:keep]
-            self.held_back[threading.get_ident()] = requests[keep:]
-            self.unprocessed += len(requests) - keep
-
-    def after_call(self, parsed: dict[str, Any], **_: Any) -> None:
-        held = self.held_back.pop(threading.get_ident(), None)
-        if held:
-            parsed.setdefault("UnprocessedItems", {})[get_settings().app_table] = held
-
-    def before_send(self, request: Any, **_: Any) -> AWSResponse | None:
-        if self.random.random() < 0.1:
-            self.throttled += 1
-            body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-                               "message": "Rate of requests exceeds the allowed throughput."})  # fmt: skip
-            return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ProvisionedThroughputExceededException"},
-                               _Raw(body.encode()))  # fmt: skip
-        return None
-
-
-class _Raw:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-    def read(self, *_: Any) -> bytes:
-        return self._data
-
-
 @pytest.fixture
 def faults() -> Iterator[Faults]:
-    events = dynamodb_client(Voucher).meta.events
-    injected = Faults()
-    hooks: list[tuple[str, Callable[..., Any]]] = [
-        ("before-parameter-build.dynamodb.BatchWriteItem", injected.before_parameter_build),
-        ("after-call.dynamodb.BatchWriteItem", injected.after_call),
-        ("before-send.dynamodb.BatchWriteItem", injected.before_send),
-    ]
-    for event, handler in hooks:
-        events.register(event, handler)
-    yield injected
-    for event, handler in hooks:
-        events.unregister(event, handler)
+    """BatchWriteItem behaving like a busy table: part of a request unprocessed, attempts throttled (botocore
+    retries those), and, when a test asks, the worker's connection lost part way."""
+    with injected(Faults(7, unprocessed=0.3, throttle_sends=0.1), [dynamodb_client(Voucher)], "BatchWriteItem") as on:
+        yield on
 
 
 def _vouchers_of(batch_id: str) -> list[str]:
@@ -137,3 +75,37 @@ def test_an_interrupted_batch_resumes_without_duplicates(world: World, faults: F
     assert (done.status, done.issued) == ("done", 3_000)
     keys = _vouchers_of(batch_id)
     assert len(keys) == len(set(keys)) == 3_000
+
+
+def _batch_request(api: Api, world: World) -> tuple[str, str, dict[str, object]]:
+    tenant = world.org()
+    body = {"plan_id": world.plan(tenant), "quantity": 60}
+    return tenant.org_id, tenant.owner.token, body
+
+
+def test_a_small_batch_that_fails_within_the_request_is_finished_by_the_worker(api: Api, world: World) -> None:
+    org_id, token, body = _batch_request(api, world)
+    crash = Faults(3)
+    crash.crash_after_requests = 1  # the second of its three BatchWriteItem requests
+    with injected(crash, [dynamodb_client(Voucher)], "BatchWriteItem"):
+        reply = api.post(f"/v1/orgs/{org_id}/batches", body, token=token)
+    assert reply.status == 202, reply.body  # not a 500 leaving a batch part-written that nobody resumes
+    assert run_batch_jobs() >= 1
+    done = api.get(f"/v1/orgs/{org_id}/batches/{reply.json['batch_id']}", token=token).json
+    assert (done["status"], done["issued"]) == ("done", 60)
+    assert len(set(_vouchers_of(reply.json["batch_id"]))) == 60
+
+
+@pytest.mark.parametrize("fault", ["lost_response", "server_error"])
+def test_a_batch_whose_creation_failed_is_issued_by_the_worker_if_it_landed(api: Api, world: World, fault: str) -> None:
+    org_id, token, body = _batch_request(api, world)
+    failing = Faults(3, rate=1.0, kinds=(fault,), operations=frozenset({"TransactWriteItems"}))
+    with injected(failing, [transaction_client()]):
+        reply = api.post(f"/v1/orgs/{org_id}/batches", body, token=token)
+    assert reply.status == 500 and failing.failed_calls >= 1
+    run_batch_jobs()
+    batches = api.get(f"/v1/orgs/{org_id}/batches", token=token).json["batches"]
+    if fault == "lost_response":  # it landed, its answer did not: the worker issued it
+        assert [(batch["status"], batch["issued"]) for batch in batches] == [("done", 60)]
+    else:  # it never landed: the worker found nothing to do
+        assert batches == []
