@@ -76,6 +76,10 @@ class RouteSpec:
     basic_auth: bool = False
     # A larger body than the default limit (settings.max_body_bytes), for the few routes that take an image.
     max_body_bytes: int | None = None
+    # The body's media types where it is not JSON (openNDS's authmon posts a form).
+    content_types: tuple[str, ...] = ()
+    # Statuses whose body is not the error envelope: status -> its OpenAPI `content` (None: no body).
+    response_content: dict[int, dict[str, Any] | None] = field(default_factory=dict)
 
 
 ROUTES: list[RouteSpec] = []
@@ -288,6 +292,7 @@ def endpoint(
     basic_auth: bool = False,
     content_types: list[str] | None = None,
     max_body_bytes: int | None = None,
+    response_content: dict[int, dict[str, Any] | None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -306,6 +311,8 @@ def endpoint(
             extra_responses=extra_responses or {},
             basic_auth=basic_auth,
             max_body_bytes=max_body_bytes,
+            content_types=tuple(content_types or ()),
+            response_content=response_content or {},
         )
         ROUTES.append(spec)
 
