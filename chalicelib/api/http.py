@@ -80,6 +80,8 @@ class RouteSpec:
     content_types: tuple[str, ...] = ()
     # Statuses whose body is not the error envelope: status -> its OpenAPI `content` (None: no body).
     response_content: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    # The success may also be a CSV download (format=csv).
+    csv: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -293,6 +295,7 @@ def endpoint(
     content_types: list[str] | None = None,
     max_body_bytes: int | None = None,
     response_content: dict[int, dict[str, Any] | None] | None = None,
+    csv: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -313,6 +316,7 @@ def endpoint(
             max_body_bytes=max_body_bytes,
             content_types=tuple(content_types or ()),
             response_content=response_content or {},
+            csv=csv,
         )
         ROUTES.append(spec)
 

@@ -81,6 +81,9 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         }
     else:
         responses[str(spec.status)] = {"description": "Success"}
+    if spec.csv:
+        success = responses[str(spec.status)]
+        success["content"] = {**success.get("content", {}), "text/csv": {"schema": {"type": "string"}}}
     errors = _common_errors(spec)
     errors.update(spec.extra_responses)
     for status, code in sorted(errors.items()):

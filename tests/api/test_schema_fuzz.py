@@ -70,6 +70,7 @@ def _populate(world: World, api: Api, name: str) -> Org:
     for role in ("manager", "cashier", "auditor"):
         org.add("user_id", world.member(tenant, role).user_id)
     org.add("user_id", tenant.owner.user_id)
+    org.secrets.update(member.email for member in tenant.members.values())
     site_id = org.add("site_id", world.site(tenant, f"{name} pusat"))
     plan_id = org.add("plan_id", world.plan(tenant))
     for kind in ("controller", "pos"):
