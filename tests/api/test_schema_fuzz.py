@@ -169,6 +169,10 @@ def test_every_operation_as_every_caller_conforms_and_stays_in_its_tenant(
     results = list(schema.get_all_operations())
     assert all(isinstance(result, Ok) for result in results), "every operation of the document loads"
     operations = sorted((result.ok() for result in results if isinstance(result, Ok)), key=_order)
+    # Schemathesis leaves out the document it loaded the schema from (GET /v1/openapi.json, which takes no input).
+    undocumented = {f"{spec.method} {spec.path}" for spec in ROUTES} - {operation.label for operation in operations}
+    undocumented.discard("GET /v1/openapi.json")
+    assert not undocumented, f"routes the served document leaves out: {undocumented}"
     # KUOTA_FUZZ_ONLY=<part of a label> narrows a run to the operations it names (to reproduce one failure).
     operations = [op for op in operations if os.environ.get("KUOTA_FUZZ_ONLY", "") in op.label]
     for operation in operations:
