@@ -265,16 +265,19 @@ def _fuzz(operation: Any, callers: dict[str, str | None], mine: Org, other: Org,
                 case.validate_response(response, checks=CHECKS, headers=headers)
             except FailureGroup as group:  # every failure is recorded, and the run goes on
                 for failure in group.exceptions:
-                    tally.failures.setdefault((label, caller, failure.title), _describe(case, response, failure))
+                    tally.failures.setdefault((label, caller, failure.title), _describe(case, response, failure, mine))
             except Failure as failure:
-                tally.failures.setdefault((label, caller, failure.title), _describe(case, response, failure))
+                tally.failures.setdefault((label, caller, failure.title), _describe(case, response, failure, mine))
             if caller != "platform_admin" and any(value in response.text for value in other.secrets):
                 tally.failures.setdefault((label, caller, "tenant_read"), f"{response.status_code} names another org")
 
     run()
 
 
-def _describe(case: Any, response: Any, failure: Failure) -> str:
-    """What failed and the request that found it (no credentials: they are not part of the case)."""
+def _describe(case: Any, response: Any, failure: Failure, mine: Org) -> str:
+    """What failed and the request that found it, voucher codes masked (credentials are not part of the case)."""
     sent = f"{case.method} {case.formatted_path} query={case.query!r} body={str(case.body)[:200]!r}"
-    return f"{failure.message.strip()[:300]} | got {response.status_code} {response.text[:200]!r} | sent {sent}"
+    text = f"{failure.message.strip()[:300]} | got {response.status_code} {response.text[:200]!r} | sent {sent}"
+    for code in mine.ids.get("code", []):
+        text = text.replace(code, "<code>")
+    return text
