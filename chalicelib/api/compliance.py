@@ -55,7 +55,7 @@ def get_agreement(ctx: RequestContext, org_id: str) -> AgreementOut:
 @endpoint(
     bp, "/v1/platform/agreements", "GET",
     summary="Every reseller's agreement with its person in charge, as CSV (personal data: audited)",
-    tag="platform", roles=PLATFORM_ONLY,
+    tag="platform", roles=PLATFORM_ONLY, csv=True,
 )  # fmt: skip
 def export_agreements(ctx: RequestContext) -> Response:
     rows = services().compliance.export_agreements(ctx.actor)

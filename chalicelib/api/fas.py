@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 from chalice.app import Blueprint, Response
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 bp = Blueprint(__name__)
 SCHEMAS = "chalicelib.api.fas_schemas"
 FORM = "application/x-www-form-urlencoded"
+# authmon reads plain text ("ERROR: ..." on a refusal); what the wrapper refuses before the poll runs is JSON.
+_POLL_TEXT = {"text/plain": {"schema": {"type": "string"}},
+              "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}  # fmt: skip
+_POLL_BODIES: dict[int, dict[str, Any] | None] = {status: _POLL_TEXT for status in (200, 400, 403, 404, 429)}
 
 
 @endpoint(
@@ -93,6 +97,7 @@ def fas_login(ctx: RequestContext, body: FasLoginIn) -> RedeemOut:
     bp, "/v1/fas/gateways/{site_id}", "GET",
     summary="The site's FAS URL: guests are sent on to the guest page; authmon's wget polls with ?auth_get=",
     tag="fas", auth="none", extra_responses={302: "to the guest page", 403: "unknown gateway"},
+    response_content={302: None, **_POLL_BODIES},
 )  # fmt: skip
 def fas_gateway_get(ctx: RequestContext, site_id: str) -> Response:
     params: dict[str, str] = dict(bp.current_request.query_params or {})
@@ -111,6 +116,7 @@ def fas_gateway_get(ctx: RequestContext, site_id: str) -> Response:
     bp, "/v1/fas/gateways/{site_id}", "POST",
     summary="openNDS authmon's poll (form: auth_get, gatewayhash, payload): queued clients, acknowledgements",
     tag="fas", auth="none", content_types=[FORM], extra_responses={403: "unknown gateway"},
+    response_content=_POLL_BODIES,
 )  # fmt: skip
 def fas_gateway_poll(ctx: RequestContext, site_id: str) -> Response:
     raw = bp.current_request.raw_body or b""

@@ -77,6 +77,12 @@ class RouteSpec:
     basic_auth: bool = False
     # A larger body than the default limit (settings.max_body_bytes), for the few routes that take an image.
     max_body_bytes: int | None = None
+    # The body's media types where it is not JSON (openNDS's authmon posts a form).
+    content_types: tuple[str, ...] = ()
+    # Statuses whose body is not the error envelope: status -> its OpenAPI `content` (None: no body).
+    response_content: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    # The success may also be a CSV download (format=csv).
+    csv: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -311,6 +317,8 @@ def endpoint(
     basic_auth: bool = False,
     content_types: list[str] | None = None,
     max_body_bytes: int | None = None,
+    response_content: dict[int, dict[str, Any] | None] | None = None,
+    csv: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -329,6 +337,9 @@ def endpoint(
             extra_responses=extra_responses or {},
             basic_auth=basic_auth,
             max_body_bytes=max_body_bytes,
+            content_types=tuple(content_types or ()),
+            response_content=response_content or {},
+            csv=csv,
         )
         ROUTES.append(spec)
 

@@ -38,26 +38,64 @@ def _security(spec: RouteSpec) -> list[dict[str, list[str]]]:
     return [{scheme: []} for scheme in schemes]
 
 
+# Chalice answers a body of an undeclared media type itself, before the route runs, in its own shape.
+CHALICE_ERROR = {
+    "type": "object",
+    "required": ["Code", "Message"],
+    "properties": {"Code": {"type": "string"}, "Message": {"type": "string"}},
+}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _common_errors(spec: RouteSpec) -> dict[int, str]:
+    """What the one wrapper (chalicelib.api.http.endpoint) may answer for any route, before or around its handler."""
+    inputs = spec.body is not None or spec.query is not None or "{" in spec.path
+    errors: dict[int, str] = {}
+    if inputs:
+        errors[400] = "validation_error"
+        # A path parameter or a body's id names an object that does not exist (or is another tenant's).
+        errors[404] = "not_found"
+    if spec.body is not None or spec.content_types:
+        errors[413] = "payload_too_large"
+    if spec.content_types:
+        errors[415] = "unsupported media type (Chalice's own answer)"
+    if spec.auth != "none":
+        errors.update({401: "unauthorized", 403: "forbidden"})
+        if spec.auth != "api_key" and spec.method != "GET" and not spec.path.startswith("/v1/auth/"):
+            errors[423] = "org_restricted (the organization was terminated: read and export only)"
+    return errors
+
+
 def _operation(spec: RouteSpec) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    if spec.response is not None:
+    if spec.status in spec.response_content:
+        content = spec.response_content[spec.status]
+        responses[str(spec.status)] = {"description": "Success", **({"content": content} if content else {})}
+    elif spec.response is not None:
         responses[str(spec.status)] = {
             "description": "Success",
-            "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.response.load().__name__)}}},
+            "content": _json({"$ref": REF.format(model=spec.response.load().__name__)}),
         }
     else:
         responses[str(spec.status)] = {"description": "Success"}
-    errors = {400: "validation_error"} if spec.body or spec.query else {}
-    if spec.auth != "none":
-        errors.update({401: "unauthorized", 403: "forbidden"})
-    if "{" in spec.path:
-        errors[404] = "not_found"
+    if spec.csv:
+        success = responses[str(spec.status)]
+        success["content"] = {**success.get("content", {}), "text/csv": {"schema": {"type": "string"}}}
+    errors = _common_errors(spec)
     errors.update(spec.extra_responses)
     for status, code in sorted(errors.items()):
-        responses[str(status)] = {
-            "description": code,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
+        if status in spec.response_content:
+            content = spec.response_content[status]
+            responses[str(status)] = {"description": code, **({"content": content} if content else {})}
+        elif status == 415:
+            responses[str(status)] = {"description": code, "content": _json(CHALICE_ERROR)}
+        elif status < 400:
+            responses[str(status)] = {"description": code}
+        else:
+            responses[str(status)] = {"description": code, "content": _json({"$ref": "#/components/schemas/Error"})}
     operation: dict[str, Any] = {
         "operationId": spec.name,
         "summary": spec.summary,
@@ -82,6 +120,12 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": {"$ref": REF.format(model=spec.body.load().__name__)}}},
+        }
+    elif spec.content_types:
+        form = {"type": "object", "additionalProperties": {"type": "string"}}
+        operation["requestBody"] = {
+            "required": False,
+            "content": {kind: {"schema": form} for kind in spec.content_types},
         }
     return operation
 

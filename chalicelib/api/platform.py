@@ -137,6 +137,7 @@ def list_settlements(ctx: RequestContext, query: SettlementListQuery) -> Settlem
     roles=PLATFORM_ONLY,
     query=Schema("SettlementQuery", SCHEMAS),
     response=Schema("SettlementOut", SCHEMAS),
+    csv=True,
 )
 def get_settlement(ctx: RequestContext, settlement_id: str, query: SettlementQuery) -> Response | SettlementOut:
     view = services().settlements.get(settlement_id)

@@ -125,13 +125,22 @@ def delete_nas(ctx: RequestContext, org_id: str, site_id: str, nas_id: str) -> N
 # --- what FreeRADIUS's rest module calls ------------------------------------------------------
 
 
-def _radius_route(path: str, summary: str, extra: dict[int, str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+# rlm_rest's answers are RADIUS attribute maps, not the error envelope: an accept (200), a reject (401), nothing (204).
+_ATTRIBUTES = {"application/json": {"schema": {"type": "object"}}}
+_RADIUS_BODIES: dict[int, dict[str, Any] | None] = {200: _ATTRIBUTES, 204: None}
+
+
+def _radius_route(path: str, summary: str, extra: dict[int, str],
+                  bodies: dict[int, dict[str, Any] | None] | None = None,
+                  ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # fmt: skip
     return endpoint(bp, path, "POST", summary=summary, tag="radius", auth="api_key", key_kinds=RADIUS_KEY,
-                    basic_auth=True, body=_schema("RadiusIn"), extra_responses=extra)  # fmt: skip
+                    basic_auth=True, body=_schema("RadiusIn"), extra_responses={204: "nothing to say", **extra},
+                    response_content={**_RADIUS_BODIES, **(bodies or {})})  # fmt: skip
 
 
 @_radius_route("/v1/radius/authorize", "rlm_rest authorize: 200 accept with reply attributes, or 401 reject",
-               {401: "reject: {\"reply:Reply-Message\": ...} in the site's language"})  # fmt: skip
+               {401: "reject: {\"reply:Reply-Message\": ...} in the site's language"},
+               {401: _ATTRIBUTES})  # fmt: skip
 def radius_authorize(ctx: RequestContext, body: RadiusIn) -> Response:
     return _answer(services().radius.authorize(ctx.user, dict(body.model_extra or {}), ctx.actor))
 

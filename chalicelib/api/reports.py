@@ -45,6 +45,7 @@ CSV_COLUMNS = ["name", *FIGURES]
     roles=REPORT_READERS,
     query=Schema("SalesReportQuery", SCHEMAS),
     response=Schema("SalesReportOut", SCHEMAS),
+    csv=True,
 )
 def sales_report(ctx: RequestContext, org_id: str, query: SalesReportQuery) -> Response | SalesReportOut:
     report = services().reports.sales(org_id, query.from_, query.to, query.group_by)

@@ -61,6 +61,11 @@ class LedgerService:
             raise ValidationFailed("to: must not be before from", field="to")
         if (end - start).days + 1 > MAX_DAYS:
             raise ValidationFailed(f"to: verification covers at most {MAX_DAYS} days", field="to")
+        # The audit trail is read a day before and two after (sites' local days): the calendar must have them.
+        if start - date.min < timedelta(days=1):
+            raise ValidationFailed("from: too early", field="from")
+        if date.max - end < timedelta(days=2):
+            raise ValidationFailed("to: too late", field="to")
         chains = verify_chains(org_pk(org_id), start, end)
         result = Verification(org_id=org_id, start=start, end=end, chains=chains, problems=list(chains.problems))
         self._reconcile(org_id, start, end, result)

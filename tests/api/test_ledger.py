@@ -283,6 +283,15 @@ def test_verify_is_for_owners_and_auditors_of_the_org(api: Api, world: World, sh
     assert backwards.status == 400 and backwards.json["error"]["field"] == "to"
 
 
+@pytest.mark.parametrize(("span", "field"), [("from=0001-01-01&to=0001-01-02", "from"),
+                                             ("from=9999-12-30&to=9999-12-31", "to")])  # fmt: skip
+def test_verify_at_the_ends_of_the_calendar_is_a_400_not_a_500(api: Api, world: World, span: str, field: str) -> None:
+    # Found by the schema fuzzer: the audit trail is read a day either side, past date.min and date.max.
+    tenant = world.org()
+    reply = api.get(f"/v1/orgs/{tenant.org_id}/audit/verify?{span}", token=tenant.owner.token)
+    assert (reply.status, reply.json["error"]["field"]) == (400, field)
+
+
 def test_every_event_of_the_day_is_in_a_chain(api: Api, world: World, shop: dict[str, Any]) -> None:
     a_day_of_business(api, world, shop)
     events = list(AuditEvent.query(org_pk(shop["tenant"].org_id)))
