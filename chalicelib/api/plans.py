@@ -19,7 +19,7 @@ PLANS = "/v1/orgs/{org_id}/plans"
 
 @endpoint(
     bp, PLANS, "POST", summary="Create a plan", tag="plans", roles=OWNER_MANAGER, body=Schema("PlanIn"),
-    response=Schema("PlanOut"), status=201,
+    response=Schema("PlanOut"), status=201, extra_responses={409: "conflict"},
 )  # fmt: skip
 def create_plan(ctx: RequestContext, org_id: str, body: PlanIn) -> PlanOut:
     from chalicelib.api.schemas import PlanOut

@@ -37,7 +37,7 @@ def _schema(name: str) -> Schema:
 
 @endpoint(bp, "/v1/orgs/{org_id}/keys", "POST", summary="Create a radius key for this organisation (shown once)",
           tag="keys", roles=OWNER_ONLY, body=_schema("RadiusKeyIn"), response=Schema("KeyCreatedOut"),
-          status=201)  # fmt: skip
+          status=201, extra_responses={409: "conflict"})  # fmt: skip
 def create_org_key(ctx: RequestContext, org_id: str, body: RadiusKeyIn) -> KeyCreatedOut:
     return _created(*services().radius_keys.create_key(ctx.actor, org_id, name=body.name))
 
@@ -56,7 +56,7 @@ def revoke_org_key(ctx: RequestContext, org_id: str, key_id: str) -> None:
 
 @endpoint(bp, "/v1/platform/keys", "POST", summary="Create a radius key for every organisation (shown once)",
           tag="keys", roles=PLATFORM_ONLY, body=_schema("RadiusKeyIn"), response=Schema("KeyCreatedOut"),
-          status=201)  # fmt: skip
+          status=201, extra_responses={409: "conflict"})  # fmt: skip
 def create_platform_key(ctx: RequestContext, body: RadiusKeyIn) -> KeyCreatedOut:
     return _created(*services().radius_keys.create_key(ctx.actor, None, name=body.name))
 

@@ -35,6 +35,7 @@ bp = Blueprint(__name__)
     body=Schema("SiteIn"),
     response=Schema("SiteCreatedOut"),
     status=201,
+    extra_responses={409: "conflict"},
 )
 def create_site(ctx: RequestContext, org_id: str, body: SiteIn) -> SiteCreatedOut:
     from chalicelib.api.schemas import SiteCreatedOut
@@ -116,6 +117,7 @@ def update_site(ctx: RequestContext, org_id: str, site_id: str, body: SiteUpdate
     body=Schema("KeyIn"),
     response=Schema("KeyCreatedOut"),
     status=201,
+    extra_responses={409: "conflict"},
 )
 def create_key(ctx: RequestContext, org_id: str, site_id: str, body: KeyIn) -> KeyCreatedOut:
     from chalicelib.api.schemas import KeyCreatedOut
