@@ -83,6 +83,8 @@ class RouteSpec:
     response_content: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     # The success may also be a CSV download (format=csv).
     csv: bool = False
+    # Whether the route takes an Idempotency-Key header: "required", "optional" or not at all (None).
+    idempotency: Literal["required", "optional"] | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -319,6 +321,7 @@ def endpoint(
     max_body_bytes: int | None = None,
     response_content: dict[int, dict[str, Any] | None] | None = None,
     csv: bool = False,
+    idempotency: Literal["required", "optional"] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
         spec = RouteSpec(
@@ -340,6 +343,7 @@ def endpoint(
             content_types=tuple(content_types or ()),
             response_content=response_content or {},
             csv=csv,
+            idempotency=idempotency,
         )
         ROUTES.append(spec)
 

@@ -114,6 +114,12 @@ def _operation(spec: RouteSpec) -> dict[str, Any]:
             parameters.append(
                 {"name": name, "in": "query", "required": name in schema.get("required", []), "schema": prop}
             )
+    if spec.idempotency is not None:
+        parameters.append({
+            "name": "Idempotency-Key", "in": "header", "required": spec.idempotency == "required",
+            "description": "The same key and body again is answered with the first answer; another body is a 422.",
+            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+        })  # fmt: skip
     if parameters:
         operation["parameters"] = parameters
     if spec.body is not None:

@@ -79,7 +79,7 @@ def _sell(
     bp, "/v1/pos/sales", "POST", summary="Sell vouchers from a POS (header Idempotency-Key required)", tag="sales",
     auth="api_key", key_kinds=POS_KEYS, body=Schema("PosSaleIn", SCHEMAS), response=Schema("SaleReceiptOut", SCHEMAS),
     status=201,
-    extra_responses=SALE_ERRORS,
+    extra_responses=SALE_ERRORS, idempotency="required",
 )  # fmt: skip
 def pos_sale(ctx: RequestContext, body: PosSaleIn) -> SaleReceiptOut:
     key = ctx.user
@@ -91,6 +91,7 @@ def pos_sale(ctx: RequestContext, body: PosSaleIn) -> SaleReceiptOut:
     tag="sales", auth="api_key", key_kinds=POS_KEYS, body=Schema("PosTopupIn", SCHEMAS),
     response=Schema("TopupOut"), status=201,
     extra_responses={**SALE_ERRORS, 403: "wrong_site", 404: "not_found", 409: "topup_not_allowed"},
+    idempotency="required",
 )  # fmt: skip
 def pos_topup(ctx: RequestContext, body: PosTopupIn) -> TopupOut:
     """Once per Idempotency-Key: a repeat is answered from the top-up the first attempt made."""
@@ -116,7 +117,7 @@ def pos_topup(ctx: RequestContext, body: PosTopupIn) -> TopupOut:
 @endpoint(
     bp, SALES, "POST", summary="Sell vouchers at the console (Idempotency-Key honoured when sent)", tag="sales",
     roles=SELLERS, body=Schema("ConsoleSaleIn", SCHEMAS), response=Schema("SaleReceiptOut", SCHEMAS), status=201,
-    extra_responses=SALE_ERRORS,
+    extra_responses=SALE_ERRORS, idempotency="optional",
 )  # fmt: skip
 def console_sale(ctx: RequestContext, org_id: str, body: ConsoleSaleIn) -> SaleReceiptOut:
     return _sell(ctx, org_id, body.site_id, body, key_required=False)
