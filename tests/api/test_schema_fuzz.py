@@ -42,7 +42,7 @@ from tests.support import Api, Tenant, World, audit_events, dump_app_table, fuzz
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples per operation for each caller the route admits; a caller it refuses (wrong kind of credential, role or
 # key kind) is answered 401/403 before its inputs are read, so fewer of those say as much (every one is checked).
-EXAMPLES = int(os.environ.get("KUOTA_FUZZ_EXAMPLES") or (500 if fuzzing() else 50))
+EXAMPLES = int(os.environ.get("KUOTA_FUZZ_EXAMPLES") or (200 if fuzzing() else 50))
 REFUSED_EXAMPLES = 50 if fuzzing() else 5
 
 
