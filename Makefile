@@ -89,8 +89,10 @@ typecheck: install
 	$(VENV)/bin/mypy
 
 # The suite prints its wall time and the pytest process's peak memory at the end.
+# Two pytest workers (one per core), each with its own emulators; the browser and process tests share
+# one worker and one local stack (tests/conftest.py groups them).
 test: lint typecheck bandit console system-deps dynamodb-local checkov
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 # The long randomised runs: schema fuzzing and fault injection with more examples and a new seed each run
 # (printed; KUOTA_FUZZ_SEED=<seed> make fuzz repeats one). `make test` runs the same tests bounded, seed fixed.
