@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import HTTPServer
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -77,6 +77,30 @@ class PooledHTTPServer(HTTPServer):
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+MAX_CHUNKED_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def read_chunked(stream: Any, limit: int) -> bytes | None:
+    """A chunked request body (RFC 9112 7.1), trailers skipped; None when malformed or over `limit` bytes."""
+    body = bytearray()
+    while True:
+        line = stream.readline(1026)
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return None
+        if size == 0:
+            break
+        if size < 0 or len(body) + size > limit:
+            return None
+        body += stream.read(size)
+        if stream.readline(3) not in (b"\r\n", b"\n"):
+            return None
+    while stream.readline(8194) not in (b"\r\n", b"\n", b""):
+        pass  # trailer fields
+    return bytes(body)
+
+
 def build_server(port: int, stage: str, threads: int) -> Any:
     """The app behind a pooled server on 127.0.0.1:`port`, not yet serving (`.server.serve_forever()`)."""
     # Every worker may talk to DynamoDB at once: botocore's pools must be as large (read in chalicelib.config).
@@ -111,6 +135,20 @@ def build_server(port: int, stage: str, threads: int) -> Any:
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the app logs every request itself (JSON, by route template, never the raw path)
+
+        def _parse_payload(self) -> tuple[dict[str, str], bytes | None]:
+            # Chalice's handler reads only a Content-Length body: a chunked one (curl and requests send
+            # them for streamed bodies) stayed in the socket and was read as the next request, and the
+            # client got a bare HTML error where it expected a status line. API Gateway de-chunks; so does this.
+            if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+                return cast(tuple[dict[str, str], bytes | None], super()._parse_payload())
+            body = read_chunked(self.rfile, MAX_CHUNKED_BYTES)
+            if body is None:  # over the limit, or malformed: the connection's framing is lost
+                self.close_connection = True
+                body = b"x" * (MAX_CHUNKED_BYTES + 1)  # the app answers 413 (or 400) as for any big body
+            headers = {name: value for name, value in self.headers.items() if name.lower() != "transfer-encoding"}
+            headers["Content-Length"] = str(len(body))
+            return headers, body or None
 
         def _generic_handle(self) -> None:
             # Chalice's event converter says every request came from 127.0.0.1; API Gateway puts the
