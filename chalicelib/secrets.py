@@ -7,6 +7,7 @@ with fresh keys (mode 0600), so `make dev` and the tests need no setup.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,10 +22,24 @@ def load_secret(*, secret_id: str | None, file: str | None, create: Callable[[],
     path = Path(file)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text()  # another process created it a moment ago
-        with os.fdopen(fd, "w") as handle:
-            handle.write(create())
+        _create_once(path, create())
     return path.read_text()
+
+
+def _create_once(path: Path, content: str) -> None:
+    """Write `content` to `path` unless another thread or process got there first.
+
+    Written whole to a private temporary file first and then linked into place, so that
+    a concurrent reader never finds the file empty or half written (the first requests
+    after `make dev` starts arrive together, and each needs the keys).
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
+        os.link(temporary, path)  # fails if the file exists: the first writer's keys stay
+    except FileExistsError:
+        pass  # another writer's whole file is in place
+    finally:
+        temporary.unlink()

@@ -123,7 +123,7 @@ class AuditLog:
         """Write the changes with their records linked into their chains; retry when another writer
         moved a chain's head first (never on the caller's own conditions: those raise)."""
         for attempt in range(MAX_ATTEMPTS):
-            links = link(changes.records, pick_lane())
+            links = link(changes.records, pick_lane(attempt))
             try:
                 changes.replay(links)
                 break

@@ -8,7 +8,7 @@ writers at other sites never wait, writers at one busy site (several tills, the
 outbox drain) mostly write to different lanes, and a day's chains close with
 the day. Each chain's head (`ChainHead`) moves in the same transaction as the
 records, on the condition that nobody moved it meanwhile: concurrent writers
-retry (on another lane), they never fork a chain.
+retry on another lane (among more lanes each time they lose), they never fork a chain.
 
 Someone able to write the tables could rewrite a chain to its head. What they
 cannot forge is the daily digest (`ChainDigest`, in the append-only audit
@@ -40,7 +40,10 @@ from chalicelib.models.vouchers import LEDGER_PREFIX, ChainHead
 from chalicelib.secrets import load_secret
 
 GENESIS = "0" * 64
-LANES = 8  # chains per owner, day and site: 50 concurrent writers at one site meet about 6 per lane
+# Chains per owner, day and site that a first attempt spreads over; a writer that lost a race to another
+# spreads twice as wide on each retry, so only a site that busy opens more chains (and digests stay small).
+LANES = 8
+MAX_LANES = 64
 MAX_ATTEMPTS = 40
 Record = AuditEvent | LedgerEntry
 HeadKey = tuple[str, str]
@@ -67,8 +70,10 @@ def head_key(record: Record, lane: int) -> HeadKey:
     return f"CHAIN#{record.pk}", f"{chain_day(record.at)}#{site or '-'}#{lane}"
 
 
-def pick_lane() -> int:
-    return random.randrange(LANES)  # noqa: S311 (spreading writers, not a secret)  # nosec B311
+def pick_lane(lost_races: int = 0) -> int:
+    """One of the first LANES lanes, the choice doubled for each race the writer has lost (up to MAX_LANES)."""
+    lanes = min(MAX_LANES, LANES << lost_races)
+    return random.randrange(lanes)  # noqa: S311 (spreading writers, not a secret)  # nosec B311
 
 
 @dataclass

@@ -112,9 +112,6 @@ def test_two_thousand_mixed_requests_from_fifty_threads_are_all_answered(stack: 
                     till = {"Idempotency-Key": f"till-{thread}-{step}"}
                     sale = {"plan_id": venue.plan_id, "quantity": 1}
                     status = _send(stack, "POST", "/v1/pos/sales", sale, token=venue.pos_key, headers=till)
-                    if status >= 500:  # a till sends a sale that failed again, with its key: it sells once
-                        seen[("sale retried after", status)] += 1
-                        status = _send(stack, "POST", "/v1/pos/sales", sale, token=venue.pos_key, headers=till)
             except OSError as error:
                 status = type(error).__name__
             seen[(kind, status)] += 1
@@ -124,13 +121,10 @@ def test_two_thousand_mixed_requests_from_fifty_threads_are_all_answered(stack: 
         answers: Counter[tuple[str, int | str]] = sum(pool.map(work, range(MIXED_THREADS)), Counter())
     per_kind = MIXED_REQUESTS // 4
     errors = [line for line in stack.output.lines if '"level":"ERROR"' in line or "Traceback" in line]
-    retried = sum(count for (kind, _), count in answers.items() if kind == "sale retried after")
-    print(f"sales sent again after a 5xx: {retried}; the stack's last errors: {errors[-3:]}")
-    finals = Counter({key: count for key, count in answers.items() if key[0] != "sale retried after"})
-    assert finals == {("redeem", 200): per_kind, ("accounting", 200): per_kind, ("lookup", 200): per_kind,
-                      ("sale", 201): per_kind}, (answers, errors[-5:])  # fmt: skip
-    assert retried <= per_kind // 100, (answers, errors[-5:])  # a rare transient fault, never a pattern
-    assert sum(answers.values()) == MIXED_REQUESTS
+    # Every sale at once at one site: the audit chains' lanes absorb them (no writer runs out of attempts).
+    assert answers == {("redeem", 200): per_kind, ("accounting", 200): per_kind, ("lookup", 200): per_kind,
+                       ("sale", 201): per_kind}, (answers, errors[-3:])  # fmt: skip
+    assert not errors, errors[-3:]
 
 
 def _mac(index: int) -> str:
