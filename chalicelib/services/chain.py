@@ -165,6 +165,14 @@ def heads_of_day(owner: str, day: date) -> list[ChainHead]:
     return list(ChainHead.query(f"CHAIN#{owner}", ChainHead.sk.startswith(f"{day.isoformat()}#"), consistent_read=True))
 
 
+def heads_between(owner: str, first: date, last: date) -> dict[str, int]:
+    """Where each of `owner`'s chains of the days first..last stands: every chained write moves one, so two
+    equal answers mean nothing chained was written in between."""
+    return {head.sk: int(head.seq) for head in ChainHead.query(
+        f"CHAIN#{owner}", ChainHead.sk.between(f"{first.isoformat()}#", f"{last.isoformat()}#~"), consistent_read=True,
+    )}  # fmt: skip
+
+
 def seal(owner: str, day: date, now: datetime) -> ChainDigest | None:
     """Sign `owner`'s chains of `day` (a day that has ended); None when it has none or is sealed already."""
     heads = heads_of_day(owner, day)

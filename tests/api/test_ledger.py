@@ -92,6 +92,33 @@ def test_an_undrained_first_redeem_is_pending_not_a_difference(api: Api, world: 
     assert verify(api, tenant, clock.now.date().isoformat())["totals"]["ledger"] == 5000
 
 
+def test_a_first_redeem_booked_while_verifying_is_not_a_difference(
+    api: Api, world: World, shop: dict[str, Any], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox books a first redeem (its event and ledger line at once) after the ledger lines were read
+    and before the audit trail is: that reading is stale, and the verification reads again."""
+    from chalicelib.services import ledger
+
+    tenant = shop["tenant"]
+    batch = api.post(f"/v1/orgs/{tenant.org_id}/batches", {"plan_id": shop["plan_id"], "quantity": 1},
+                     token=tenant.owner.token).json  # fmt: skip
+    code = api.get(f"/v1/orgs/{tenant.org_id}/batches/{batch['batch_id']}/codes", token=tenant.owner.token)
+    assert redeem(api, shop["controller"], code.json["codes"][0]).status == 200
+    audited_revenue = ledger._audited_revenue
+    drained: list[int] = []
+
+    def drain_first(org_id: str, start: date, end: date) -> Any:
+        if not drained:
+            drained.append(AuditOutbox().drain())
+        return audited_revenue(org_id, start, end)
+
+    monkeypatch.setattr(ledger, "_audited_revenue", drain_first)
+    result = verify(api, tenant, clock.now.date().isoformat())
+    assert drained == [1]
+    assert result["ok"], result["problems"]
+    assert result["totals"] == {"report": 5000, "ledger": 5000, "pending": 0, "audit": 5000}
+
+
 def _ledger_items(org_id: str) -> list[dict[str, Any]]:
     page = raw_client().query(
         TableName=get_settings().app_table, KeyConditionExpression="PK = :pk AND begins_with(SK, :ledger)",
