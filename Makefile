@@ -104,14 +104,15 @@ fuzz: install system-deps dynamodb-local
 bandit: install
 	$(VENV)/bin/bandit -q -c pyproject.toml -r app.py chalicelib infra
 
-# After a green browser-test run: the screenshots docs/console.md shows, ready to commit.
+# After a green browser-test run: the screenshots the guides show, ready to commit. The browser tests
+# save them under test-artifacts/screenshots/<folder>/ for docs/<folder>/ (they never write docs/).
 console-screenshots:
-	@ls test-artifacts/screenshots/*.png >/dev/null 2>&1 || { echo "No screenshots: run the browser tests first"; exit 1; }
-	mkdir -p docs/console docs/integrations
-	# console-*: the online-payment screens, which test_payments_console.py keeps in docs/payments/ itself.
-	for shot in test-artifacts/screenshots/*.png; do case $$shot in */guest-*|*/console-*) ;; *) cp $$shot docs/console/ ;; esac; done
-	# The guest page's phone screenshots go with its guide (docs/integrations/guest-page.md).
-	cp test-artifacts/screenshots/guest-*-phone.png docs/integrations/ 2>/dev/null || true
+	@ls test-artifacts/screenshots/*/*.png >/dev/null 2>&1 || { echo "No screenshots: run the browser tests first"; exit 1; }
+	mkdir -p docs/console docs/payments docs/integrations
+	cp test-artifacts/screenshots/console/*.png docs/console/
+	cp test-artifacts/screenshots/payments/*.png docs/payments/
+	# The guest page's guide (docs/integrations/guest-page.md) shows it at phone width only.
+	cp test-artifacts/screenshots/integrations/*-phone.png docs/integrations/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/dist $(FRONTEND)/node_modules $(DDB_LOCAL)/node_modules

@@ -3,7 +3,8 @@
 One dev stack (emulator, `chalice local`, console server) and one headless
 Debian Chromium serve the whole session; every test gets a fresh browser
 context, fails if the page logged an error, and can save screenshots at
-desktop and phone width under test-artifacts/screenshots/.
+desktop and phone width under test-artifacts/screenshots/<docs folder>/ (`make
+console-screenshots` copies them into docs/ after a green run: tests never write docs/).
 """
 
 from __future__ import annotations
@@ -196,14 +197,15 @@ def page(browser: Any, stack: Stack, page_errors: PageErrors) -> Iterator[Any]:
         pytest.fail("the browser reported errors:\n" + "\n".join(unexpected), pytrace=False)
 
 
-def screenshot(page: Any, name: str) -> list[Path]:
-    """Save the page as <name>-desktop.png (1280x900) and <name>-phone.png (390x844), full height."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(page: Any, name: str, folder: str = "console") -> list[Path]:
+    """Save the page as <name>-desktop.png (1280x900) and <name>-phone.png (390x844), full height, for the
+    docs/<folder>/ guide."""
+    (SCREENSHOTS / folder).mkdir(parents=True, exist_ok=True)
     saved = []
     for suffix, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
         page.wait_for_timeout(150)  # let the layout settle after the resize
-        path = SCREENSHOTS / f"{name}-{suffix}.png"
+        path = SCREENSHOTS / folder / f"{name}-{suffix}.png"
         page.screenshot(path=str(path), full_page=True)
         saved.append(path)
     page.set_viewport_size(DESKTOP)

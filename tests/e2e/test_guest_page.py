@@ -62,8 +62,8 @@ def _phone(page: Any) -> None:
 
 
 def _shot(page: Any, name: str) -> None:
-    """Save desktop and phone screenshots; the phone one is what the guide shows."""
-    screenshot(page, name)
+    """Save desktop and phone screenshots; the phone one is what the guide (docs/integrations/) shows."""
+    screenshot(page, name, folder="integrations")
     _phone(page)
 
 

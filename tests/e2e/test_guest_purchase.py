@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -22,13 +21,13 @@ import pytest
 from playwright.sync_api import expect
 
 from infra.radius import RadiusSettings, radclient, running
-from tests.e2e.conftest import PHONE, RADIUS_NAS_SECRET, NasListener, PageErrors, Stack
+from tests.e2e.conftest import PHONE, RADIUS_NAS_SECRET, SCREENSHOTS, NasListener, PageErrors, Stack
 from tests.e2e.processes import free_ports
 from tests.fakes.midtrans import FakeMidtrans
 from tests.fakes.xendit import FakeXendit
 
 pytestmark = pytest.mark.e2e
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "payments"
+SHOTS = SCREENSHOTS / "payments"  # the phone screenshots docs/payments.md shows
 LOGIN = "http://10.5.50.1/login"
 OWNER_PASSWORD = "owner-purchase-e2e"
 
@@ -76,11 +75,11 @@ def _venue_selling_online(stack: Stack, provider: FakeMidtrans | FakeXendit) -> 
 
 
 def _save(page: Any, name: str) -> None:
-    """The phone screenshot docs/payments/ shows, full height."""
-    DOCS.mkdir(parents=True, exist_ok=True)
+    """The phone screenshot docs/payments/ shows, full height (`make console-screenshots` copies it there)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(150)  # let the layout settle
-    page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _seconds(clock: str) -> int:

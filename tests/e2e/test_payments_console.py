@@ -11,15 +11,13 @@ account, and cannot refund. The screens are saved under docs/payments/ as consol
 from __future__ import annotations
 
 import re
-import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, PageErrors, Stack, screenshot
+from tests.e2e.conftest import PageErrors, Stack, screenshot
 from tests.fakes.midtrans import FakeMidtrans
 
 pytestmark = pytest.mark.e2e
@@ -27,14 +25,11 @@ PASSWORD = "payments-console-e2e-password"
 # The venue's sandbox key, known to the fake Midtrans (connecting only stores it).
 SERVER_KEY = "SB-Mid-server-e2eConsoleFakeKey9Zq4"
 FULFIL_WAIT_SECONDS = 30
-DOCS_SHOTS = ROOT / "docs" / "payments"
 
 
 def _shot(page: Any, name: str) -> None:
-    """The screen at desktop and phone width, kept beside the guide (docs/payments/console-*.png)."""
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    for saved in screenshot(page, f"console-{name}"):
-        shutil.copy(saved, DOCS_SHOTS / Path(saved).name)
+    """The screen at desktop and phone width, for the guide (docs/payments/console-*.png)."""
+    screenshot(page, f"console-{name}", folder="payments")
 
 
 def _sign_in(page: Any, email: str) -> None:

@@ -12,22 +12,19 @@ and resumes it. Screenshots go to docs/console/ (see docs/console.md).
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, ROOT, PageErrors, Stack, screenshot
+from tests.e2e.conftest import PHONE, PageErrors, Stack, screenshot
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "plans-console-e2e-password"
 SITE_TZ = "Asia/Jakarta"
-DOCS_SHOTS = ROOT / "docs" / "console"
 MB = 1048576
 
 # What the owner and the guest read, in each language (the console's and the guest page's tables).
@@ -90,13 +87,6 @@ WORDS: dict[str, dict[str, str]] = {
         "guest_resume": "Lanjutkan voucher", "guest_resumed": "Voucher dilanjutkan.", "guest_badge_active": "Aktif",
     },
 }  # fmt: skip
-
-
-def _shot(page: Any, name: str) -> None:
-    """The screen at desktop and phone width, kept with the console's guide (docs/console/)."""
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    for saved in screenshot(page, name):
-        shutil.copy(saved, DOCS_SHOTS / Path(saved).name)
 
 
 def _venue(stack: Stack) -> dict[str, Any]:
@@ -195,7 +185,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     page.get_by_label(words["period_mb"], exact=True).fill("2048")
     page.get_by_label(words["period"], exact=True).select_option(label=words["per_day"])
     expect(preview).to_have_text(words["school"])
-    _shot(page, f"plan-editor-{lang}")
+    screenshot(page, f"plan-editor-{lang}")
 
     # Usage hours that overlap: the API refuses them, and says so next to the form.
     page.get_by_role("button", name=words["add_window"], exact=True).click()
@@ -208,7 +198,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
         page.get_by_role("button", name=words["create"], exact=True).click()
     assert refused.value.status == 400 and refused.value.json()["error"]["code"] == "validation_error"
     expect(page.locator("form.card [role=alert]").first).to_contain_text(words["invalid"])
-    _shot(page, f"plan-editor-refused-{lang}")
+    screenshot(page, f"plan-editor-refused-{lang}")
     page.get_by_role("button", name=words["remove_window"].format(n=2), exact=True).click()
     expect(preview).to_have_text(words["school"])
     school = _create(page, words)
@@ -254,7 +244,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     topup = _create(page, words)
     assert topup["kind"] == "topup" and topup["windows"] is None
     expect(page.get_by_role("cell", name=words["topup"], exact=True)).to_be_visible()
-    _shot(page, f"plan-list-{lang}")
+    screenshot(page, f"plan-list-{lang}")
 
     # A top-up is not sold as a new voucher: the Sell screen does not offer it.
     page.goto("/#/sell")
@@ -286,7 +276,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     expect(page.get_by_test_id("voucher-paused-at")).to_be_visible()
     expect(page.get_by_test_id("voucher-pauses")).to_have_text(words["pauses_of"].format(used=1))
     expect(page.get_by_role("cell", name="listrik padam", exact=True)).to_be_visible()  # the timeline's reason
-    _shot(page, f"voucher-pause-{lang}")
+    screenshot(page, f"voucher-pause-{lang}")
 
     page.get_by_label(words["resume_reason"], exact=True).fill("listrik menyala")
     page.get_by_role("button", name=words["resume"], exact=True).click()
@@ -303,7 +293,7 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     after = stack.call("GET", f"{org}/vouchers/{staff_code}", token=owner)
     added = datetime.fromisoformat(after["expires_at"]) - datetime.fromisoformat(before["expires_at"])
     assert added == timedelta(hours=1), (before["expires_at"], after["expires_at"])
-    _shot(page, f"voucher-topup-{lang}")
+    screenshot(page, f"voucher-topup-{lang}")
 
     # Revoked meanwhile (another person, another tab): the refusal says why, in the API's words.
     stack.call("POST", f"{org}/vouchers/{staff_code}/revoke", {"reason": "kartu hilang"}, token=owner)
@@ -323,13 +313,13 @@ def test_an_owner_sells_hours_data_per_day_pauses_and_top_ups(
     expect(page.get_by_test_id("period")).to_contain_text(words[_guest_period_words()])
     expect(page.get_by_test_id("data-left")).to_have_text("400 MB")  # no total: what today leaves
     expect(page.get_by_test_id("pauses-left")).to_have_text(words["pauses_left"].format(n=2))
-    _shot(page, f"guest-status-{lang}")
+    screenshot(page, f"guest-status-{lang}")
 
     page.get_by_role("button", name=words["guest_pause"], exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(words["guest_paused"])
     expect(page.locator(".g-badge")).to_have_text(words["guest_badge_paused"])
     expect(page.get_by_test_id("pauses-left")).to_have_text(words["pauses_left"].format(n=1))
-    _shot(page, f"guest-paused-{lang}")
+    screenshot(page, f"guest-paused-{lang}")
     page.get_by_role("button", name=words["guest_resume"], exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(words["guest_resumed"])
     expect(page.locator(".g-badge")).to_have_text(words["guest_badge_active"])
