@@ -108,11 +108,13 @@ bandit: install
 # save them under test-artifacts/screenshots/<folder>/ for docs/<folder>/ (they never write docs/).
 console-screenshots:
 	@ls test-artifacts/screenshots/*/*.png >/dev/null 2>&1 || { echo "No screenshots: run the browser tests first"; exit 1; }
-	mkdir -p docs/console docs/payments docs/integrations
-	cp test-artifacts/screenshots/console/*.png docs/console/
-	cp test-artifacts/screenshots/payments/*.png docs/payments/
-	# The guest page's guide (docs/integrations/guest-page.md) shows it at phone width only.
-	cp test-artifacts/screenshots/integrations/*-phone.png docs/integrations/
+	@# The guest page's guide (docs/integrations/guest-page.md) shows it at phone width only.
+	@for shots in console/ payments/ integrations/*-phone; do \
+		folder=$${shots%%/*}; \
+		if ls test-artifacts/screenshots/$$shots*.png >/dev/null 2>&1; then \
+			cp test-artifacts/screenshots/$$shots*.png docs/$$folder/ && echo "docs/$$folder/: $$(ls test-artifacts/screenshots/$$shots*.png | wc -l) screenshots"; \
+		fi; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(FRONTEND)/dist $(FRONTEND)/node_modules $(DDB_LOCAL)/node_modules
