@@ -4,9 +4,11 @@ beside their features (test_validation.py, test_redeem.py, test_alerts.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -85,6 +87,32 @@ def test_every_page_size_has_a_bound_and_one_past_it_is_a_400(api: Api, world: W
         params["limit"] = bound
         query = "&".join(f"{name}={value}" for name, value in params.items())
         assert api.get(f"{spec.path.format(org_id=venue.tenant.org_id)}?{query}", token=token).status == 200
+
+
+def test_a_path_parameter_longer_than_any_id_is_a_400_naming_it_on_every_route(
+    api: Api, world: World, venue: Venue
+) -> None:
+    """Over DynamoDB's 1,024 bytes for a sort key such an id made the lookup's query fail: a 500 (`make fuzz`)."""
+    tenant = venue.tenant
+    _, pos_key = world.key(tenant, venue.site_a, kind="pos")
+    credentials = [world.admin.token, tenant.owner.token, venue.controller_a, pos_key, None]
+    too_long = quote("Ṱ̺̺o͞ " * 120)  # letters under combining marks: 1,320 bytes
+    routed = [spec for spec in ROUTES if "{" in spec.path]
+    assert len(routed) > 40
+    for spec in routed:
+        names = re.findall(r"\{(\w+)\}", spec.path)
+        headers = {"Content-Type": spec.content_types[0]} if spec.content_types else None
+        path = spec.path.format(**dict.fromkeys(names, too_long))
+        replies = [api.call(spec.method, path, token=token, headers=headers) for token in credentials]
+        assert all(reply.status < 500 for reply in replies), f"{spec.method} {spec.path}"
+        # Whoever gets past authentication is told which parameter is wrong.
+        answered = [reply for reply in replies if reply.status not in (401, 403)]
+        assert answered, f"{spec.method} {spec.path}: no caller was admitted"
+        for reply in answered:
+            assert (reply.status, reply.error_code) == (400, "validation_error"), f"{spec.method} {spec.path}"
+            assert reply.json["error"]["field"] in names
+    ok = api.get(f"/v1/orgs/{tenant.org_id}/sites/{'s' * 256}", token=tenant.owner.token)
+    assert ok.status == 404  # as long as the limit allows: looked up, and not found
 
 
 def test_a_batch_larger_than_the_largest_is_a_400(api: Api, world: World, venue: Venue) -> None:
