@@ -75,12 +75,13 @@ class LedgerService:
         owner = org_pk(org_id)
         # Sites' local days run ahead of UTC: their revenue may be written in the chains of the day before.
         first, last = start - timedelta(days=1), end + timedelta(days=1)
+        heads = heads_between(owner, first, last)
         for _ in range(READINGS):
-            heads = heads_between(owner, first, last)
             chains = verify_chains(owner, start, end)
             result = Verification(org_id=org_id, start=start, end=end, chains=chains, problems=list(chains.problems))
             self._reconcile(org_id, start, end, result)
-            if heads_between(owner, first, last) == heads:
+            before, heads = heads, heads_between(owner, first, last)
+            if heads == before:  # nothing chained was written during this reading
                 break
         return result
 
